@@ -1,0 +1,135 @@
+//! Subcommand dispatch.
+
+use crate::cli::{Cli, Command, ServerArgs};
+use crate::driver;
+use crate::engine::session::SessionOptions;
+use crate::lesson::catalog::Catalog;
+use crate::progress::Progress;
+use crate::render::table::new_table;
+use crate::server::connection::ServerChoice;
+use crate::server::sandbox::SandboxOptions;
+use anyhow::Result;
+use colored::Colorize;
+
+/// How a successful run ended: 0 all good, 1 checks failed. (Errors exit 2 in main.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    ChecksFailed,
+}
+
+pub fn run(cli: Cli) -> Result<Status> {
+    crate::render::init_color(cli.global.color);
+    let catalog = Catalog::load(&cli.global.lessons)?;
+    for problem in &catalog.problems {
+        eprintln!("{}", problem.to_string().red());
+    }
+    match cli.command {
+        None => list(&catalog, false),
+        Some(Command::List { json }) => list(&catalog, json),
+        Some(Command::Lesson {
+            id,
+            auto,
+            restart,
+            server,
+        }) => {
+            let entry = catalog.find(&id)?.clone();
+            let options = session_options(&server);
+            if auto {
+                driver::auto::run(entry, &options)
+            } else {
+                let mut progress = Progress::load()?;
+                if let Some(warning) = progress.warning.take() {
+                    eprintln!("{}", warning.yellow());
+                }
+                driver::guided::run(entry, &options, restart, &mut progress)
+            }
+        }
+    }
+}
+
+fn session_options(server: &ServerArgs) -> SessionOptions {
+    SessionOptions {
+        server: ServerChoice {
+            url: server.url.clone(),
+            sandbox: SandboxOptions {
+                redis_server: server.redis_server.clone(),
+                ..SandboxOptions::default()
+            },
+        },
+        force: server.force,
+    }
+}
+
+fn status_text(progress: &Progress, key: &str, total: usize) -> String {
+    match progress.get(key) {
+        Some(p) if p.done => "done".into(),
+        Some(p) => format!("step {} of {total}", p.step + 1),
+        None => "not started".into(),
+    }
+}
+
+fn list(catalog: &Catalog, json: bool) -> Result<Status> {
+    let mut progress = Progress::load()?;
+    if let Some(warning) = progress.warning.take() {
+        eprintln!("{}", warning.yellow());
+    }
+    let mut entries: Vec<_> = catalog.entries.iter().collect();
+    entries.sort_by_key(|e| e.lesson.track);
+    if json {
+        let items: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|e| {
+                let p = progress.get(&e.progress_key());
+                serde_json::json!({
+                    "id": e.id(),
+                    "title": e.lesson.title,
+                    "track": e.lesson.track,
+                    "level": e.lesson.level,
+                    "steps": e.lesson.steps.len(),
+                    "status": status_text(&progress, &e.progress_key(), e.lesson.steps.len()),
+                    "step": p.map(|p| p.step + 1),
+                    "done": p.is_some_and(|p| p.done),
+                    "file": e.file,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&items)?);
+        return Ok(Status::Ok);
+    }
+    let mut table = new_table(&["track", "lesson", "title", "level", "status"]);
+    let mut last_track = None;
+    for e in &entries {
+        let track = if last_track != Some(e.lesson.track) {
+            e.lesson.track.as_str()
+        } else {
+            ""
+        };
+        last_track = Some(e.lesson.track);
+        let status = status_text(&progress, &e.progress_key(), e.lesson.steps.len());
+        let status = match status.as_str() {
+            "done" => status.green().to_string(),
+            "not started" => status.dimmed().to_string(),
+            _ => status.yellow().to_string(),
+        };
+        table.add_row(vec![
+            track.to_string(),
+            e.id().bold().to_string(),
+            e.lesson.title.clone(),
+            e.lesson.level.as_str().to_string(),
+            status,
+        ]);
+    }
+    println!("{table}");
+    let next = entries
+        .iter()
+        .find(|e| !progress.get(&e.progress_key()).is_some_and(|p| p.done))
+        .map(|e| e.id().to_string());
+    if let Some(next) = next {
+        println!(
+            "Run a lesson with:  {}",
+            format!("redis-lab lesson {next}").bold()
+        );
+    }
+    Ok(Status::Ok)
+}

@@ -1,0 +1,79 @@
+//! Command-line interface definitions.
+
+use crate::render::ColorChoice;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "redis-lab",
+    version,
+    about = "Learn Redis by doing it: guided lessons on a live, real Redis server.",
+    long_about = "Learn Redis by doing it: guided lessons on a live, real Redis server.\n\n\
+        By default every lesson runs on a private redis-server that redis-lab starts on a free \
+        loopback port and stops when it exits. Use --url (or REDIS_URL) to use your own server instead.",
+    after_help = "Start with:  redis-lab list   then   redis-lab lesson strings-counters"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// When to use colour (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    /// Extra lesson folder (repeatable); also REDIS_LAB_LESSONS, separated by ':'.
+    #[arg(
+        long = "lessons",
+        value_name = "DIR",
+        global = true,
+        env = "REDIS_LAB_LESSONS",
+        value_delimiter = ':'
+    )]
+    pub lessons: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ServerArgs {
+    /// Use an existing server instead of a private sandbox: redis://[user:pass@]host:port[/db].
+    /// The password may also come from REDISCLI_AUTH.
+    #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
+    pub url: Option<String>,
+
+    /// The redis-server binary for the sandbox (default: redis-server on PATH).
+    #[arg(long, env = "REDIS_LAB_REDIS_SERVER", value_name = "PATH")]
+    pub redis_server: Option<PathBuf>,
+
+    /// On a server given with --url: run even in a non-empty database and allow server-wide
+    /// commands (never FLUSHALL or FLUSHDB).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the lessons, grouped by track, with your progress (the default).
+    List {
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a lesson: redis-lab lesson leaderboard
+    Lesson {
+        /// The lesson id, as shown by `redis-lab list`.
+        id: String,
+        /// Run every step's solution and verify it (a live demo; exit 1 if a step fails).
+        #[arg(long)]
+        auto: bool,
+        /// Start from the first step instead of resuming.
+        #[arg(long)]
+        restart: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}

@@ -1,0 +1,56 @@
+//! `redis-lab lesson ID --auto`: run every step's solution and verify it, as a live demo.
+
+use crate::app::Status;
+use crate::driver::LoadBar;
+use crate::engine::session::{Event, Session, SessionOptions};
+use crate::lesson::catalog::Entry;
+use crate::render::lesson::{after_text, event, lesson_banner};
+use anyhow::Result;
+use colored::Colorize;
+
+pub fn run(entry: Entry, options: &SessionOptions) -> Result<Status> {
+    let mut bar = LoadBar::new();
+    let (mut session, events) = Session::start(entry, options, 0, &mut |d, t| bar.update(d, t))?;
+    print!(
+        "{}",
+        lesson_banner(session.lesson(), session.server_display())
+    );
+    let lesson = session.entry().lesson.clone();
+    for e in &events {
+        print!("{}", event(&lesson, e, true));
+    }
+    let mut failed = 0;
+    while !session.is_finished() {
+        let index = session.step_index();
+        let (events, verdict) = session.auto_step()?;
+        if !verdict.passed() {
+            failed += 1;
+        }
+        for e in &events {
+            print!("{}", event(&lesson, e, true));
+            if let Event::StepPassed { index: passed, .. } = e {
+                print!("{}", after_text(&lesson, *passed));
+            }
+        }
+        if session.step_index() == index && !session.is_finished() {
+            break; // cannot advance: avoid looping forever
+        }
+    }
+    if failed == 0 {
+        println!(
+            "{}",
+            format!("All {} steps passed.", lesson.steps.len())
+                .green()
+                .bold()
+        );
+        Ok(Status::Ok)
+    } else {
+        println!(
+            "{}",
+            format!("{failed} of {} steps failed.", lesson.steps.len())
+                .red()
+                .bold()
+        );
+        Ok(Status::ChecksFailed)
+    }
+}

@@ -1,0 +1,262 @@
+//! The guided REPL: shows each step, reads the learner's commands, and renders what the engine
+//! says. Meta commands start with `:` so they can never be mistaken for Redis commands.
+
+use crate::app::Status;
+use crate::driver::LoadBar;
+use crate::engine::session::{Event, Session, SessionError, SessionOptions};
+use crate::lesson::catalog::Entry;
+use crate::progress::{LessonProgress, Progress};
+use crate::render::lesson::{after_text, event, lesson_banner, step_header};
+use crate::render::prose;
+use anyhow::Result;
+use colored::Colorize;
+use rustyline::error::ReadlineError;
+
+const HELP: &str = "\
+Type Redis commands to complete the task. Lesson commands start with a colon:
+  :hint       the next hint (each call shows a more precise one)
+  :solution   show the commands that solve this step
+  :skip       run the solution for you and go to the next step
+  :back       go back one step (the server is rebuilt to that point)
+  :reset      start the lesson over
+  :list       the steps of this lesson and where you are
+  :help       this help
+  :quit       leave (progress is saved; Ctrl-D works too)
+Ctrl-C clears the line.";
+
+/// Where to start: the saved step (matched by id, so an edited lesson still resumes well).
+fn resume_index(entry: &Entry, saved: Option<&LessonProgress>, restart: bool) -> usize {
+    let Some(saved) = saved.filter(|p| !restart && !p.done) else {
+        return 0;
+    };
+    let steps = &entry.lesson.steps;
+    steps
+        .iter()
+        .position(|s| s.id() == saved.step_id)
+        .unwrap_or(saved.step.min(steps.len() - 1))
+}
+
+pub fn run(
+    entry: Entry,
+    options: &SessionOptions,
+    restart: bool,
+    progress: &mut Progress,
+) -> Result<Status> {
+    let key = entry.progress_key();
+    let saved = progress.get(&key).cloned();
+    let start = resume_index(&entry, saved.as_ref(), restart);
+    let lesson = entry.lesson.clone();
+    let mut bar = LoadBar::new();
+    let (mut session, events) =
+        Session::start(entry, options, start, &mut |d, t| bar.update(d, t))?;
+    print!("{}", lesson_banner(&lesson, session.server_display()));
+    if start > 0 {
+        println!(
+            "{}",
+            format!(
+                "Resuming at step {} of {} (type :reset to start over).",
+                start + 1,
+                lesson.steps.len()
+            )
+            .dimmed()
+        );
+    } else if saved.is_some_and(|p| p.done) && !restart {
+        println!(
+            "{}",
+            "You finished this lesson before; here it is again from the start.".dimmed()
+        );
+    }
+    println!("{}", "Type :help for lesson commands.".dimmed());
+    show(&session, &events, progress, &key);
+    save(progress, &key, &session);
+
+    let mut editor = rustyline::DefaultEditor::new()?;
+    loop {
+        let prompt = prompt(&session);
+        let line = match editor.readline(&prompt) {
+            Ok(line) => line,
+            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Eof) => break,
+            Err(e) => return Err(e.into()),
+        };
+        let trimmed = line.trim();
+        if !trimmed.is_empty() {
+            let _ = editor.add_history_entry(trimmed);
+        }
+        let result = match trimmed {
+            ":quit" | ":q" | ":exit" | "quit" | "exit" => break,
+            ":help" | "help" => {
+                println!("{HELP}");
+                continue;
+            }
+            ":hint" => {
+                match session.next_hint() {
+                    Some((n, of, text)) => println!(
+                        "{} {}",
+                        format!("Hint {n}/{of}:").yellow().bold(),
+                        prose(&text)
+                    ),
+                    None => println!("No hints for this step. :solution shows the answer."),
+                }
+                continue;
+            }
+            ":solution" => {
+                let lines = session.solution_lines();
+                if lines.is_empty() {
+                    println!("This step has nothing to type: press Enter to continue.");
+                } else {
+                    println!("{}", "Solution:".bold());
+                    for line in lines {
+                        println!("  {}", line.cyan());
+                    }
+                }
+                continue;
+            }
+            ":list" => {
+                print_steps(&session);
+                continue;
+            }
+            ":skip" => session.skip(),
+            ":back" => session.back(&mut |_, _| {}),
+            ":reset" => session.goto(0, &mut |_, _| {}),
+            other if other.starts_with(':') => {
+                println!("Unknown lesson command `{other}`. Type :help for the list.");
+                continue;
+            }
+            _ => session.submit(&line),
+        };
+        match result {
+            Ok(events) => show(&session, &events, progress, &key),
+            Err(e) => {
+                if !handle_error(&mut session, e, progress, &key)? {
+                    break;
+                }
+            }
+        }
+    }
+    save(progress, &key, &session);
+    if !session.is_finished() {
+        println!(
+            "Progress saved at step {} of {}. Run `redis-lab lesson {}` to continue.",
+            session.step_index() + 1,
+            lesson.steps.len(),
+            lesson.id()
+        );
+    }
+    Ok(Status::Ok)
+}
+
+fn prompt(session: &Session) -> String {
+    let lesson = session.lesson();
+    if session.is_finished() {
+        return format!("{} done> ", lesson.id());
+    }
+    format!(
+        "{} {}/{} {}> ",
+        lesson.id(),
+        session.step_index() + 1,
+        lesson.steps.len(),
+        session.learner_client()
+    )
+}
+
+fn show(session: &Session, events: &[Event], progress: &mut Progress, key: &str) {
+    let lesson = session.lesson();
+    for e in events {
+        print!("{}", event(lesson, e, false));
+        if let Event::StepPassed { index, .. } = e {
+            print!("{}", after_text(lesson, *index));
+        }
+    }
+    if events.iter().any(|e| {
+        matches!(
+            e,
+            Event::StepPassed { .. }
+                | Event::StepSkipped { .. }
+                | Event::StepStarted { .. }
+                | Event::LessonFinished
+        )
+    }) {
+        save(progress, key, session);
+    }
+}
+
+fn save(progress: &mut Progress, key: &str, session: &Session) {
+    let value = LessonProgress {
+        step: session.step_index(),
+        step_id: session.step().id().to_string(),
+        total: session.lesson().steps.len(),
+        done: session.is_finished(),
+    };
+    if progress.get(key) == Some(&value) {
+        return;
+    }
+    if let Err(e) = progress.set(key, value) {
+        eprintln!("{}", e.to_string().yellow());
+    }
+}
+
+/// Reports an error; returns whether the session can go on.
+fn handle_error(
+    session: &mut Session,
+    error: SessionError,
+    progress: &mut Progress,
+    key: &str,
+) -> Result<bool> {
+    eprintln!("{} {error}", "error:".red().bold());
+    if !error.is_connection_loss() {
+        return Ok(true);
+    }
+    save(progress, key, session);
+    let what = if session.is_sandbox() {
+        "Restart the sandbox server and continue at this step?"
+    } else {
+        "Reconnect and continue at this step?"
+    };
+    println!(
+        "Your progress is saved (step {}).",
+        session.step_index() + 1
+    );
+    let mut editor = rustyline::DefaultEditor::new()?;
+    let answer = match editor.readline(&format!("{what} [Y/n] ")) {
+        Ok(answer) => answer,
+        Err(_) => return Ok(false),
+    };
+    if !matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "" | "y" | "yes"
+    ) {
+        return Ok(false);
+    }
+    match session.recover(&mut |_, _| {}) {
+        Ok(events) => {
+            println!(
+                "{}",
+                "Reconnected; the server was rebuilt to the start of this step.".green()
+            );
+            show(session, &events, progress, key);
+            Ok(true)
+        }
+        Err(e) => {
+            eprintln!("{} {e}", "error:".red().bold());
+            Ok(false)
+        }
+    }
+}
+
+fn print_steps(session: &Session) {
+    let lesson = session.lesson();
+    for (i, step) in lesson.steps.iter().enumerate() {
+        let mark = if i < session.step_index() || session.is_finished() {
+            "✔".green().to_string()
+        } else if i == session.step_index() {
+            "▶".yellow().to_string()
+        } else {
+            " ".into()
+        };
+        println!("{mark} {:>2}. {}", i + 1, step.title);
+    }
+    if !session.is_finished() {
+        print!("{}", step_header(lesson, session.step_index()));
+    }
+}

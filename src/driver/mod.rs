@@ -1,0 +1,39 @@
+//! Drivers of the lesson engine: the guided REPL for learners and `--auto` for demos.
+
+pub mod auto;
+pub mod guided;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// A progress bar for fixture loading, shown only when there is enough to load to be worth it.
+pub struct LoadBar(Option<ProgressBar>);
+
+impl LoadBar {
+    pub fn new() -> LoadBar {
+        LoadBar(None)
+    }
+
+    pub fn update(&mut self, done: usize, total: usize) {
+        if total < 5_000 {
+            return;
+        }
+        let bar = self.0.get_or_insert_with(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template("loading data {bar:30} {pos}/{len} commands")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        bar.set_position(done as u64);
+        if done >= total {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Default for LoadBar {
+    fn default() -> Self {
+        LoadBar::new()
+    }
+}

@@ -1,0 +1,299 @@
+//! Matching a probe's reply against what a check expects.
+//!
+//! Matching is about the state, so it is lenient where Redis itself is: a number matches an
+//! integer reply or a string holding that number (GET returns "3" after three INCRs).
+
+use crate::lesson::model::{Expected, LengthSpec, Matcher, ReplyType};
+use crate::server::reply::Reply;
+
+/// Ok if the reply matches; otherwise what was wrong, for the learner.
+pub fn evaluate(matcher: &Matcher, reply: &Reply) -> Result<(), String> {
+    let ok = match matcher {
+        Matcher::Equals(expected) => equals(expected, reply),
+        Matcher::OneOf(options) => options.iter().any(|e| equals(e, reply)),
+        Matcher::Contains(expected) => contains(expected, reply),
+        Matcher::Unordered(items) => unordered(items, reply),
+        Matcher::Approx(approx) => match reply.as_f64() {
+            Some(found) => {
+                let tolerance = approx
+                    .tolerance
+                    .unwrap_or(0.0)
+                    .max(approx.percent.unwrap_or(0.0) / 100.0 * approx.value.abs());
+                (found - approx.value).abs() <= tolerance
+            }
+            None => return Err(format!("found {}, which is not a number", short(reply))),
+        },
+        Matcher::Range(bounds) => match reply.as_f64() {
+            Some(found) => {
+                bounds.min.is_none_or(|min| found >= min)
+                    && bounds.max.is_none_or(|max| found <= max)
+            }
+            None => return Err(format!("found {}, which is not a number", short(reply))),
+        },
+        Matcher::Matches(pattern) => {
+            let regex = regex::Regex::new(pattern).map_err(|e| format!("invalid pattern: {e}"))?;
+            reply.as_text().is_some_and(|text| regex.is_match(&text))
+        }
+        Matcher::Nil(want_nil) => (*reply == Reply::Nil) == *want_nil,
+        Matcher::Error(prefix) => {
+            matches!(reply, Reply::Error(e) if e.starts_with(prefix.as_str()))
+        }
+        Matcher::Type(kind) => type_matches(*kind, reply),
+        Matcher::Length(spec) => {
+            let Some(length) = length_of(reply) else {
+                return Err(format!("found {}, which has no length", short(reply)));
+            };
+            match spec {
+                LengthSpec::Exactly(n) => length == *n,
+                LengthSpec::Within(bounds) => {
+                    let length = length as f64;
+                    bounds.min.is_none_or(|min| length >= min)
+                        && bounds.max.is_none_or(|max| length <= max)
+                }
+            }
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(match matcher {
+            Matcher::Length(_) => format!(
+                "found length {} ({})",
+                length_of(reply).unwrap_or(0),
+                short(reply)
+            ),
+            _ => format!("found {}", short(reply)),
+        })
+    }
+}
+
+/// What a matcher wants, in words.
+pub fn describe(matcher: &Matcher) -> String {
+    match matcher {
+        Matcher::Equals(e) => format!("{e}"),
+        Matcher::OneOf(options) => {
+            let list: Vec<String> = options.iter().map(|o| o.to_string()).collect();
+            format!("one of {}", list.join(", "))
+        }
+        Matcher::Contains(e) => format!("something containing {e}"),
+        Matcher::Unordered(items) => {
+            format!("exactly {} in any order", Expected::List(items.clone()))
+        }
+        Matcher::Approx(a) => match (a.tolerance, a.percent) {
+            (_, Some(p)) => format!("{} ± {p}%", a.value),
+            (Some(t), None) => format!("{} ± {t}", a.value),
+            (None, None) => format!("{}", a.value),
+        },
+        Matcher::Range(b) => bounds_text("a number", b.min, b.max),
+        Matcher::Matches(p) => format!("text matching /{p}/"),
+        Matcher::Nil(true) => "nil (no such key or field)".into(),
+        Matcher::Nil(false) => "a value (not nil)".into(),
+        Matcher::Error(prefix) => format!("an error starting with {prefix:?}"),
+        Matcher::Type(t) => format!("a reply of type {}", t.as_str()),
+        Matcher::Length(LengthSpec::Exactly(n)) => format!("length {n}"),
+        Matcher::Length(LengthSpec::Within(b)) => bounds_text("a length", b.min, b.max),
+    }
+}
+
+fn bounds_text(what: &str, min: Option<f64>, max: Option<f64>) -> String {
+    match (min, max) {
+        (Some(lo), Some(hi)) => format!("{what} between {lo} and {hi}"),
+        (Some(lo), None) => format!("{what} of at least {lo}"),
+        (None, Some(hi)) => format!("{what} of at most {hi}"),
+        (None, None) => what.to_string(),
+    }
+}
+
+pub fn equals(expected: &Expected, reply: &Reply) -> bool {
+    match expected {
+        Expected::Null => *reply == Reply::Nil,
+        Expected::Bool(b) => match reply {
+            Reply::Bool(found) => found == b,
+            Reply::Int(i) => (*i != 0) == *b,
+            _ => false,
+        },
+        Expected::Int(n) => match reply {
+            Reply::Int(i) => i == n,
+            Reply::Double(d) => *d == *n as f64,
+            Reply::Bulk(_) | Reply::Status(_) | Reply::BigNumber(_) => {
+                reply.as_text().is_some_and(|t| t.trim() == n.to_string())
+            }
+            _ => false,
+        },
+        Expected::Float(x) => match reply {
+            Reply::Int(_) | Reply::Double(_) | Reply::Bulk(_) | Reply::Status(_) => {
+                reply.as_f64().is_some_and(|f| f == *x)
+            }
+            _ => false,
+        },
+        Expected::Str(s) => match reply {
+            Reply::Bulk(b) => b == s.as_bytes(),
+            Reply::Status(t) => t == s,
+            Reply::Verbatim { text, .. } => text == s,
+            Reply::Int(i) => i.to_string() == *s,
+            Reply::Double(_) => reply
+                .as_f64()
+                .is_some_and(|f| s.parse::<f64>().ok() == Some(f)),
+            _ => false,
+        },
+        Expected::List(items) => match reply.elements() {
+            Some(elements) => {
+                elements.len() == items.len()
+                    && items.iter().zip(elements).all(|(e, r)| equals(e, r))
+            }
+            None => false,
+        },
+    }
+}
+
+fn contains(expected: &Expected, reply: &Reply) -> bool {
+    match reply.elements() {
+        Some(elements) => {
+            let wanted: Vec<&Expected> = match expected {
+                Expected::List(items) => items.iter().collect(),
+                single => vec![single],
+            };
+            wanted.iter().all(|w| elements.iter().any(|r| equals(w, r)))
+        }
+        None => match (expected, reply.as_text()) {
+            (Expected::Str(s), Some(text)) => text.contains(s.as_str()),
+            (other, Some(text)) => text.contains(&other.to_string()),
+            _ => false,
+        },
+    }
+}
+
+fn unordered(items: &[Expected], reply: &Reply) -> bool {
+    let Some(elements) = reply.elements() else {
+        return false;
+    };
+    if elements.len() != items.len() {
+        return false;
+    }
+    // Each expected item claims a distinct element, so duplicates are counted properly.
+    let mut used = vec![false; elements.len()];
+    items.iter().all(|item| {
+        match elements
+            .iter()
+            .enumerate()
+            .position(|(i, r)| !used[i] && equals(item, r))
+        {
+            Some(i) => {
+                used[i] = true;
+                true
+            }
+            None => false,
+        }
+    })
+}
+
+fn type_matches(kind: ReplyType, reply: &Reply) -> bool {
+    match kind {
+        ReplyType::Nil => *reply == Reply::Nil,
+        ReplyType::Integer => matches!(reply, Reply::Int(_)),
+        ReplyType::String => matches!(reply, Reply::Bulk(_) | Reply::Verbatim { .. }),
+        ReplyType::Status => matches!(reply, Reply::Status(_)),
+        ReplyType::Error => reply.is_error(),
+        ReplyType::Array => matches!(reply, Reply::Array(_)),
+        ReplyType::Map => matches!(reply, Reply::Map(_)),
+        ReplyType::Set => matches!(reply, Reply::Set(_)),
+        ReplyType::Double => matches!(reply, Reply::Double(_)),
+        ReplyType::Boolean => matches!(reply, Reply::Bool(_)),
+    }
+}
+
+fn length_of(reply: &Reply) -> Option<u64> {
+    match reply {
+        Reply::Bulk(b) => Some(b.len() as u64),
+        Reply::Status(s) => Some(s.len() as u64),
+        Reply::Map(pairs) => Some(pairs.len() as u64),
+        _ => reply.elements().map(|e| e.len() as u64),
+    }
+}
+
+/// A one-line summary of a reply for messages.
+pub fn short(reply: &Reply) -> String {
+    let text = match reply {
+        Reply::Nil => "nil".to_string(),
+        Reply::Error(e) => format!("error {e:?}"),
+        Reply::Int(i) => format!("integer {i}"),
+        _ => match reply.elements() {
+            Some(elements) => {
+                let shown: Vec<String> = elements.iter().take(8).map(|e| short(e)).collect();
+                let more = if elements.len() > 8 {
+                    format!(", … ({} in all)", elements.len())
+                } else {
+                    String::new()
+                };
+                format!("[{}{more}]", shown.join(", "))
+            }
+            None => format!("{:?}", reply.as_text().unwrap_or_default()),
+        },
+    };
+    if text.chars().count() > 200 {
+        format!("{}…", text.chars().take(200).collect::<String>())
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lesson::model::{Approx, Bounds};
+
+    fn bulk(s: &str) -> Reply {
+        Reply::Bulk(s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn numbers_match_integer_and_numeric_string_replies() {
+        let three = Matcher::Equals(Expected::Int(3));
+        assert!(evaluate(&three, &Reply::Int(3)).is_ok());
+        assert!(evaluate(&three, &bulk("3")).is_ok());
+        assert!(evaluate(&three, &bulk("4")).is_err());
+        assert!(evaluate(&three, &Reply::Nil).is_err());
+    }
+
+    #[test]
+    fn unordered_counts_duplicates() {
+        let m = Matcher::Unordered(vec![Expected::Str("a".into()), Expected::Str("a".into())]);
+        assert!(evaluate(&m, &Reply::Array(vec![bulk("a"), bulk("a")])).is_ok());
+        assert!(evaluate(&m, &Reply::Array(vec![bulk("a"), bulk("b")])).is_err());
+    }
+
+    #[test]
+    fn range_and_approx_and_length() {
+        let ttl = Matcher::Range(Bounds {
+            min: Some(1.0),
+            max: Some(60.0),
+        });
+        assert!(evaluate(&ttl, &Reply::Int(60)).is_ok());
+        assert!(evaluate(&ttl, &Reply::Int(-1)).is_err());
+        let approx = Matcher::Approx(Approx {
+            value: 100_000.0,
+            tolerance: None,
+            percent: Some(2.0),
+        });
+        assert!(evaluate(&approx, &Reply::Int(99_725)).is_ok());
+        assert!(evaluate(&approx, &Reply::Int(97_000)).is_err());
+        let len = Matcher::Length(LengthSpec::Exactly(2));
+        assert!(evaluate(&len, &Reply::Array(vec![bulk("a"), bulk("b")])).is_ok());
+        assert!(evaluate(&len, &Reply::Array(vec![])).is_err());
+    }
+
+    #[test]
+    fn errors_nil_contains_and_regex() {
+        let wrongtype = Matcher::Error("WRONGTYPE".into());
+        assert!(evaluate(&wrongtype, &Reply::Error("WRONGTYPE Operation".into())).is_ok());
+        assert!(evaluate(&wrongtype, &bulk("WRONGTYPE")).is_err());
+        assert!(evaluate(&Matcher::Nil(true), &Reply::Nil).is_ok());
+        assert!(evaluate(&Matcher::Nil(false), &Reply::Nil).is_err());
+        let has = Matcher::Contains(Expected::Str("alice".into()));
+        assert!(evaluate(&has, &Reply::Array(vec![bulk("bob"), bulk("alice")])).is_ok());
+        assert!(evaluate(&has, &Reply::Array(vec![bulk("bob")])).is_err());
+        let re = Matcher::Matches("^[0-9]+-[0-9]+$".into());
+        assert!(evaluate(&re, &bulk("1700000000000-0")).is_ok());
+        assert!(evaluate(&re, &bulk("abc")).is_err());
+    }
+}

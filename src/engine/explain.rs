@@ -1,0 +1,263 @@
+//! What a command did: the keys it touched, before and after, and what it costs.
+//!
+//! Snapshots use read-only commands on the lesson's observer client, never the learner's, so
+//! they do not disturb a MULTI or a WATCH in progress.
+
+use crate::server::connection::{Clients, ConnError, Server};
+use crate::server::reply::Reply;
+use std::collections::HashMap;
+
+/// The client redis-lab itself uses to look at the server.
+pub const OBSERVER: &str = "redis-lab";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyState {
+    /// `none` when the key does not exist.
+    pub kind: String,
+    /// Milliseconds to live; -1 without expiry, -2 when missing.
+    pub ttl_ms: i64,
+    pub encoding: Option<String>,
+    /// A short description of the value: `"3"`, `1000 members`.
+    pub summary: String,
+}
+
+impl KeyState {
+    pub fn exists(&self) -> bool {
+        self.kind != "none"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyChange {
+    pub key: String,
+    pub before: KeyState,
+    pub after: KeyState,
+}
+
+impl KeyChange {
+    pub fn changed(&self) -> bool {
+        self.before != self.after
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Explanation {
+    pub command: String,
+    pub summary: Option<String>,
+    pub complexity: Option<String>,
+    pub changes: Vec<KeyChange>,
+}
+
+/// What COMMAND DOCS says about a command, fetched once per command name.
+#[derive(Debug, Clone, Default)]
+pub struct CommandDoc {
+    pub summary: Option<String>,
+    pub complexity: Option<String>,
+    pub since: Option<String>,
+    pub group: Option<String>,
+}
+
+#[derive(Default)]
+pub struct Docs {
+    cache: HashMap<String, Option<CommandDoc>>,
+}
+
+impl Docs {
+    /// Docs for `name` (`ZADD`, or `OBJECT|ENCODING` for a subcommand).
+    pub fn get(
+        &mut self,
+        clients: &mut Clients,
+        server: &Server,
+        args: &[Vec<u8>],
+    ) -> Result<Option<CommandDoc>, ConnError> {
+        let Some(first) = args.first() else {
+            return Ok(None);
+        };
+        let name = String::from_utf8_lossy(first).to_ascii_lowercase();
+        let sub = args
+            .get(1)
+            .map(|s| String::from_utf8_lossy(s).to_ascii_lowercase());
+        let key = match &sub {
+            Some(sub) => format!("{name}|{sub}"),
+            None => name.clone(),
+        };
+        if let Some(cached) = self.cache.get(&key) {
+            return Ok(cached.clone());
+        }
+        let reply = observe(
+            clients,
+            server,
+            vec![
+                b"COMMAND".to_vec(),
+                b"DOCS".to_vec(),
+                name.clone().into_bytes(),
+            ],
+        )?;
+        let doc = parse_docs(&reply, &name, sub.as_deref());
+        self.cache.insert(key, doc.clone());
+        Ok(doc)
+    }
+}
+
+/// Field/value pairs of a reply that is a map (RESP3) or a flat array of pairs (RESP2).
+fn pairs(reply: &Reply) -> Vec<(String, &Reply)> {
+    let Some(elements) = reply.elements() else {
+        return Vec::new();
+    };
+    elements
+        .chunks(2)
+        .filter_map(|pair| match pair {
+            [k, v] => Some((k.as_text()?.to_ascii_lowercase(), *v)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn parse_docs(reply: &Reply, name: &str, sub: Option<&str>) -> Option<CommandDoc> {
+    let entries = pairs(reply);
+    let (_, fields) = entries.iter().find(|(n, _)| n == name)?;
+    let fields = pairs(fields);
+    // A container command (OBJECT, CONFIG, XINFO) documents its subcommands separately.
+    if let Some(sub) = sub
+        && let Some((_, subs)) = fields.iter().find(|(k, _)| k == "subcommands")
+    {
+        let wanted = format!("{name}|{sub}");
+        if let Some(doc) = parse_docs(subs, &wanted, None) {
+            return Some(doc);
+        }
+    }
+    let text = |field: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == field)
+            .and_then(|(_, v)| v.as_text())
+    };
+    Some(CommandDoc {
+        summary: text("summary"),
+        complexity: text("complexity"),
+        since: text("since"),
+        group: text("group"),
+    })
+}
+
+fn observe(clients: &mut Clients, server: &Server, args: Vec<Vec<u8>>) -> Result<Reply, ConnError> {
+    let mut replies = clients.pipeline(server, OBSERVER, vec![args])?;
+    Ok(replies.pop().unwrap_or(Reply::Nil))
+}
+
+/// The keys a command reads or writes, as the server computes them (COMMAND GETKEYS).
+pub fn keys_of(
+    clients: &mut Clients,
+    server: &Server,
+    args: &[Vec<u8>],
+) -> Result<Vec<Vec<u8>>, ConnError> {
+    let mut request = vec![b"COMMAND".to_vec(), b"GETKEYS".to_vec()];
+    request.extend(args.iter().cloned());
+    let reply = observe(clients, server, request)?;
+    Ok(match reply {
+        Reply::Array(items) => items
+            .into_iter()
+            .filter_map(|item| match item {
+                Reply::Bulk(b) => Some(b),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// The state of each key, in two round trips whatever the number of keys.
+pub fn snapshot(
+    clients: &mut Clients,
+    server: &Server,
+    keys: &[Vec<u8>],
+) -> Result<Vec<KeyState>, ConnError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut first = Vec::new();
+    for key in keys {
+        first.push(vec![b"TYPE".to_vec(), key.clone()]);
+        first.push(vec![b"PTTL".to_vec(), key.clone()]);
+        first.push(vec![b"OBJECT".to_vec(), b"ENCODING".to_vec(), key.clone()]);
+    }
+    let replies = clients.pipeline(server, OBSERVER, first)?;
+    let mut states: Vec<KeyState> = replies
+        .chunks(3)
+        .map(|r| KeyState {
+            kind: r[0].as_text().unwrap_or_else(|| "none".into()),
+            ttl_ms: r[1].as_i64().unwrap_or(-2),
+            encoding: match &r[2] {
+                Reply::Bulk(_) | Reply::Status(_) => r[2].as_text(),
+                _ => None,
+            },
+            summary: String::new(),
+        })
+        .collect();
+    let mut second = Vec::new();
+    let mut owners = Vec::new();
+    for (i, (key, state)) in keys.iter().zip(&states).enumerate() {
+        let size_command: Option<&[u8]> = match state.kind.as_str() {
+            "string" => Some(b"STRLEN"),
+            "list" => Some(b"LLEN"),
+            "set" => Some(b"SCARD"),
+            "zset" => Some(b"ZCARD"),
+            "hash" => Some(b"HLEN"),
+            "stream" => Some(b"XLEN"),
+            _ => None,
+        };
+        if let Some(command) = size_command {
+            second.push(vec![command.to_vec(), key.clone()]);
+            owners.push(i);
+            if state.kind == "string" {
+                second.push(vec![
+                    b"GETRANGE".to_vec(),
+                    key.clone(),
+                    b"0".to_vec(),
+                    b"40".to_vec(),
+                ]);
+                owners.push(i);
+            }
+        }
+    }
+    let replies = clients.pipeline(server, OBSERVER, second)?;
+    let mut iter = owners.into_iter().zip(replies).peekable();
+    while let Some((i, size)) = iter.next() {
+        let n = size.as_i64().unwrap_or(0);
+        let state = &mut states[i];
+        state.summary = match state.kind.as_str() {
+            "string" => {
+                let preview = match iter.next_if(|(j, _)| *j == i) {
+                    Some((_, Reply::Bulk(b))) => crate::render::reply::repr_bytes(&b),
+                    _ => String::new(),
+                };
+                if n > 40 {
+                    format!("{}…\" ({n} bytes)", preview.trim_end_matches('"'))
+                } else {
+                    preview
+                }
+            }
+            "list" | "stream" => plural(n, "entry", "entries"),
+            "set" | "zset" => plural(n, "member", "members"),
+            "hash" => plural(n, "field", "fields"),
+            _ => String::new(),
+        };
+    }
+    Ok(states)
+}
+
+fn plural(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Pairs before/after states by key.
+pub fn changes(keys: &[Vec<u8>], before: Vec<KeyState>, after: Vec<KeyState>) -> Vec<KeyChange> {
+    keys.iter()
+        .zip(before.into_iter().zip(after))
+        .map(|(key, (before, after))| KeyChange {
+            key: String::from_utf8_lossy(key).into_owned(),
+            before,
+            after,
+        })
+        .collect()
+}

@@ -1,0 +1,781 @@
+//! The step state machine. The guided REPL, `--auto` and the tests all drive this same type.
+
+use crate::engine::check::{describe, evaluate};
+use crate::engine::explain::{self, Docs, Explanation, OBSERVER};
+use crate::engine::fixtures::parse_commands;
+use crate::lesson::catalog::Entry;
+use crate::lesson::loader::args_of;
+use crate::lesson::model::{Check, CommandSpec, Lesson, Step};
+use crate::repl::tokenize::{join_args, split_args};
+use crate::server::connection::{BLOCK_GRACE, Clients, ConnError, Outcome, Server, ServerChoice};
+use crate::server::reply::Reply;
+use crate::server::safety::external_refusal;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Conn(#[from] ConnError),
+    #[error("fixture problem: {0}")]
+    Fixture(String),
+    #[error("{0}")]
+    Database(String),
+}
+
+impl SessionError {
+    pub fn is_connection_loss(&self) -> bool {
+        matches!(self, SessionError::Conn(e) if e.is_connection_loss())
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    pub server: ServerChoice,
+    /// On a server given with `--url`: run even in a non-empty database, and allow
+    /// server-wide commands other than FLUSHALL/FLUSHDB.
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Learner,
+    Lesson,
+}
+
+/// One check that did not pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub label: String,
+    pub expected: String,
+    pub found: String,
+}
+
+/// The result of every check of a step, in order (plus must_use/must_not_use rules).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Verdict {
+    pub checks: Vec<Result<(), Failure>>,
+    pub rules: Vec<Failure>,
+}
+
+impl Verdict {
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(Result::is_ok) && self.rules.is_empty()
+    }
+
+    pub fn failures(&self) -> Vec<Failure> {
+        self.checks
+            .iter()
+            .filter_map(|c| c.as_ref().err().cloned())
+            .chain(self.rules.iter().cloned())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Notice(String),
+    StepStarted {
+        index: usize,
+    },
+    Command {
+        who: Who,
+        client: String,
+        line: String,
+        outcome: Outcome,
+    },
+    /// A blocked command got its reply because another client acted.
+    Released {
+        client: String,
+        line: String,
+        reply: Reply,
+    },
+    Paused {
+        ms: u64,
+    },
+    Refused(String),
+    NotYet {
+        failures: Vec<Failure>,
+    },
+    StepPassed {
+        index: usize,
+        explanation: Option<Explanation>,
+    },
+    StepSkipped {
+        index: usize,
+    },
+    LessonFinished,
+}
+
+/// What proving one step found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepProof {
+    pub index: usize,
+    /// Indexes of checks that already passed before the solution ran (they prove nothing).
+    pub passing_before: Vec<usize>,
+    /// What still failed after the solution ran.
+    pub failing_after: Vec<Failure>,
+}
+
+impl StepProof {
+    pub fn ok(&self) -> bool {
+        self.passing_before.is_empty() && self.failing_after.is_empty()
+    }
+}
+
+pub struct Session {
+    entry: Entry,
+    lesson: Arc<Lesson>,
+    server: Server,
+    clients: Clients,
+    db: i64,
+    force: bool,
+    step: usize,
+    finished: bool,
+    hints_shown: usize,
+    /// Command names used in this step (`ZADD`, and `OBJECT ENCODING` for containers).
+    used: BTreeSet<String>,
+    /// Replies the learner got in this step, for checks that look at a reply instead of a probe.
+    replies: Vec<Reply>,
+    /// Every key a command of this session touched: what `reset` may delete on a server we do
+    /// not own.
+    touched: BTreeSet<Vec<u8>>,
+    /// The sandbox holds state from this session (so a rebuild restarts it first).
+    dirty: bool,
+    docs: Docs,
+    last_explanation: Option<Explanation>,
+}
+
+/// Called while fixtures load: (commands loaded, total).
+pub type LoadProgress<'a> = &'a mut dyn FnMut(usize, usize);
+
+const FIXTURE_BATCH: usize = 1000;
+
+impl Session {
+    /// Connects (starting a sandbox unless a URL was given), loads fixtures and setup, and
+    /// brings the server to the state at the start of step `start_at`.
+    pub fn start(
+        entry: Entry,
+        options: &SessionOptions,
+        start_at: usize,
+        progress: LoadProgress,
+    ) -> Result<(Session, Vec<Event>), SessionError> {
+        let mut server_choice = options.server.clone();
+        server_choice
+            .sandbox
+            .extra_args
+            .extend(entry.lesson.requires.server_args.iter().cloned());
+        let server = Server::open(&server_choice)?;
+        let lesson = entry.lesson.clone();
+        let mut session = Session {
+            entry,
+            lesson,
+            db: server.url_db(),
+            clients: Clients::new(server.url_db()),
+            server,
+            force: options.force,
+            step: 0,
+            finished: false,
+            hints_shown: 0,
+            used: BTreeSet::new(),
+            replies: Vec::new(),
+            touched: BTreeSet::new(),
+            dirty: false,
+            docs: Docs::default(),
+            last_explanation: None,
+        };
+        let mut events = Vec::new();
+        if !session.server.is_sandbox() {
+            events.push(Event::Notice(session.choose_database()?));
+        }
+        events.extend(session.rebuild(start_at, progress)?);
+        Ok((session, events))
+    }
+
+    pub fn lesson(&self) -> &Lesson {
+        &self.lesson
+    }
+
+    pub fn entry(&self) -> &Entry {
+        &self.entry
+    }
+
+    pub fn step_index(&self) -> usize {
+        self.step
+    }
+
+    pub fn step(&self) -> &Step {
+        &self.lesson.steps[self.step.min(self.lesson.steps.len() - 1)]
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    pub fn server_display(&self) -> &str {
+        self.server.display()
+    }
+
+    pub fn is_sandbox(&self) -> bool {
+        self.server.is_sandbox()
+    }
+
+    pub fn learner_client(&self) -> &str {
+        self.step().learner_client()
+    }
+
+    /// The database the lesson runs in.
+    pub fn db(&self) -> i64 {
+        self.db
+    }
+
+    /// On a server we did not start: use the URL's database if empty, or find an empty one.
+    fn choose_database(&mut self) -> Result<String, SessionError> {
+        let requested = self.server.url_db();
+        let mut connection = self.server.connect_db(requested)?;
+        let size = dbsize(&mut connection).map_err(|e| self.server.dropped(&e))?;
+        if size == 0 || self.force {
+            self.set_db(requested);
+            return Ok(if size == 0 {
+                format!(
+                    "Running in database {requested} of {}, which is empty.",
+                    self.server.display()
+                )
+            } else {
+                format!(
+                    "Running in database {requested} of {} ({size} keys already there; --force given). \
+                     redis-lab will only delete keys this lesson touches.",
+                    self.server.display()
+                )
+            });
+        }
+        if requested != 0 {
+            return Err(SessionError::Database(format!(
+                "database {requested} of {} holds {size} keys. redis-lab runs lessons only in an empty database, \
+                 so it never destroys data it did not create: pick an empty one (redis://host:port/<db>) or pass --force.",
+                self.server.display()
+            )));
+        }
+        for db in 1..16 {
+            let mut connection = match self.server.connect_db(db) {
+                Ok(c) => c,
+                Err(_) => break, // past the server's `databases` limit
+            };
+            if dbsize(&mut connection).map_err(|e| self.server.dropped(&e))? == 0 {
+                self.set_db(db);
+                return Ok(format!(
+                    "Database 0 of {} is not empty, so this lesson runs in database {db}, which is.",
+                    self.server.display()
+                ));
+            }
+        }
+        Err(SessionError::Database(format!(
+            "no empty database on {}: redis-lab runs lessons only in an empty database so it never destroys \
+             data it did not create. Free one, pass --force, or run without --url to use a private sandbox.",
+            self.server.display()
+        )))
+    }
+
+    fn set_db(&mut self, db: i64) {
+        self.db = db;
+        self.clients = Clients::new(db);
+    }
+
+    /// Clean state, fixtures, setup, then the solutions of the steps before `target`.
+    fn rebuild(
+        &mut self,
+        target: usize,
+        progress: LoadProgress,
+    ) -> Result<Vec<Event>, SessionError> {
+        self.clean_state()?;
+        self.load_fixtures(progress)?;
+        let lesson = self.lesson.clone();
+        for spec in &lesson.setup {
+            self.run_spec(
+                &spec.value,
+                crate::lesson::model::DEFAULT_CLIENT,
+                Who::Lesson,
+            )?;
+        }
+        let target = target.min(lesson.steps.len() - 1);
+        for index in 0..target {
+            self.step = index;
+            for spec in lesson.steps[index]
+                .run
+                .iter()
+                .chain(&lesson.steps[index].solution)
+            {
+                self.run_spec(
+                    &spec.value,
+                    lesson.steps[index].learner_client(),
+                    Who::Lesson,
+                )?;
+            }
+        }
+        self.finished = false;
+        self.enter_step(target)
+    }
+
+    fn clean_state(&mut self) -> Result<(), SessionError> {
+        self.clients.clear();
+        if self.server.is_sandbox() {
+            if self.dirty {
+                self.server.restart()?;
+                self.dirty = false;
+            }
+        } else {
+            // Not our server: delete only what this lesson touched, never FLUSHDB.
+            let keys: Vec<Vec<u8>> = std::mem::take(&mut self.touched).into_iter().collect();
+            for chunk in keys.chunks(500) {
+                let mut command = vec![b"UNLINK".to_vec()];
+                command.extend(chunk.iter().cloned());
+                self.clients
+                    .pipeline(&self.server, OBSERVER, vec![command])?;
+            }
+        }
+        self.touched.clear();
+        // The observer is named so it is recognisable in CLIENT LIST and MONITOR lessons.
+        self.clients.pipeline(
+            &self.server,
+            OBSERVER,
+            vec![vec![
+                b"CLIENT".to_vec(),
+                b"SETNAME".to_vec(),
+                b"redis-lab".to_vec(),
+            ]],
+        )?;
+        Ok(())
+    }
+
+    fn load_fixtures(&mut self, progress: LoadProgress) -> Result<(), SessionError> {
+        let mut all = Vec::new();
+        for fixture in &self.lesson.fixtures {
+            let bytes = self
+                .entry
+                .fixture(&fixture.value)
+                .map_err(|e| SessionError::Fixture(e.to_string()))?;
+            all.extend(parse_commands(&fixture.value, &bytes).map_err(SessionError::Fixture)?);
+        }
+        let total = all.len();
+        let mut done = 0;
+        for batch in all.chunks(FIXTURE_BATCH) {
+            if !self.server.is_sandbox() {
+                for args in batch {
+                    if let Some(reason) = external_refusal(args, self.force) {
+                        return Err(SessionError::Fixture(reason));
+                    }
+                    self.track_keys(args)?;
+                }
+            } else {
+                self.dirty = true;
+            }
+            let replies = self.clients.pipeline(
+                &self.server,
+                crate::lesson::model::DEFAULT_CLIENT,
+                batch.to_vec(),
+            )?;
+            if let Some((args, Reply::Error(e))) =
+                batch.iter().zip(&replies).find(|(_, r)| r.is_error())
+            {
+                return Err(SessionError::Fixture(format!(
+                    "`{}` failed: {e}",
+                    join_args(args)
+                )));
+            }
+            done += batch.len();
+            progress(done, total);
+        }
+        Ok(())
+    }
+
+    fn track_keys(&mut self, args: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, SessionError> {
+        let keys = explain::keys_of(&mut self.clients, &self.server, args)?;
+        if self.server.is_sandbox() {
+            self.dirty = true;
+        } else {
+            self.touched.extend(keys.iter().cloned());
+        }
+        Ok(keys)
+    }
+
+    fn enter_step(&mut self, index: usize) -> Result<Vec<Event>, SessionError> {
+        self.step = index;
+        self.hints_shown = 0;
+        self.used.clear();
+        self.replies.clear();
+        self.last_explanation = None;
+        let mut events = vec![Event::StepStarted { index }];
+        let step = self.lesson.steps[index].clone();
+        for spec in &step.run {
+            events.extend(self.run_spec(&spec.value, step.learner_client(), Who::Lesson)?);
+        }
+        Ok(events)
+    }
+
+    /// Runs one command of a lesson (setup, run or solution) and reports what happened.
+    fn run_spec(
+        &mut self,
+        spec: &CommandSpec,
+        default_client: &str,
+        who: Who,
+    ) -> Result<Vec<Event>, SessionError> {
+        let mut events = Vec::new();
+        if let Some(args) = &spec.cmd {
+            let args = args_of(args).map_err(SessionError::Fixture)?;
+            let client = spec.client.as_deref().unwrap_or(default_client).to_string();
+            let wait = if spec.background {
+                Duration::from_millis(20)
+            } else {
+                BLOCK_GRACE
+            };
+            events.extend(self.execute(&client, &args, who, wait)?);
+        }
+        if let Some(ms) = spec.wait_ms {
+            std::thread::sleep(Duration::from_millis(ms));
+            events.push(Event::Paused { ms });
+            events.extend(self.released(Duration::ZERO));
+        }
+        Ok(events)
+    }
+
+    /// Sends a command as `client`, notes what it used and touched, and explains it.
+    fn execute(
+        &mut self,
+        client: &str,
+        args: &[Vec<u8>],
+        who: Who,
+        wait: Duration,
+    ) -> Result<Vec<Event>, SessionError> {
+        let line = join_args(args);
+        if !self.server.is_sandbox()
+            && let Some(reason) = external_refusal(args, self.force)
+        {
+            return Ok(vec![Event::Refused(reason)]);
+        }
+        self.note_used(args);
+        let keys = self.track_keys(args)?;
+        let before = explain::snapshot(&mut self.clients, &self.server, &keys)?;
+        let outcome = match self.clients.run(&self.server, client, args, wait) {
+            Err(ConnError::Unsafe(message)) => return Ok(vec![Event::Refused(message)]),
+            other => other?,
+        };
+        let mut events = vec![Event::Command {
+            who,
+            client: client.to_string(),
+            line: line.clone(),
+            outcome: outcome.clone(),
+        }];
+        events.extend(self.released(Duration::from_millis(30)));
+        if let Outcome::Done(reply) = &outcome {
+            self.replies.push(reply.clone());
+            let after = explain::snapshot(&mut self.clients, &self.server, &keys)?;
+            let doc = self.docs.get(&mut self.clients, &self.server, args)?;
+            let explanation = Explanation {
+                command: line,
+                summary: doc.as_ref().and_then(|d| d.summary.clone()),
+                complexity: doc.and_then(|d| d.complexity),
+                changes: explain::changes(&keys, before, after),
+            };
+            // Keep the command that changed something over a later read of the result.
+            let wrote = |e: &Explanation| e.changes.iter().any(|c| c.changed());
+            if wrote(&explanation) || !self.last_explanation.as_ref().is_some_and(wrote) {
+                self.last_explanation = Some(explanation);
+            }
+        }
+        Ok(events)
+    }
+
+    fn released(&mut self, wait: Duration) -> Vec<Event> {
+        self.clients
+            .collect_released(wait)
+            .into_iter()
+            .map(|(client, line, result)| Event::Released {
+                client,
+                line,
+                reply: result.unwrap_or_else(Reply::Error),
+            })
+            .collect()
+    }
+
+    fn note_used(&mut self, args: &[Vec<u8>]) {
+        let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+        if let Some(sub) = args.get(1) {
+            self.used.insert(format!(
+                "{name} {}",
+                String::from_utf8_lossy(sub).to_ascii_uppercase()
+            ));
+        }
+        self.used.insert(name);
+    }
+
+    /// A line the learner typed. Empty lines continue past a step that has nothing to do.
+    pub fn submit(&mut self, line: &str) -> Result<Vec<Event>, SessionError> {
+        if self.finished {
+            return Ok(vec![Event::Notice(
+                "This lesson is complete. Type `:reset` to do it again, or `:quit`.".into(),
+            )]);
+        }
+        let args = match split_args(line) {
+            Ok(args) => args,
+            Err(e) => return Ok(vec![Event::Refused(e.to_string())]),
+        };
+        if args.is_empty() {
+            return if self.step().checks.is_empty() {
+                self.pass_step()
+            } else {
+                Ok(Vec::new())
+            };
+        }
+        let client = self.learner_client().to_string();
+        let mut events = self.execute(&client, &args, Who::Learner, BLOCK_GRACE)?;
+        if events.iter().any(|e| matches!(e, Event::Refused(_))) || self.step().checks.is_empty() {
+            return Ok(events);
+        }
+        let verdict = self.evaluate(true)?;
+        if verdict.passed() {
+            events.extend(self.pass_step()?);
+        } else {
+            events.push(Event::NotYet {
+                failures: verdict.failures(),
+            });
+        }
+        Ok(events)
+    }
+
+    /// Runs the step's checks against the server now. With `poll`, a check that has `poll_ms`
+    /// is retried until it passes or its time is up.
+    pub fn evaluate(&mut self, poll: bool) -> Result<Verdict, SessionError> {
+        let step = self.step().clone();
+        let mut verdict = Verdict::default();
+        for check in &step.checks {
+            verdict.checks.push(self.run_check(check, poll)?);
+        }
+        for required in &step.must_use {
+            let name = required.value.to_ascii_uppercase();
+            if !self.used.contains(&name) {
+                verdict.rules.push(Failure {
+                    label: format!("this step asks you to use {name}"),
+                    expected: format!("a command using {name}"),
+                    found: "not used yet".into(),
+                });
+            }
+        }
+        for forbidden in &step.must_not_use {
+            let name = forbidden.value.to_ascii_uppercase();
+            if self.used.contains(&name) {
+                verdict.rules.push(Failure {
+                    label: format!("this step must be done without {name}"),
+                    expected: format!("no {name}"),
+                    found: format!("{name} was used"),
+                });
+            }
+        }
+        Ok(verdict)
+    }
+
+    fn run_check(
+        &mut self,
+        check: &Check,
+        poll: bool,
+    ) -> Result<Result<(), Failure>, SessionError> {
+        let label = check.label.clone().unwrap_or_else(|| match &check.probe {
+            Some(probe) => args_of(&probe.value)
+                .map(|a| join_args(&a))
+                .unwrap_or_default(),
+            None => "the reply to your command".into(),
+        });
+        let expected = describe(&check.expect);
+        let Some(probe) = &check.probe else {
+            // No probe: the step is about reading, so one of the learner's replies must match.
+            return Ok(
+                match self
+                    .replies
+                    .iter()
+                    .find(|r| evaluate(&check.expect, r).is_ok())
+                {
+                    Some(_) => Ok(()),
+                    None => Err(Failure {
+                        label,
+                        expected,
+                        found: match self.replies.last() {
+                            Some(reply) => crate::engine::check::short(reply),
+                            None => "no reply yet".into(),
+                        },
+                    }),
+                },
+            );
+        };
+        let args = args_of(&probe.value).map_err(SessionError::Fixture)?;
+        // Probes run on the observer unless the check is about one client's own view.
+        let client = check.client.clone().unwrap_or_else(|| OBSERVER.to_string());
+        let deadline = Instant::now()
+            + Duration::from_millis(if poll { check.poll_ms.unwrap_or(0) } else { 0 });
+        loop {
+            let reply =
+                match self
+                    .clients
+                    .run(&self.server, &client, &args, Duration::from_secs(5))?
+                {
+                    Outcome::Done(reply) => reply,
+                    Outcome::Waiting => {
+                        Reply::Error("probe did not answer (a probe must not block)".into())
+                    }
+                };
+            match evaluate(&check.expect, &reply) {
+                Ok(()) => return Ok(Ok(())),
+                Err(found) if Instant::now() >= deadline => {
+                    return Ok(Err(Failure {
+                        label,
+                        expected,
+                        found,
+                    }));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    }
+
+    fn pass_step(&mut self) -> Result<Vec<Event>, SessionError> {
+        let index = self.step;
+        let mut events = vec![Event::StepPassed {
+            index,
+            explanation: self.last_explanation.take(),
+        }];
+        events.extend(self.advance()?);
+        Ok(events)
+    }
+
+    fn advance(&mut self) -> Result<Vec<Event>, SessionError> {
+        if self.step + 1 >= self.lesson.steps.len() {
+            self.finished = true;
+            return Ok(vec![Event::LessonFinished]);
+        }
+        self.enter_step(self.step + 1)
+    }
+
+    /// Runs the current step's solution as the lesson (used by `skip`, `--auto` and proofs).
+    pub fn run_solution(&mut self) -> Result<Vec<Event>, SessionError> {
+        let step = self.step().clone();
+        let mut events = Vec::new();
+        for spec in &step.solution {
+            events.extend(self.run_spec(&spec.value, step.learner_client(), Who::Lesson)?);
+        }
+        Ok(events)
+    }
+
+    /// Runs the solution so the next step starts from a consistent state, then moves on.
+    pub fn skip(&mut self) -> Result<Vec<Event>, SessionError> {
+        if self.finished {
+            return Ok(vec![Event::Notice("This lesson is complete.".into())]);
+        }
+        let mut events = self.run_solution()?;
+        events.push(Event::StepSkipped { index: self.step });
+        events.extend(self.advance()?);
+        Ok(events)
+    }
+
+    /// `--auto`: runs the step's solution, checks the result, and moves on either way.
+    pub fn auto_step(&mut self) -> Result<(Vec<Event>, Verdict), SessionError> {
+        let mut events = self.run_solution()?;
+        let verdict = self.evaluate(true)?;
+        if verdict.passed() {
+            events.extend(self.pass_step()?);
+        } else {
+            events.push(Event::NotYet {
+                failures: verdict.failures(),
+            });
+            events.extend(self.advance()?);
+        }
+        Ok((events, verdict))
+    }
+
+    /// Proves the current step: every check must fail before the solution and pass after it.
+    pub fn prove_step(&mut self) -> Result<StepProof, SessionError> {
+        let index = self.step;
+        let before = self.evaluate(false)?;
+        self.run_solution()?;
+        let after = self.evaluate(true)?;
+        let proof = StepProof {
+            index,
+            passing_before: before
+                .checks
+                .iter()
+                .zip(&self.step().checks)
+                .enumerate()
+                .filter(|(_, (result, check))| result.is_ok() && !check.guard)
+                .map(|(i, _)| i)
+                .collect(),
+            failing_after: after.failures(),
+        };
+        if after.passed() {
+            self.pass_step()?;
+        } else {
+            self.advance()?;
+        }
+        Ok(proof)
+    }
+
+    /// The next hint: (number, of how many, text).
+    pub fn next_hint(&mut self) -> Option<(usize, usize, String)> {
+        let hints = self.step().hints.clone();
+        if hints.is_empty() {
+            return None;
+        }
+        let shown = self.hints_shown.min(hints.len() - 1);
+        self.hints_shown = (self.hints_shown + 1).min(hints.len());
+        Some((shown + 1, hints.len(), hints[shown].clone()))
+    }
+
+    /// The solution as lines a learner could type.
+    pub fn solution_lines(&self) -> Vec<String> {
+        self.step()
+            .solution
+            .iter()
+            .filter_map(|spec| {
+                let args = args_of(spec.value.cmd.as_ref()?).ok()?;
+                let line = join_args(&args);
+                Some(match &spec.value.client {
+                    Some(client) if client != self.learner_client() => {
+                        format!("{line}   (as client {client})")
+                    }
+                    _ => line,
+                })
+            })
+            .collect()
+    }
+
+    /// Goes to step `index` (0-based), rebuilding the server state for it.
+    pub fn goto(
+        &mut self,
+        index: usize,
+        progress: LoadProgress,
+    ) -> Result<Vec<Event>, SessionError> {
+        self.rebuild(index, progress)
+    }
+
+    pub fn back(&mut self, progress: LoadProgress) -> Result<Vec<Event>, SessionError> {
+        let target = if self.finished {
+            self.step
+        } else {
+            self.step.saturating_sub(1)
+        };
+        self.rebuild(target, progress)
+    }
+
+    /// After a lost connection: restart the sandbox (or reconnect) and rebuild the current step.
+    pub fn recover(&mut self, progress: LoadProgress) -> Result<Vec<Event>, SessionError> {
+        self.clients.clear();
+        if self.server.is_sandbox() {
+            self.server.restart()?;
+            self.dirty = false;
+        }
+        let step = self.step;
+        self.rebuild(step, progress)
+    }
+}
+
+fn dbsize(connection: &mut redis::Connection) -> Result<i64, redis::RedisError> {
+    redis::cmd("DBSIZE").query(connection)
+}

@@ -1,0 +1,218 @@
+//! Every lesson redis-lab knows: the ones built into the binary plus `--lessons` folders.
+
+use crate::lesson::diagnostic::{Diagnostics, did_you_mean};
+use crate::lesson::loader::{fixture_path_problem, parse_lesson_bytes};
+use crate::lesson::model::Lesson;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use thiserror::Error;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+#[derive(Debug, Error)]
+pub enum CatalogError {
+    #[error("no lesson named `{id}`{}", suggestion_text(.suggestions))]
+    Unknown {
+        id: String,
+        suggestions: Vec<String>,
+    },
+    #[error("cannot read lesson folder {path}: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn suggestion_text(suggestions: &[String]) -> String {
+    match suggestions {
+        [] => "; run `redis-lab list` to see every lesson".into(),
+        [one] => format!("; did you mean `{one}`?"),
+        many => format!("; did you mean one of: {}?", many.join(", ")),
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum FixtureError {
+    #[error("{0}")]
+    Unsafe(String),
+    #[error("fixture {path} not found")]
+    Missing { path: String },
+    #[error("cannot read fixture {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Where a lesson came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Builtin,
+    /// A `--lessons` folder (its fixtures are under `<folder>/fixtures/`).
+    Folder(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub lesson: Arc<Lesson>,
+    /// The path shown in messages: `lessons/patterns/leaderboard.yaml` or the real file path.
+    pub file: String,
+    pub origin: Origin,
+}
+
+impl Entry {
+    pub fn id(&self) -> &str {
+        self.lesson.id()
+    }
+
+    /// The key under which progress is saved: lessons from folders do not mix with built-ins.
+    pub fn progress_key(&self) -> String {
+        match &self.origin {
+            Origin::Builtin => self.id().to_string(),
+            Origin::Folder(dir) => format!("{}#{}", dir.display(), self.id()),
+        }
+    }
+
+    /// The bytes of a fixture file named by this lesson.
+    pub fn fixture(&self, path: &str) -> Result<Vec<u8>, FixtureError> {
+        if let Some(problem) = fixture_path_problem(path) {
+            return Err(FixtureError::Unsafe(problem));
+        }
+        match &self.origin {
+            Origin::Builtin => embedded::FIXTURE_FILES
+                .iter()
+                .find(|(name, _)| *name == path)
+                .map(|(_, bytes)| bytes.to_vec())
+                .ok_or_else(|| FixtureError::Missing { path: path.into() }),
+            Origin::Folder(dir) => read_folder_fixture(dir, path),
+        }
+    }
+}
+
+/// Reads `<dir>/fixtures/<path>`, refusing anything that resolves outside that folder
+/// (a symlink pointing out of a shared pack must not expose the host).
+fn read_folder_fixture(dir: &Path, path: &str) -> Result<Vec<u8>, FixtureError> {
+    let root = dir.join("fixtures");
+    let missing = || FixtureError::Missing {
+        path: root.join(path).display().to_string(),
+    };
+    let root = root.canonicalize().map_err(|_| missing())?;
+    let file = root.join(path).canonicalize().map_err(|_| missing())?;
+    if !file.starts_with(&root) {
+        return Err(FixtureError::Unsafe(format!(
+            "fixture {path:?} resolves outside the pack's fixtures/ folder; refused"
+        )));
+    }
+    std::fs::read(&file).map_err(|source| FixtureError::Read {
+        path: file.display().to_string(),
+        source,
+    })
+}
+
+/// The loaded catalog. Broken lesson files do not stop the others from loading.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub entries: Vec<Entry>,
+    pub problems: Vec<Diagnostics>,
+}
+
+impl Catalog {
+    /// Built-in lessons, then each folder in order; a folder lesson replaces a built-in with the
+    /// same id, so instructors can try a new version of a lesson.
+    pub fn load(folders: &[PathBuf]) -> Result<Catalog, CatalogError> {
+        let mut catalog = Catalog::default();
+        for (name, text) in embedded::LESSON_FILES {
+            catalog.add(format!("lessons/{name}"), text.as_bytes(), Origin::Builtin);
+        }
+        for folder in folders {
+            let mut files = Vec::new();
+            lesson_files(folder, &mut files).map_err(|source| CatalogError::Folder {
+                path: folder.clone(),
+                source,
+            })?;
+            for file in files {
+                match std::fs::read(&file) {
+                    Ok(bytes) => catalog.add(
+                        file.display().to_string(),
+                        &bytes,
+                        Origin::Folder(folder.clone()),
+                    ),
+                    Err(e) => catalog.problems.push(Diagnostics(vec![
+                        crate::lesson::diagnostic::Diagnostic::new(
+                            &file.display().to_string(),
+                            "",
+                            0,
+                            0,
+                            format!("cannot read the file: {e}"),
+                        ),
+                    ])),
+                }
+            }
+        }
+        Ok(catalog)
+    }
+
+    fn add(&mut self, file: String, bytes: &[u8], origin: Origin) {
+        match parse_lesson_bytes(&file, bytes) {
+            Ok(lesson) => {
+                let entry = Entry {
+                    lesson: Arc::new(lesson),
+                    file,
+                    origin,
+                };
+                self.entries.retain(|e| e.id() != entry.id());
+                self.entries.push(entry);
+            }
+            Err(diagnostics) => self.problems.push(diagnostics),
+        }
+    }
+
+    pub fn find(&self, id: &str) -> Result<&Entry, CatalogError> {
+        if let Some(entry) = self.entries.iter().find(|e| e.id() == id) {
+            return Ok(entry);
+        }
+        let mut suggestions: Vec<String> = did_you_mean(id, self.entries.iter().map(|e| e.id()))
+            .map(|s| vec![s.to_string()])
+            .unwrap_or_default();
+        // Also offer lessons whose id contains what was typed ("lock" -> distributed-lock).
+        for entry in &self.entries {
+            if id.len() >= 3
+                && entry.id().contains(id)
+                && !suggestions.iter().any(|s| s == entry.id())
+            {
+                suggestions.push(entry.id().to_string());
+            }
+        }
+        suggestions.truncate(3);
+        Err(CatalogError::Unknown {
+            id: id.to_string(),
+            suggestions,
+        })
+    }
+}
+
+/// Lesson files in a folder, recursively: `*.yaml`/`*.yml` outside `fixtures/`, except `pack.yaml`.
+fn lesson_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let meta = std::fs::symlink_metadata(&path)?;
+        if meta.is_dir() {
+            if name != "fixtures" && !name.starts_with('.') {
+                lesson_files(&path, out)?;
+            }
+        } else if (name.ends_with(".yaml") || name.ends_with(".yml")) && name != "pack.yaml" {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! A problem in a lesson file, pointing at file, line and column, with the line shown.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: String,
+    /// 1-based; 0 when the problem has no position (an unreadable file).
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+    pub help: Option<String>,
+    /// The offending source line, for display.
+    pub source_line: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(
+        file: &str,
+        source: &str,
+        line: u64,
+        column: u64,
+        message: impl Into<String>,
+    ) -> Self {
+        let source_line = (line > 0)
+            .then(|| source.lines().nth((line - 1) as usize))
+            .flatten()
+            .map(|l| l.to_string());
+        Diagnostic {
+            file: file.to_string(),
+            line,
+            column,
+            message: message.into(),
+            help: None,
+            source_line,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// `file:line:col`, the form editors and terminals make clickable.
+    pub fn position(&self) -> String {
+        if self.line == 0 {
+            self.file.clone()
+        } else {
+            format!("{}:{}:{}", self.file, self.line, self.column)
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "error: {}", self.message)?;
+        let number = self.line.to_string();
+        let pad = " ".repeat(number.len());
+        writeln!(f, "{pad}--> {}", self.position())?;
+        if let Some(line) = &self.source_line {
+            // Tabs would misplace the caret; show them as one space each, as the caret counts them.
+            let shown = line.replace('\t', " ");
+            writeln!(f, "{pad} |")?;
+            writeln!(f, "{number} | {shown}")?;
+            let caret_at = (self.column.max(1) - 1) as usize;
+            writeln!(
+                f,
+                "{pad} | {}^",
+                " ".repeat(caret_at.min(shown.chars().count()))
+            )?;
+        }
+        if let Some(help) = &self.help {
+            writeln!(f, "{pad} = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Several diagnostics, shown one after the other.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// The closest candidate to `word`, if it is close enough to be a plausible typo.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let word_lower = word.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&word_lower, &c.to_ascii_lowercase()),
+                c,
+            )
+        })
+        .filter(|(distance, c)| *distance <= 2.max(c.len() / 3))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
+}

@@ -1,0 +1,331 @@
+//! YAML text to a checked [`Lesson`]. The YAML crate stays behind this module.
+
+use crate::lesson::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+use crate::lesson::model::{Args, CommandSpec, FORMAT_VERSION, Lesson, Matcher};
+use crate::repl::tokenize::split_args;
+use serde_saphyr::{Location, Spanned};
+use std::collections::HashSet;
+
+/// Lesson files larger than this are refused before parsing (a lesson is a few KB).
+pub const MAX_LESSON_BYTES: usize = 1024 * 1024;
+
+/// Parses and checks one lesson file. `file` is the name shown in diagnostics.
+pub fn parse_lesson(file: &str, source: &str) -> Result<Lesson, Diagnostics> {
+    if source.len() > MAX_LESSON_BYTES {
+        return Err(Diagnostics(vec![Diagnostic::new(
+            file,
+            source,
+            0,
+            0,
+            format!(
+                "the file is {} bytes; a lesson file may be at most {MAX_LESSON_BYTES} bytes",
+                source.len()
+            ),
+        )]));
+    }
+    if source.trim().is_empty() {
+        return Err(Diagnostics(vec![
+            Diagnostic::new(file, source, 1, 1, "the file is empty").with_help(
+                "a lesson starts with `format: 1`, then id, title, track, level, summary and steps",
+            ),
+        ]));
+    }
+    let lesson: Lesson = serde_saphyr::from_str(source)
+        .map_err(|e| Diagnostics(vec![yaml_diagnostic(file, source, &e)]))?;
+    let problems = check_semantics(file, source, &lesson);
+    if problems.is_empty() {
+        Ok(lesson)
+    } else {
+        Err(Diagnostics(problems))
+    }
+}
+
+/// Parses bytes that may not be UTF-8 (a binary file given by mistake).
+pub fn parse_lesson_bytes(file: &str, bytes: &[u8]) -> Result<Lesson, Diagnostics> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse_lesson(file, text),
+        Err(e) => Err(Diagnostics(vec![Diagnostic::new(
+            file,
+            "",
+            0,
+            0,
+            format!(
+                "the file is not UTF-8 text (invalid byte at offset {}); is it really a lesson?",
+                e.valid_up_to()
+            ),
+        )])),
+    }
+}
+
+fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnostic {
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((1, 1));
+    let message = clean_message(&e.without_snippet().to_string());
+    let mut diagnostic = Diagnostic::new(file, source, line, column, message.clone());
+    if let Some(help) = suggestion(&message) {
+        diagnostic = diagnostic.with_help(help);
+    }
+    diagnostic
+}
+
+/// serde-saphyr prefixes "line L column C: " and may suffix " at line L, column C": we show
+/// the position ourselves.
+fn clean_message(raw: &str) -> String {
+    let mut text = raw.trim().trim_start_matches("error: ").to_string();
+    if let Some(rest) = text.strip_prefix("line ")
+        && let Some(colon) = rest.find(": ")
+        && rest[..colon].contains("column")
+    {
+        text = rest[colon + 2..].to_string();
+    }
+    if let Some(at) = text.rfind(" at line ") {
+        text.truncate(at);
+    }
+    text.replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+}
+
+/// "did you mean" for unknown fields and variants, from the list serde gives.
+fn suggestion(message: &str) -> Option<String> {
+    for kind in ["unknown field `", "unknown variant `"] {
+        if let Some(rest) = message.strip_prefix(kind) {
+            let (word, rest) = rest.split_once('`')?;
+            let expected = rest
+                .split_once("expected one of ")
+                .map(|(_, list)| list)
+                .or_else(|| rest.split_once("expected ").map(|(_, l)| l))?;
+            let candidates: Vec<&str> = expected
+                .split(',')
+                .map(|c| c.trim().trim_matches('`'))
+                .filter(|c| !c.is_empty())
+                .collect();
+            return Some(match did_you_mean(word, candidates.iter().copied()) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!("expected one of: {}", candidates.join(", ")),
+            });
+        }
+    }
+    if message.contains("missing field `format`") {
+        return Some(format!("add `format: {FORMAT_VERSION}` as the first line"));
+    }
+    None
+}
+
+fn at(file: &str, source: &str, location: &Location, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(file, source, location.line(), location.column(), message)
+}
+
+/// Checks serde cannot express: versions, unique ids, command lines that tokenize, regexes.
+fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    if lesson.format != FORMAT_VERSION {
+        problems.push(
+            Diagnostic::new(
+                file,
+                source,
+                line_of(source, "format:"),
+                1,
+                format!("unsupported format version {}", lesson.format),
+            )
+            .with_help(format!("this redis-lab reads `format: {FORMAT_VERSION}`")),
+        );
+    }
+    if !is_valid_id(&lesson.id.value) {
+        problems.push(
+            at(
+                file,
+                source,
+                &lesson.id.referenced,
+                format!("invalid lesson id {:?}", lesson.id.value),
+            )
+            .with_help("ids are lowercase letters, digits and dashes, like `sorted-sets`"),
+        );
+    }
+    if lesson.steps.is_empty() {
+        problems.push(Diagnostic::new(
+            file,
+            source,
+            line_of(source, "steps:"),
+            1,
+            "a lesson needs at least one step",
+        ));
+    }
+    for fixture in &lesson.fixtures {
+        if let Some(problem) = fixture_path_problem(&fixture.value) {
+            problems.push(at(file, source, &fixture.referenced, problem));
+        }
+    }
+    check_commands(file, source, &lesson.setup, &mut problems);
+    let mut seen = HashSet::new();
+    for step in &lesson.steps {
+        if !is_valid_id(&step.id.value) {
+            problems.push(
+                at(
+                    file,
+                    source,
+                    &step.id.referenced,
+                    format!("invalid step id {:?}", step.id.value),
+                )
+                .with_help("ids are lowercase letters, digits and dashes"),
+            );
+        }
+        if !seen.insert(step.id.value.as_str()) {
+            problems.push(at(
+                file,
+                source,
+                &step.id.referenced,
+                format!("duplicate step id `{}`", step.id.value),
+            ));
+        }
+        check_commands(file, source, &step.run, &mut problems);
+        check_commands(file, source, &step.solution, &mut problems);
+        if step.task.is_some() && step.checks.is_empty() {
+            problems.push(
+                at(
+                    file,
+                    source,
+                    &step.id.referenced,
+                    format!("step `{}` has a task but no checks", step.id.value),
+                )
+                .with_help(
+                    "add `checks:` that prove the task is done, so any correct command passes",
+                ),
+            );
+        }
+        if step.task.is_some() && step.solution.is_empty() {
+            problems.push(at(file, source, &step.id.referenced, format!("step `{}` has a task but no solution", step.id.value))
+                .with_help("`solution:` lists commands that complete the task; `skip` and `--auto` run them"));
+        }
+        if !step.checks.is_empty() && step.checks.iter().all(|c| c.guard) {
+            problems.push(at(file, source, &step.id.referenced, format!("every check of step `{}` is a guard", step.id.value))
+                .with_help("a guard may pass before the solution; at least one check must prove the task was done"));
+        }
+        for check in &step.checks {
+            let anchor = check
+                .probe
+                .as_ref()
+                .map(|p| &p.referenced)
+                .unwrap_or(&step.id.referenced);
+            if let Some(probe) = &check.probe
+                && let Err(problem) = args_of(&probe.value)
+            {
+                problems.push(at(file, source, &probe.referenced, problem));
+            }
+            if let Matcher::Matches(pattern) = &check.expect
+                && let Err(e) = regex::Regex::new(pattern)
+            {
+                problems.push(at(
+                    file,
+                    source,
+                    anchor,
+                    format!("invalid regular expression in `matches`: {e}"),
+                ));
+            }
+        }
+    }
+    problems
+}
+
+fn check_commands(
+    file: &str,
+    source: &str,
+    commands: &[Spanned<CommandSpec>],
+    problems: &mut Vec<Diagnostic>,
+) {
+    for command in commands {
+        if let Some(args) = &command.value.cmd
+            && let Err(problem) = args_of(args)
+        {
+            problems.push(at(file, source, &command.referenced, problem));
+        }
+    }
+}
+
+/// The arguments of a command, tokenized with redis-cli's rules.
+pub fn args_of(args: &Args) -> Result<Vec<Vec<u8>>, String> {
+    let tokens = match args {
+        Args::Line(line) => split_args(line).map_err(|e| format!("{e} in `{line}`"))?,
+        Args::List(items) => items.iter().map(|s| s.as_bytes().to_vec()).collect(),
+    };
+    if tokens.is_empty() {
+        return Err("empty command".into());
+    }
+    Ok(tokens)
+}
+
+/// Fixture paths stay inside the pack's fixtures folder: no absolute paths, no `..`.
+pub fn fixture_path_problem(path: &str) -> Option<String> {
+    let p = std::path::Path::new(path);
+    if path.is_empty() {
+        return Some("empty fixture path".into());
+    }
+    if p.is_absolute() || path.starts_with('~') {
+        return Some(format!(
+            "fixture path {path:?} is absolute; fixtures are relative to the pack's fixtures/ folder"
+        ));
+    }
+    if p.components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Some(format!(
+            "fixture path {path:?} leaves the fixtures/ folder (`..` is not allowed)"
+        ));
+    }
+    None
+}
+
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+}
+
+fn line_of(source: &str, prefix: &str) -> u64 {
+    source
+        .lines()
+        .position(|l| l.starts_with(prefix))
+        .map(|i| i as u64 + 1)
+        .unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "format: 1\nid: demo\ntitle: Demo\ntrack: patterns\nlevel: beginner\nsummary: s\nsteps:\n  - id: one\n    title: One\n    task: Set k\n    solution: [SET k v]\n    checks:\n      - probe: GET k\n        expect: {equals: v}\n";
+
+    #[test]
+    fn a_minimal_lesson_loads() {
+        let lesson = parse_lesson("demo.yaml", MINIMAL).expect("valid");
+        assert_eq!(lesson.id(), "demo");
+        assert_eq!(lesson.steps.len(), 1);
+    }
+
+    #[test]
+    fn misspelt_field_points_at_its_line_with_a_suggestion() {
+        let broken = MINIMAL.replace("    solution:", "    solutoin:");
+        let err = parse_lesson("demo.yaml", &broken).unwrap_err();
+        let d = &err.0[0];
+        assert_eq!((d.line, d.column), (11, 5));
+        assert_eq!(d.help.as_deref(), Some("did you mean `solution`?"));
+    }
+
+    #[test]
+    fn unbalanced_quotes_in_a_command_are_reported_at_the_command() {
+        let broken = MINIMAL.replace("[SET k v]", "['SET k \"v']");
+        let err = parse_lesson("demo.yaml", &broken).unwrap_err();
+        assert!(err.0[0].message.contains("unbalanced quotes"), "{err}");
+        assert_eq!(err.0[0].line, 11);
+    }
+
+    #[test]
+    fn fixture_paths_cannot_leave_the_folder() {
+        assert!(fixture_path_problem("../../etc/passwd").is_some());
+        assert!(fixture_path_problem("/etc/passwd").is_some());
+        assert!(fixture_path_problem("leaderboard/players.redis").is_none());
+    }
+}

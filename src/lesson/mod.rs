@@ -1,0 +1,6 @@
+//! Lessons as data: the format, loading with precise errors, and the catalog.
+
+pub mod catalog;
+pub mod diagnostic;
+pub mod loader;
+pub mod model;

@@ -1,0 +1,490 @@
+//! The lesson format, version 1, as Rust types. The YAML maps onto these one to one.
+//!
+//! Every struct rejects unknown fields, so a misspelt field is an error rather than silently ignored.
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+use std::fmt;
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lesson {
+    pub format: u32,
+    pub id: Spanned<String>,
+    pub title: String,
+    pub track: Track,
+    pub level: Level,
+    pub summary: String,
+    #[serde(default)]
+    pub duration: Option<String>,
+    #[serde(default)]
+    pub requires: Requires,
+    /// Files under the pack's `fixtures/` folder, loaded (pipelined) before the first step.
+    #[serde(default)]
+    pub fixtures: Vec<Spanned<String>>,
+    /// Commands run after the fixtures, before the first step.
+    #[serde(default)]
+    pub setup: Vec<Spanned<CommandSpec>>,
+    pub steps: Vec<Step>,
+    /// Lesson ids to suggest when this one is finished.
+    #[serde(default)]
+    pub next: Vec<Spanned<String>>,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Track {
+    DataStructures,
+    Patterns,
+    Operations,
+}
+
+impl Track {
+    pub const ALL: [Track; 3] = [Track::DataStructures, Track::Patterns, Track::Operations];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Track::DataStructures => "data-structures",
+            Track::Patterns => "patterns",
+            Track::Operations => "operations",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    Beginner,
+    Intermediate,
+    Advanced,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Beginner => "beginner",
+            Level::Intermediate => "intermediate",
+            Level::Advanced => "advanced",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requires {
+    /// A version requirement on `redis_version`, such as `">=7.0"`.
+    #[serde(default)]
+    pub redis: Option<Spanned<String>>,
+    /// Module names as `MODULE LIST` reports them (`bf`, `ReJSON`, `timeseries`, `search`).
+    #[serde(default)]
+    pub modules: Vec<String>,
+    #[serde(default)]
+    pub topology: Topology,
+    /// How many client connections the lesson uses at the same time.
+    #[serde(default)]
+    pub connections: Option<u32>,
+    /// Extra `redis-server` arguments for the sandbox (for example `--enable-debug-command local`).
+    #[serde(default)]
+    pub server_args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Topology {
+    #[default]
+    Single,
+    Redlock5,
+    Replica,
+    Sentinel,
+    Cluster,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub id: Spanned<String>,
+    pub title: String,
+    /// The teaching text shown when the step starts.
+    #[serde(default)]
+    pub explain: String,
+    /// What the learner must achieve. A step without a task only demonstrates.
+    #[serde(default)]
+    pub task: Option<String>,
+    /// Which client the learner types as in this step (default `app`).
+    #[serde(default)]
+    pub client: Option<String>,
+    /// Commands the lesson runs itself when the step starts (a demonstration, another client's move).
+    #[serde(default)]
+    pub run: Vec<Spanned<CommandSpec>>,
+    /// Hints, from a nudge to nearly the answer; each `hint` shows the next one.
+    #[serde(default)]
+    pub hints: Vec<String>,
+    /// Commands that complete the step; `solution` shows them, `skip` and `--auto` run them.
+    #[serde(default)]
+    pub solution: Vec<Spanned<CommandSpec>>,
+    /// State checks; the step is done when all of them pass.
+    #[serde(default)]
+    pub checks: Vec<Check>,
+    /// Commands the learner must have used in this step (in addition to reaching the state).
+    #[serde(default)]
+    pub must_use: Vec<Spanned<String>>,
+    /// Commands the learner must not use in this step.
+    #[serde(default)]
+    pub must_not_use: Vec<Spanned<String>>,
+    /// Shown once the step passes: what just happened and why it matters.
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
+/// One command, written as a redis-cli line (`ZADD board 10 alice`) or as a map with options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandSpec {
+    pub cmd: Option<Args>,
+    pub client: Option<String>,
+    /// Pause this long after the command (or, without `cmd`, just pause).
+    pub wait_ms: Option<u64>,
+    /// Do not wait for the reply: the command is expected to block until another client acts.
+    pub background: bool,
+}
+
+/// Arguments as one redis-cli line, or as a list (handy for Lua scripts in block scalars).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Args {
+    Line(String),
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    /// A read-only command whose reply is matched. Without a probe, the check matches the
+    /// replies the learner got in this step (for tasks that read rather than write).
+    #[serde(default)]
+    pub probe: Option<Spanned<Args>>,
+    pub expect: Matcher,
+    /// The client that runs the probe (default `app`).
+    #[serde(default)]
+    pub client: Option<String>,
+    /// Retry the probe until it matches, for at most this long (expiry, eviction, replication).
+    #[serde(default)]
+    pub poll_ms: Option<u64>,
+    /// What the check proves, in the learner's words; shown when it fails.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// A guard protects state that already holds before the step (for example "the TTL was
+    /// kept"). It must pass after the solution but is exempt from failing before it. A step
+    /// still needs at least one check that is not a guard.
+    #[serde(default)]
+    pub guard: bool,
+}
+
+/// How a probe's reply is matched. Written in map form: `expect: {equals: 3}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Matcher {
+    /// The reply equals this value (a number matches an integer reply or a numeric string).
+    Equals(Expected),
+    /// The reply equals one of these values.
+    OneOf(Vec<Expected>),
+    /// A string reply contains this text, or an array reply contains these elements.
+    Contains(Expected),
+    /// An array reply holds exactly these elements, in any order.
+    Unordered(Vec<Expected>),
+    /// A numeric reply within a tolerance of a value.
+    Approx(Approx),
+    /// A numeric reply within bounds (inclusive).
+    Range(Bounds),
+    /// A string reply matches this regular expression.
+    Matches(String),
+    /// `nil: true`: the reply is nil; `nil: false`: anything but nil.
+    Nil(bool),
+    /// The reply is an error starting with this prefix (`WRONGTYPE`, `ERR value is not`).
+    Error(String),
+    /// The reply is of this type.
+    Type(ReplyType),
+    /// The length of an array reply (or of a string reply), exactly or within bounds.
+    Length(LengthSpec),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approx {
+    pub value: f64,
+    /// Absolute tolerance.
+    #[serde(default)]
+    pub tolerance: Option<f64>,
+    /// Relative tolerance in percent of `value`.
+    #[serde(default)]
+    pub percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Bounds {
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LengthSpec {
+    Exactly(u64),
+    Within(Bounds),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplyType {
+    Nil,
+    Integer,
+    String,
+    Status,
+    Error,
+    Array,
+    Map,
+    Set,
+    Double,
+    Boolean,
+}
+
+impl ReplyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyType::Nil => "nil",
+            ReplyType::Integer => "integer",
+            ReplyType::String => "string",
+            ReplyType::Status => "status",
+            ReplyType::Error => "error",
+            ReplyType::Array => "array",
+            ReplyType::Map => "map",
+            ReplyType::Set => "set",
+            ReplyType::Double => "double",
+            ReplyType::Boolean => "boolean",
+        }
+    }
+}
+
+/// An expected value, as YAML writes it: null, a boolean, a number, a string or a list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expected {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    List(Vec<Expected>),
+}
+
+impl fmt::Display for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expected::Null => write!(f, "nil"),
+            Expected::Bool(b) => write!(f, "{b}"),
+            Expected::Int(i) => write!(f, "{i}"),
+            Expected::Float(x) => write!(f, "{x}"),
+            Expected::Str(s) => write!(f, "{s:?}"),
+            Expected::List(items) => {
+                write!(f, "[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                write!(f, "]")
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Expected {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ExpectedVisitor;
+        impl<'de> Visitor<'de> for ExpectedVisitor {
+            type Value = Expected;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, a number, a boolean, null or a list of those")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Expected, E> {
+                Ok(Expected::Null)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Expected, E> {
+                Ok(Expected::Null)
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Expected, E> {
+                Ok(Expected::Bool(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Expected, E> {
+                Ok(Expected::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Expected, E> {
+                i64::try_from(v)
+                    .map(Expected::Int)
+                    .or(Ok(Expected::Float(v as f64)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Expected, E> {
+                Ok(Expected::Float(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Expected, E> {
+                Ok(Expected::Str(v.to_string()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Expected, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Expected::List(items))
+            }
+        }
+        deserializer.deserialize_any(ExpectedVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Args {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ArgsVisitor;
+        impl<'de> Visitor<'de> for ArgsVisitor {
+            type Value = Args;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a command line such as `GET key`, or a list of arguments")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Args, E> {
+                Ok(Args::Line(v.to_string()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Args, A::Error> {
+                let mut items: Vec<String> = Vec::new();
+                while let Some(item) = seq.next_element::<ScalarString>()? {
+                    items.push(item.0);
+                }
+                Ok(Args::List(items))
+            }
+        }
+        deserializer.deserialize_any(ArgsVisitor)
+    }
+}
+
+/// A list argument may be written as a number (`[EXPIRE, k, 60]`); it is sent as its text.
+struct ScalarString(String);
+
+impl<'de> Deserialize<'de> for ScalarString {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ScalarString;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an argument (a string or a number)")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ScalarString, E> {
+                Ok(ScalarString(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ScalarString, E> {
+                Ok(ScalarString(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ScalarString, E> {
+                Ok(ScalarString(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarString, E> {
+                Ok(ScalarString(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommandSpecMap {
+    #[serde(default)]
+    cmd: Option<Args>,
+    #[serde(default)]
+    client: Option<String>,
+    #[serde(default)]
+    wait_ms: Option<u64>,
+    #[serde(default)]
+    background: bool,
+}
+
+impl<'de> Deserialize<'de> for CommandSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SpecVisitor;
+        impl<'de> Visitor<'de> for SpecVisitor {
+            type Value = CommandSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a command line such as `SET k v`, or a map with `cmd`, `client`, `wait_ms`, `background`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<CommandSpec, E> {
+                Ok(CommandSpec {
+                    cmd: Some(Args::Line(v.to_string())),
+                    client: None,
+                    wait_ms: None,
+                    background: false,
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CommandSpec, A::Error> {
+                let m = CommandSpecMap::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                if m.cmd.is_none() && m.wait_ms.is_none() {
+                    return Err(de::Error::custom(
+                        "a command needs `cmd` (what to run) or `wait_ms` (how long to pause)",
+                    ));
+                }
+                Ok(CommandSpec {
+                    cmd: m.cmd,
+                    client: m.client,
+                    wait_ms: m.wait_ms,
+                    background: m.background,
+                })
+            }
+        }
+        deserializer.deserialize_any(SpecVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for LengthSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LenVisitor;
+        impl<'de> Visitor<'de> for LenVisitor {
+            type Value = LengthSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a length (`3`) or bounds (`{min: 1, max: 100}`)")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<LengthSpec, E> {
+                Ok(LengthSpec::Exactly(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<LengthSpec, E> {
+                u64::try_from(v)
+                    .map(LengthSpec::Exactly)
+                    .map_err(|_| E::custom("a length cannot be negative"))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<LengthSpec, A::Error> {
+                Bounds::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(LengthSpec::Within)
+            }
+        }
+        deserializer.deserialize_any(LenVisitor)
+    }
+}
+
+impl Lesson {
+    pub fn id(&self) -> &str {
+        &self.id.value
+    }
+}
+
+impl Step {
+    pub fn id(&self) -> &str {
+        &self.id.value
+    }
+
+    /// The client the learner types as.
+    pub fn learner_client(&self) -> &str {
+        self.client.as_deref().unwrap_or(DEFAULT_CLIENT)
+    }
+}
+
+pub const DEFAULT_CLIENT: &str = "app";

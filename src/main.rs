@@ -1,0 +1,17 @@
+use clap::Parser;
+use colored::Colorize;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    redis_lab::render::save_terminal();
+    redis_lab::server::sandbox::reaper::install_signal_handlers();
+    let cli = redis_lab::cli::Cli::parse();
+    match redis_lab::app::run(cli) {
+        Ok(redis_lab::app::Status::Ok) => ExitCode::SUCCESS,
+        Ok(redis_lab::app::Status::ChecksFailed) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("{} {error:#}", "error:".red().bold());
+            ExitCode::from(2)
+        }
+    }
+}

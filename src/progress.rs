@@ -1,0 +1,170 @@
+//! What the learner has done, saved atomically under the XDG data dir
+//! (`~/.local/share/redis-lab/progress.json`, or `$REDIS_LAB_DATA_DIR`).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+const FILE_NAME: &str = "progress.json";
+const VERSION: u32 = 1;
+
+#[derive(Debug, Error)]
+pub enum ProgressError {
+    #[error("cannot find a data directory (set REDIS_LAB_DATA_DIR or HOME)")]
+    NoDataDir,
+    #[error("cannot save progress to {path}: {source} (the previous progress file is unchanged)")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LessonProgress {
+    /// 0-based index of the step to resume at.
+    pub step: usize,
+    /// The id of that step, so a lesson edited since still resumes at the right place.
+    #[serde(default)]
+    pub step_id: String,
+    pub total: usize,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct ProgressFile {
+    version: u32,
+    lessons: BTreeMap<String, LessonProgress>,
+}
+
+#[derive(Debug)]
+pub struct Progress {
+    path: PathBuf,
+    file: ProgressFile,
+    /// Set when the file on disk could not be read and was moved aside.
+    pub warning: Option<String>,
+}
+
+pub fn data_dir() -> Result<PathBuf, ProgressError> {
+    if let Some(dir) = std::env::var_os("REDIS_LAB_DATA_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    use etcetera::BaseStrategy;
+    etcetera::choose_base_strategy()
+        .map(|s| s.data_dir().join("redis-lab"))
+        .map_err(|_| ProgressError::NoDataDir)
+}
+
+impl Progress {
+    /// Loads progress; a corrupt or unknown file is moved aside with a warning, never fatal.
+    pub fn load() -> Result<Progress, ProgressError> {
+        Ok(Progress::load_from(&data_dir()?.join(FILE_NAME)))
+    }
+
+    pub fn load_from(path: &Path) -> Progress {
+        let mut progress = Progress {
+            path: path.to_path_buf(),
+            file: ProgressFile {
+                version: VERSION,
+                lessons: BTreeMap::new(),
+            },
+            warning: None,
+        };
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return progress; // no file yet (or unreadable: saving will say why)
+        };
+        match serde_json::from_str::<ProgressFile>(&text) {
+            Ok(file) if file.version == VERSION => progress.file = file,
+            outcome => {
+                let backup = path.with_extension(format!("json.bad-{}", std::process::id()));
+                let reason = match outcome {
+                    Ok(file) => format!("it has format version {}", file.version),
+                    Err(e) => format!("it is not valid ({e})"),
+                };
+                let moved = std::fs::rename(path, &backup).is_ok();
+                progress.warning = Some(if moved {
+                    format!(
+                        "Could not read your progress file {}: {reason}. It was moved to {} and progress starts afresh.",
+                        path.display(),
+                        backup.display()
+                    )
+                } else {
+                    format!(
+                        "Could not read your progress file {}: {reason}.",
+                        path.display()
+                    )
+                });
+            }
+        }
+        progress
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn get(&self, key: &str) -> Option<&LessonProgress> {
+        self.file.lessons.get(key)
+    }
+
+    pub fn set(&mut self, key: &str, value: LessonProgress) -> Result<(), ProgressError> {
+        self.file.lessons.insert(key.to_string(), value);
+        self.save()
+    }
+
+    pub fn remove(&mut self, key: &str) -> Result<(), ProgressError> {
+        if self.file.lessons.remove(key).is_some() {
+            self.save()?;
+        }
+        Ok(())
+    }
+
+    /// Temp file in the same directory, fsync, rename: a crash leaves the old file or the new one.
+    fn save(&self) -> Result<(), ProgressError> {
+        let err = |source| ProgressError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(err)?;
+        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+        let json =
+            serde_json::to_vec_pretty(&self.file).map_err(|e| err(std::io::Error::other(e)))?;
+        temp.write_all(&json).map_err(err)?;
+        temp.as_file().sync_all().map_err(err)?;
+        temp.persist(&self.path).map_err(|e| err(e.error))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saves_and_reloads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.json");
+        let mut progress = Progress::load_from(&path);
+        let entry = LessonProgress {
+            step: 2,
+            step_id: "rank".into(),
+            total: 5,
+            done: false,
+        };
+        progress.set("leaderboard", entry.clone()).unwrap();
+        assert_eq!(Progress::load_from(&path).get("leaderboard"), Some(&entry));
+    }
+
+    #[test]
+    fn a_corrupt_file_is_moved_aside_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.json");
+        std::fs::write(&path, "{ truncated").unwrap();
+        let progress = Progress::load_from(&path);
+        assert!(progress.warning.is_some());
+        assert!(progress.get("leaderboard").is_none());
+        assert!(!path.exists(), "the corrupt file was moved aside");
+    }
+}

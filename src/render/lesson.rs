@@ -1,0 +1,225 @@
+//! Lesson events as text for the terminal.
+
+use crate::engine::explain::{Explanation, KeyState};
+use crate::engine::session::{Event, Failure, Who};
+use crate::lesson::model::Lesson;
+use crate::render::{prose, reply::format_tty, table};
+use crate::repl::tokenize::split_args;
+use crate::server::connection::Outcome;
+use colored::Colorize;
+
+pub fn lesson_banner(lesson: &Lesson, server: &str) -> String {
+    let mut out = format!(
+        "{}  {}\n{}\n",
+        lesson.title.bold(),
+        format!("[{} · {}]", lesson.track.as_str(), lesson.level.as_str()).dimmed(),
+        prose(&lesson.summary)
+    );
+    out.push_str(&format!("{}\n", format!("Server: {server}").dimmed()));
+    out
+}
+
+pub fn step_header(lesson: &Lesson, index: usize) -> String {
+    let step = &lesson.steps[index];
+    let mut out = format!(
+        "\n{} {}\n",
+        format!("── Step {}/{}", index + 1, lesson.steps.len())
+            .bold()
+            .blue(),
+        step.title.bold()
+    );
+    if !step.explain.trim().is_empty() {
+        out.push_str(&format!("\n{}\n", prose(&step.explain)));
+    }
+    match &step.task {
+        Some(task) => out.push_str(&format!("\n{} {}\n", "Task:".bold().yellow(), prose(task))),
+        None if step.checks.is_empty() => out.push_str(&format!(
+            "\n{}\n",
+            "(Try any command, or press Enter to continue.)".dimmed()
+        )),
+        None => {}
+    }
+    out
+}
+
+/// A reply as redis-cli shows it; pair replies (HGETALL, WITHSCORES) as a table.
+pub fn reply_text(line: &str, outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Waiting => format!(
+            "{}\n",
+            "(waiting: this command blocks until another client acts)".dimmed()
+        ),
+        Outcome::Done(reply) => {
+            let args = split_args(line).unwrap_or_default();
+            if let Some(text) =
+                table::pair_headers(&args).and_then(|h| table::pairs_table(reply, h))
+            {
+                return format!("{text}\n");
+            }
+            let text = format_tty(reply);
+            if reply.is_error() {
+                text.red().to_string()
+            } else {
+                text
+            }
+        }
+    }
+}
+
+/// One engine event as text. `echo_learner` repeats the learner's own commands (for --auto).
+pub fn event(lesson: &Lesson, event: &Event, echo_learner: bool) -> String {
+    match event {
+        Event::Notice(text) => format!("{}\n", text.dimmed()),
+        Event::StepStarted { index } => step_header(lesson, *index),
+        Event::Command {
+            who,
+            client,
+            line,
+            outcome,
+        } => {
+            let mut out = String::new();
+            if *who == Who::Lesson || echo_learner {
+                let who = if *who == Who::Lesson && !echo_learner {
+                    "lesson"
+                } else {
+                    client.as_str()
+                };
+                out.push_str(&format!("{} {}\n", format!("{who}>").green(), line));
+            }
+            out.push_str(&reply_text(line, outcome));
+            out
+        }
+        Event::Released {
+            client,
+            line,
+            reply,
+        } => format!(
+            "{}\n{}",
+            format!("client {client}'s `{line}` was released:").magenta(),
+            format_tty(reply)
+        ),
+        Event::Paused { ms } => format!("{}\n", format!("(waited {ms} ms)").dimmed()),
+        Event::Refused(reason) => format!("{} {reason}\n", "refused:".red().bold()),
+        Event::NotYet { failures } => not_yet(failures),
+        Event::StepPassed { explanation, .. } => {
+            let mut out = format!("{}\n", "✔ Step complete".green().bold());
+            if let Some(explanation) = explanation {
+                out.push_str(&explain(explanation));
+            }
+            out
+        }
+        Event::StepSkipped { index } => {
+            let step = &lesson.steps[*index];
+            format!(
+                "{}\n",
+                format!("Skipped `{}`: the solution was run for you.", step.title).yellow()
+            )
+        }
+        Event::LessonFinished => finished(lesson),
+    }
+}
+
+/// What the learner sees when the step has passed: the `after` text comes from the step.
+pub fn after_text(lesson: &Lesson, index: usize) -> String {
+    match &lesson.steps[index].after {
+        Some(after) => format!("\n{}\n", prose(after)),
+        None => String::new(),
+    }
+}
+
+fn not_yet(failures: &[Failure]) -> String {
+    let mut out = format!("{}\n", "Not yet:".yellow().bold());
+    for f in failures {
+        out.push_str(&format!(
+            "  {} {}\n      expected {}, {}\n",
+            "✘".red(),
+            f.label,
+            f.expected.cyan(),
+            f.found
+        ));
+    }
+    out.push_str(&format!(
+        "{}\n",
+        "Keep going, or type :hint for a hint.".dimmed()
+    ));
+    out
+}
+
+fn finished(lesson: &Lesson) -> String {
+    let mut out = format!(
+        "\n{}\n",
+        format!("🎉 Lesson complete: {}", lesson.title)
+            .green()
+            .bold()
+    );
+    if !lesson.next.is_empty() {
+        let next: Vec<String> = lesson
+            .next
+            .iter()
+            .map(|n| format!("redis-lab lesson {}", n.value))
+            .collect();
+        out.push_str(&format!("Next: {}\n", next.join("  or  ")));
+    }
+    out
+}
+
+/// What a command did to its keys, and what it costs.
+pub fn explain(explanation: &Explanation) -> String {
+    let mut out = String::new();
+    let changed: Vec<_> = explanation.changes.iter().filter(|c| c.changed()).collect();
+    if !changed.is_empty() || explanation.complexity.is_some() {
+        out.push_str(&format!(
+            "{} {}\n",
+            "What happened:".bold(),
+            explanation.command.cyan()
+        ));
+    }
+    for change in changed {
+        out.push_str(&format!(
+            "  {} {}\n",
+            change.key.bold(),
+            describe_change(&change.before, &change.after)
+        ));
+    }
+    if let Some(summary) = &explanation.summary {
+        out.push_str(&format!("  {} {}\n", "does:".dimmed(), summary));
+    }
+    if let Some(complexity) = &explanation.complexity {
+        out.push_str(&format!("  {} {}\n", "cost:".dimmed(), complexity));
+    }
+    out
+}
+
+fn state_text(state: &KeyState) -> String {
+    if !state.exists() {
+        return "(absent)".into();
+    }
+    let mut parts = vec![state.kind.clone()];
+    if !state.summary.is_empty() {
+        parts.push(state.summary.clone());
+    }
+    if let Some(encoding) = &state.encoding {
+        parts.push(format!("encoding {encoding}"));
+    }
+    parts.push(match state.ttl_ms {
+        ms if ms >= 0 => format!("expires in {}", human_ms(ms)),
+        _ => "no expiry".into(),
+    });
+    parts.join(", ")
+}
+
+fn describe_change(before: &KeyState, after: &KeyState) -> String {
+    match (before.exists(), after.exists()) {
+        (false, true) => format!("created: {}", state_text(after)),
+        (true, false) => "deleted".to_string(),
+        _ => format!("{}  →  {}", state_text(before).dimmed(), state_text(after)),
+    }
+}
+
+fn human_ms(ms: i64) -> String {
+    if ms < 10_000 {
+        format!("{ms} ms")
+    } else {
+        format!("{} s", ms / 1000)
+    }
+}

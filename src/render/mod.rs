@@ -1,0 +1,78 @@
+//! Everything the user sees is formatted here. Other modules return data and events.
+
+pub mod lesson;
+pub mod reply;
+pub mod table;
+
+use std::io::IsTerminal;
+use std::sync::Mutex;
+
+/// `--color` as the user chose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Decides colour once for the whole program: `--color`, then NO_COLOR, then whether stdout is a
+/// terminal.
+pub fn init_color(choice: ColorChoice) -> bool {
+    let on = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    };
+    colored::control::set_override(on);
+    on
+}
+
+static SAVED_TERMIOS: Mutex<Option<libc::termios>> = Mutex::new(None);
+
+/// Remembers the terminal settings so a signal arriving mid-prompt can put them back.
+pub fn save_terminal() {
+    if !std::io::stdin().is_terminal() {
+        return;
+    }
+    // SAFETY: tcgetattr writes into the zeroed struct we own.
+    unsafe {
+        let mut termios: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(libc::STDIN_FILENO, &mut termios) == 0
+            && let Ok(mut saved) = SAVED_TERMIOS.lock()
+        {
+            *saved = Some(termios);
+        }
+    }
+}
+
+/// Puts the terminal back as it was when redis-lab started (raw mode off, echo on).
+pub fn restore_terminal() {
+    let saved = match SAVED_TERMIOS.lock() {
+        Ok(saved) => *saved,
+        Err(poisoned) => *poisoned.into_inner(),
+    };
+    if let Some(termios) = saved {
+        // SAFETY: restores settings previously read from the same descriptor.
+        unsafe {
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &termios);
+        }
+    }
+}
+
+/// Text with `code` spans highlighted, for lesson prose written in markdown-ish style.
+pub fn prose(text: &str) -> String {
+    use colored::Colorize;
+    let mut out = String::new();
+    for (i, part) in text.trim_end().split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str(&part.cyan().to_string());
+        } else {
+            out.push_str(&part.replace("**", ""));
+        }
+    }
+    out
+}

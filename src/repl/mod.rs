@@ -1,0 +1,3 @@
+//! The Redis shell pieces shared with the guided lessons.
+
+pub mod tokenize;

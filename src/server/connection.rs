@@ -1,0 +1,440 @@
+//! Where commands go: the private sandbox or a server given with `--url`, and the named clients
+//! a lesson talks through. Each client owns one connection on its own thread, so one client can
+//! block (BLPOP, XREAD BLOCK) while another keeps typing.
+
+use crate::server::reply::Reply;
+use crate::server::sandbox::{Sandbox, SandboxError, SandboxOptions};
+use redis::{ConnectionInfo, IntoConnectionInfo};
+use std::collections::BTreeMap;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConnError {
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    #[error("invalid server URL {url}: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("cannot connect to {target}: {reason}")]
+    Unreachable { target: String, reason: String },
+    #[error("the connection to {target} was lost: {reason}")]
+    Dropped { target: String, reason: String },
+    #[error("{0}")]
+    Unsafe(String),
+}
+
+impl ConnError {
+    pub fn is_connection_loss(&self) -> bool {
+        matches!(
+            self,
+            ConnError::Dropped { .. } | ConnError::Unreachable { .. }
+        )
+    }
+}
+
+/// The server a session runs on.
+pub struct Server {
+    info: ConnectionInfo,
+    /// What we show the user: host, port and db, never the password.
+    display: String,
+    sandbox: Option<Sandbox>,
+}
+
+/// How the user asked to reach Redis.
+#[derive(Debug, Clone, Default)]
+pub struct ServerChoice {
+    /// `--url` / `REDIS_URL`; None means a private sandbox.
+    pub url: Option<String>,
+    pub sandbox: SandboxOptions,
+}
+
+impl Server {
+    pub fn open(choice: &ServerChoice) -> Result<Server, ConnError> {
+        match &choice.url {
+            Some(url) => Server::external(url),
+            None => Server::sandbox(&choice.sandbox),
+        }
+    }
+
+    pub fn sandbox(options: &SandboxOptions) -> Result<Server, ConnError> {
+        let sandbox = Sandbox::start(options)?;
+        let info = sandbox
+            .url()
+            .into_connection_info()
+            .map_err(|e| ConnError::BadUrl {
+                url: sandbox.url(),
+                reason: e.to_string(),
+            })?;
+        Ok(Server {
+            display: format!("sandbox 127.0.0.1:{}", sandbox.port()),
+            info,
+            sandbox: Some(sandbox),
+        })
+    }
+
+    pub fn external(url: &str) -> Result<Server, ConnError> {
+        let redacted = redact_url(url);
+        let mut info = url.into_connection_info().map_err(|e| ConnError::BadUrl {
+            url: redacted.clone(),
+            // redis-rs may quote the URL in its message: never let a password through.
+            reason: scrub(&e.to_string(), url, &redacted),
+        })?;
+        if info.redis_settings().password().is_none()
+            && let Ok(password) = std::env::var("REDISCLI_AUTH")
+        {
+            let settings = info.redis_settings().clone().set_password(password);
+            info = info.set_redis_settings(settings);
+        }
+        let server = Server {
+            display: redacted,
+            info,
+            sandbox: None,
+        };
+        server.connect()?; // fail early, with one clear line
+        Ok(server)
+    }
+
+    pub fn is_sandbox(&self) -> bool {
+        self.sandbox.is_some()
+    }
+
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    pub fn sandbox_mut(&mut self) -> Option<&mut Sandbox> {
+        self.sandbox.as_mut()
+    }
+
+    /// The database number given in the URL (0 if none).
+    pub fn url_db(&self) -> i64 {
+        self.info.redis_settings().db()
+    }
+
+    pub fn connect(&self) -> Result<redis::Connection, ConnError> {
+        self.connect_db(self.url_db())
+    }
+
+    pub fn connect_db(&self, db: i64) -> Result<redis::Connection, ConnError> {
+        let settings = self.info.redis_settings().clone().set_db(db);
+        let info = self.info.clone().set_redis_settings(settings);
+        let client = redis::Client::open(info).map_err(|e| self.unreachable(&e))?;
+        client
+            .get_connection_with_timeout(Duration::from_secs(5))
+            .map_err(|e| self.unreachable(&e))
+    }
+
+    /// Restarts the sandbox server with a clean state. Not possible on an external server.
+    pub fn restart(&mut self) -> Result<(), ConnError> {
+        match &mut self.sandbox {
+            Some(sandbox) => Ok(sandbox.restart()?),
+            None => Err(ConnError::Unsafe(
+                "redis-lab does not restart servers it did not start".into(),
+            )),
+        }
+    }
+
+    fn unreachable(&self, e: &redis::RedisError) -> ConnError {
+        ConnError::Unreachable {
+            target: self.display.clone(),
+            reason: self.scrubbed(e),
+        }
+    }
+
+    pub fn dropped(&self, e: &redis::RedisError) -> ConnError {
+        ConnError::Dropped {
+            target: self.display.clone(),
+            reason: self.scrubbed(e),
+        }
+    }
+
+    fn scrubbed(&self, e: &redis::RedisError) -> String {
+        let text = e.to_string();
+        match self.info.redis_settings().password() {
+            Some(password) if !password.is_empty() => text.replace(password, "****"),
+            _ => text,
+        }
+    }
+}
+
+/// The URL with any password replaced by `****`.
+pub fn redact_url(url: &str) -> String {
+    match redis::parse_redis_url(url) {
+        Some(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        Some(parsed) => parsed.to_string(),
+        None => {
+            // Not parseable: still hide anything between "://" and "@".
+            match (url.find("://"), url.rfind('@')) {
+                (Some(start), Some(at)) if at > start => {
+                    format!("{}****{}", &url[..start + 3], &url[at..])
+                }
+                _ => url.to_string(),
+            }
+        }
+    }
+}
+
+fn scrub(text: &str, url: &str, redacted: &str) -> String {
+    let mut out = text.replace(url, redacted);
+    if let Some(password) =
+        redis::parse_redis_url(url).and_then(|u| u.password().map(str::to_string))
+        && !password.is_empty()
+    {
+        out = out.replace(&password, "****");
+    }
+    out
+}
+
+/// Commands sent by one client thread.
+enum Request {
+    One(Vec<Vec<u8>>),
+    Many(Vec<Vec<Vec<u8>>>),
+}
+
+enum Response {
+    One(Result<Reply, String>),
+    Many(Result<Vec<Reply>, String>),
+}
+
+/// One named client: a connection on its own thread.
+struct Client {
+    requests: Sender<Request>,
+    responses: Receiver<Response>,
+    /// The command this client is still waiting on (a blocking command).
+    pending: Option<String>,
+}
+
+/// What became of a command sent by a client.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Done(Reply),
+    /// Still waiting for its reply: the command blocks until another client acts.
+    Waiting,
+}
+
+/// The named clients of a session, created on first use.
+pub struct Clients {
+    db: i64,
+    clients: BTreeMap<String, Client>,
+}
+
+/// How long a command may take before we call it blocked and move on.
+pub const BLOCK_GRACE: Duration = Duration::from_millis(300);
+
+impl Clients {
+    pub fn new(db: i64) -> Clients {
+        Clients {
+            db,
+            clients: BTreeMap::new(),
+        }
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.clients.keys().map(String::as_str)
+    }
+
+    fn client(&mut self, server: &Server, name: &str) -> Result<&mut Client, ConnError> {
+        if !self.clients.contains_key(name) {
+            let mut connection = server.connect_db(self.db)?;
+            let (req_tx, req_rx) = mpsc::channel::<Request>();
+            let (resp_tx, resp_rx) = mpsc::channel::<Response>();
+            std::thread::Builder::new()
+                .name(format!("client-{name}"))
+                .spawn(move || {
+                    for request in req_rx {
+                        let response = match request {
+                            Request::One(args) => Response::One(run_one(&mut connection, &args)),
+                            Request::Many(commands) => {
+                                Response::Many(run_pipeline(&mut connection, &commands))
+                            }
+                        };
+                        if resp_tx.send(response).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .map_err(|e| ConnError::Unreachable {
+                    target: server.display().to_string(),
+                    reason: format!("cannot start a client thread: {e}"),
+                })?;
+            self.clients.insert(
+                name.to_string(),
+                Client {
+                    requests: req_tx,
+                    responses: resp_rx,
+                    pending: None,
+                },
+            );
+        }
+        self.clients
+            .get_mut(name)
+            .ok_or_else(|| ConnError::Unsafe(format!("no client named {name}")))
+    }
+
+    /// The command the client is blocked in, if any.
+    pub fn pending(&self, name: &str) -> Option<&str> {
+        self.clients.get(name).and_then(|c| c.pending.as_deref())
+    }
+
+    /// Sends a command as `name` and waits at most `wait` for its reply.
+    pub fn run(
+        &mut self,
+        server: &Server,
+        name: &str,
+        args: &[Vec<u8>],
+        wait: Duration,
+    ) -> Result<Outcome, ConnError> {
+        let display = server.display().to_string();
+        let client = self.client(server, name)?;
+        if let Some(pending) = &client.pending {
+            return Err(ConnError::Unsafe(format!(
+                "client {name} is still waiting for `{pending}`; another client must release it first"
+            )));
+        }
+        client
+            .requests
+            .send(Request::One(args.to_vec()))
+            .map_err(|_| lost(&display, "client thread ended"))?;
+        match client.responses.recv_timeout(wait) {
+            Ok(Response::One(result)) => result.map(Outcome::Done).map_err(|e| lost(&display, &e)),
+            Ok(Response::Many(_)) => Err(lost(&display, "replies out of order")),
+            Err(RecvTimeoutError::Timeout) => {
+                client.pending = Some(crate::repl::tokenize::join_args(args));
+                Ok(Outcome::Waiting)
+            }
+            Err(RecvTimeoutError::Disconnected) => Err(lost(&display, "client thread ended")),
+        }
+    }
+
+    /// Runs many commands as `name` in one pipeline and returns every reply in order.
+    pub fn pipeline(
+        &mut self,
+        server: &Server,
+        name: &str,
+        commands: Vec<Vec<Vec<u8>>>,
+    ) -> Result<Vec<Reply>, ConnError> {
+        if commands.is_empty() {
+            return Ok(Vec::new());
+        }
+        let display = server.display().to_string();
+        let client = self.client(server, name)?;
+        client
+            .requests
+            .send(Request::Many(commands))
+            .map_err(|_| lost(&display, "client thread ended"))?;
+        match client.responses.recv() {
+            Ok(Response::Many(result)) => result.map_err(|e| lost(&display, &e)),
+            Ok(Response::One(_)) => Err(lost(&display, "replies out of order")),
+            Err(_) => Err(lost(&display, "client thread ended")),
+        }
+    }
+
+    /// Collects replies of blocked commands that have arrived within `wait`.
+    pub fn collect_released(
+        &mut self,
+        wait: Duration,
+    ) -> Vec<(String, String, Result<Reply, String>)> {
+        let mut released = Vec::new();
+        for (name, client) in self.clients.iter_mut() {
+            let Some(command) = client.pending.clone() else {
+                continue;
+            };
+            match client.responses.recv_timeout(wait) {
+                Ok(Response::One(result)) => {
+                    client.pending = None;
+                    released.push((name.clone(), command, result));
+                }
+                Ok(Response::Many(_)) | Err(RecvTimeoutError::Disconnected) => {
+                    client.pending = None;
+                    released.push((name.clone(), command, Err("client thread ended".into())));
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+        }
+        released
+    }
+
+    /// Drops every client (their threads end when their connections close).
+    pub fn clear(&mut self) {
+        self.clients.clear();
+    }
+}
+
+fn lost(target: &str, reason: &str) -> ConnError {
+    ConnError::Dropped {
+        target: target.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn build(args: &[Vec<u8>]) -> redis::Cmd {
+    let mut cmd = redis::Cmd::new();
+    for arg in args {
+        cmd.arg(arg.as_slice());
+    }
+    cmd
+}
+
+/// One command; server errors come back as `Reply::Error`, lost connections as `Err`.
+fn run_one(connection: &mut redis::Connection, args: &[Vec<u8>]) -> Result<Reply, String> {
+    use redis::ConnectionLike;
+    match connection.req_command(&build(args)) {
+        Ok(value) => Ok(Reply::from(value)),
+        Err(e) => server_error_reply(&e).ok_or_else(|| e.to_string()),
+    }
+}
+
+/// A Redis error reply that redis-rs raised as an error, turned back into a reply.
+fn server_error_reply(e: &redis::RedisError) -> Option<Reply> {
+    if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout() {
+        return None;
+    }
+    let code = e.code()?;
+    Some(Reply::Error(match e.detail() {
+        Some(detail) => format!("{code} {detail}"),
+        None => code.to_string(),
+    }))
+}
+
+fn run_pipeline(
+    connection: &mut redis::Connection,
+    commands: &[Vec<Vec<u8>>],
+) -> Result<Vec<Reply>, String> {
+    let mut packed = Vec::new();
+    for args in commands {
+        packed.extend(build(args).get_packed_command());
+    }
+    connection
+        .send_packed_command(&packed)
+        .map_err(|e| e.to_string())?;
+    let mut replies = Vec::with_capacity(commands.len());
+    for _ in commands {
+        match connection.recv_response() {
+            Ok(value) => replies.push(Reply::from(value)),
+            Err(e) => replies.push(server_error_reply(&e).ok_or_else(|| e.to_string())?),
+        }
+    }
+    Ok(replies)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_appear_in_redacted_urls() {
+        assert_eq!(
+            redact_url("redis://user:s3cret@localhost:6379/2"),
+            "redis://user:****@localhost:6379/2"
+        );
+        assert_eq!(
+            redact_url("redis://localhost:6379"),
+            "redis://localhost:6379"
+        );
+        assert!(!redact_url("nonsense://a:s3cret@x").contains("s3cret"));
+    }
+}

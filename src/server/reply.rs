@@ -1,0 +1,141 @@
+//! Our own reply type, so the rest of the program never depends on redis-rs's `Value` shape.
+
+use redis::Value;
+
+/// A Redis reply, RESP2 and RESP3, errors included as values (a failed command is a reply too).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Nil,
+    Int(i64),
+    Bulk(Vec<u8>),
+    Status(String),
+    Error(String),
+    Array(Vec<Reply>),
+    Map(Vec<(Reply, Reply)>),
+    Set(Vec<Reply>),
+    Double(f64),
+    Bool(bool),
+    BigNumber(String),
+    Verbatim { format: String, text: String },
+    Push { kind: String, data: Vec<Reply> },
+}
+
+impl From<Value> for Reply {
+    fn from(value: Value) -> Self {
+        match value {
+            Value::Nil => Reply::Nil,
+            Value::Int(i) => Reply::Int(i),
+            Value::BulkString(b) => Reply::Bulk(b),
+            Value::Array(items) => Reply::Array(items.into_iter().map(Reply::from).collect()),
+            Value::SimpleString(s) => Reply::Status(s),
+            Value::Okay => Reply::Status("OK".into()),
+            Value::Map(pairs) => Reply::Map(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (Reply::from(k), Reply::from(v)))
+                    .collect(),
+            ),
+            Value::Attribute { data, .. } => Reply::from(*data),
+            Value::Set(items) => Reply::Set(items.into_iter().map(Reply::from).collect()),
+            Value::Double(d) => Reply::Double(d),
+            Value::Boolean(b) => Reply::Bool(b),
+            Value::VerbatimString { format, text } => Reply::Verbatim {
+                format: format.to_string(),
+                text,
+            },
+            Value::BigNumber(n) => Reply::BigNumber(String::from_utf8_lossy(&n).into_owned()),
+            Value::Push { kind, data } => Reply::Push {
+                kind: kind.to_string(),
+                data: data.into_iter().map(Reply::from).collect(),
+            },
+            Value::ServerError(err) => {
+                let text = match err.details() {
+                    Some(details) => format!("{} {}", err.code(), details),
+                    None => err.code().to_string(),
+                };
+                Reply::Error(text)
+            }
+            // redis-rs marks Value as non_exhaustive; anything new is shown, not dropped.
+            other => Reply::Status(format!("{other:?}")),
+        }
+    }
+}
+
+impl Reply {
+    /// The reply as text when it is a scalar (bulk, status, integer, double), else None.
+    pub fn as_text(&self) -> Option<String> {
+        match self {
+            Reply::Bulk(b) => Some(String::from_utf8_lossy(b).into_owned()),
+            Reply::Status(s) => Some(s.clone()),
+            Reply::Int(i) => Some(i.to_string()),
+            Reply::Double(d) => Some(format_double(*d)),
+            Reply::BigNumber(n) => Some(n.clone()),
+            Reply::Verbatim { text, .. } => Some(text.clone()),
+            Reply::Bool(b) => Some(if *b { "1" } else { "0" }.into()),
+            _ => None,
+        }
+    }
+
+    /// The reply as a number when it is an integer, a double, or a string that parses as one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Reply::Int(i) => Some(*i as f64),
+            Reply::Double(d) => Some(*d),
+            Reply::Bulk(_) | Reply::Status(_) | Reply::BigNumber(_) => {
+                self.as_text()?.trim().parse::<f64>().ok()
+            }
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Reply::Int(i) => Some(*i),
+            Reply::Bulk(_) | Reply::Status(_) => self.as_text()?.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// Elements of an aggregate reply; maps are flattened to key, value, key, value like RESP2.
+    pub fn elements(&self) -> Option<Vec<&Reply>> {
+        match self {
+            Reply::Array(items) | Reply::Set(items) => Some(items.iter().collect()),
+            Reply::Push { data, .. } => Some(data.iter().collect()),
+            Reply::Map(pairs) => Some(pairs.iter().flat_map(|(k, v)| [k, v]).collect()),
+            _ => None,
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        matches!(self, Reply::Error(_))
+    }
+
+    /// The name of the reply's type, as used by the `type` matcher and in messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Reply::Nil => "nil",
+            Reply::Int(_) => "integer",
+            Reply::Bulk(_) | Reply::Verbatim { .. } => "string",
+            Reply::Status(_) => "status",
+            Reply::Error(_) => "error",
+            Reply::Array(_) => "array",
+            Reply::Map(_) => "map",
+            Reply::Set(_) => "set",
+            Reply::Double(_) => "double",
+            Reply::Bool(_) => "boolean",
+            Reply::BigNumber(_) => "bignumber",
+            Reply::Push { .. } => "push",
+        }
+    }
+}
+
+/// Doubles as Redis writes them: integers without a fraction, `inf`/`-inf` for infinities.
+pub fn format_double(d: f64) -> String {
+    if d.is_infinite() {
+        if d > 0.0 { "inf".into() } else { "-inf".into() }
+    } else if d.is_nan() {
+        "nan".into()
+    } else {
+        format!("{d}")
+    }
+}

@@ -1,0 +1,336 @@
+//! The private sandbox: a `redis-server` child on a free loopback port, in a temp dir, with no
+//! persistence. It is killed and reaped on drop, on SIGTERM/SIGINT/SIGHUP (see [`reaper`]), and by
+//! the kernel if redis-lab itself is killed (parent-death signal).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+pub const INSTALL_HINT: &str = "install it with `sudo apt-get install redis-server` (Debian/Ubuntu), \
+`brew install redis` (macOS) or `sudo dnf install redis` (Fedora), or point redis-lab at one with \
+--redis-server PATH (or REDIS_LAB_REDIS_SERVER), or use an existing server with --url";
+
+#[derive(Debug, Error)]
+pub enum SandboxError {
+    #[error("redis-server was not found on PATH; {INSTALL_HINT}")]
+    NotFound,
+    #[error("redis-server at {0} does not exist or is not executable")]
+    NotExecutable(PathBuf),
+    #[error("could not start redis-server ({path}): {source}")]
+    Spawn {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("redis-server exited during start-up: {log}")]
+    Exited { log: String },
+    #[error("redis-server did not answer PING within {0:?}: {1}")]
+    Timeout(Duration, String),
+    #[error("could not create a temporary directory for the sandbox: {0}")]
+    TempDir(std::io::Error),
+    #[error("no free port on 127.0.0.1: {0}")]
+    NoPort(std::io::Error),
+}
+
+/// How to start a sandbox server.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxOptions {
+    /// Explicit binary; otherwise `REDIS_LAB_REDIS_SERVER`, then `redis-server` on PATH.
+    pub redis_server: Option<PathBuf>,
+    /// Extra arguments (a lesson's `requires.server_args`).
+    pub extra_args: Vec<String>,
+    /// Module `.so` files to load (`--loadmodule`).
+    pub modules: Vec<PathBuf>,
+}
+
+pub struct Sandbox {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+    binary: PathBuf,
+    options: SandboxOptions,
+}
+
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Finds the redis-server binary the sandbox will run.
+pub fn find_redis_server(explicit: Option<&Path>) -> Result<PathBuf, SandboxError> {
+    let chosen = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("REDIS_LAB_REDIS_SERVER").map(PathBuf::from));
+    if let Some(path) = chosen {
+        // A bare name is looked up on PATH like a shell would.
+        if path.components().count() == 1
+            && let Some(found) = search_path(path.as_os_str())
+        {
+            return Ok(found);
+        }
+        return if is_executable(&path) {
+            Ok(path)
+        } else {
+            Err(SandboxError::NotExecutable(path))
+        };
+    }
+    search_path("redis-server".as_ref()).ok_or(SandboxError::NotFound)
+}
+
+fn search_path(name: &std::ffi::OsStr) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// A port that is free now, with its cluster bus port (+10000) free too.
+pub fn free_port() -> Result<u16, SandboxError> {
+    let mut last_err = None;
+    for _ in 0..50 {
+        match TcpListener::bind(("127.0.0.1", 0)) {
+            Ok(listener) => {
+                let port = listener.local_addr().map_err(SandboxError::NoPort)?.port();
+                if port <= 55535 && TcpListener::bind(("127.0.0.1", port + 10000)).is_ok() {
+                    return Ok(port);
+                }
+            }
+            Err(e) => last_err = Some(e),
+        }
+    }
+    Err(SandboxError::NoPort(last_err.unwrap_or_else(|| {
+        std::io::Error::other("every port tried was above 55535 or had its bus port taken")
+    })))
+}
+
+impl Sandbox {
+    pub fn start(options: &SandboxOptions) -> Result<Sandbox, SandboxError> {
+        let binary = find_redis_server(options.redis_server.as_deref())?;
+        let dir = tempfile::Builder::new()
+            .prefix("redis-lab-")
+            .tempdir()
+            .map_err(SandboxError::TempDir)?;
+        // Another process can take the port between our check and redis-server's bind: retry.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let port = free_port()?;
+            let mut child = spawn(&binary, port, dir.path(), options)?;
+            match wait_ready(&mut child, port, dir.path()) {
+                Ok(()) => {
+                    return Ok(Sandbox {
+                        child,
+                        port,
+                        dir,
+                        binary,
+                        options: options.clone(),
+                    });
+                }
+                Err(SandboxError::Exited { log }) if log.contains("in use") && attempt < 5 => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Stops this server and starts a fresh one on the same port and dir (clean state).
+    pub fn restart(&mut self) -> Result<(), SandboxError> {
+        self.kill();
+        let log = self.dir.path().join("redis.log");
+        let _ = std::fs::remove_file(log);
+        self.child = spawn(&self.binary, self.port, self.dir.path(), &self.options)?;
+        wait_ready(&mut self.child, self.port, self.dir.path())
+    }
+
+    /// Whether the server process is still running.
+    pub fn is_alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    fn kill(&mut self) {
+        let pid = self.child.id();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        reaper::forget(pid);
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Waits for PING; on failure the child is killed and reaped, and its log explains why.
+fn wait_ready(child: &mut Child, port: u16, dir: &Path) -> Result<(), SandboxError> {
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(1);
+    loop {
+        if let Ok(Some(_status)) = child.try_wait() {
+            reaper::forget(child.id());
+            return Err(SandboxError::Exited { log: log_tail(dir) });
+        }
+        if ping(port) {
+            return Ok(());
+        }
+        if started.elapsed() > START_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            reaper::forget(child.id());
+            return Err(SandboxError::Timeout(START_TIMEOUT, log_tail(dir)));
+        }
+        std::thread::sleep(delay);
+        delay = (delay * 2).min(Duration::from_millis(20));
+    }
+}
+
+fn log_tail(dir: &Path) -> String {
+    let text = std::fs::read_to_string(dir.join("redis.log")).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = &lines[lines.len().saturating_sub(5)..];
+    if tail.is_empty() {
+        "(no output)".into()
+    } else {
+        tail.join("\n")
+    }
+}
+
+fn spawn(
+    binary: &Path,
+    port: u16,
+    dir: &Path,
+    options: &SandboxOptions,
+) -> Result<Child, SandboxError> {
+    let log = std::fs::File::create(dir.join("redis.log")).map_err(SandboxError::TempDir)?;
+    let log_err = log.try_clone().map_err(SandboxError::TempDir)?;
+    let mut command = Command::new(binary);
+    command
+        .arg("--port")
+        .arg(port.to_string())
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--daemonize",
+            "no",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .arg("--dir")
+        .arg(dir)
+        .args(["--logfile", ""]);
+    for module in &options.modules {
+        command.arg("--loadmodule").arg(module);
+    }
+    command
+        .args(&options.extra_args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err)
+        // Its own process group: the learner's Ctrl-C goes to redis-lab, not to the server.
+        .process_group(0);
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            // If redis-lab dies, even by SIGKILL, the kernel kills the server too.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let child = command.spawn().map_err(|source| SandboxError::Spawn {
+        path: binary.to_path_buf(),
+        source,
+    })?;
+    reaper::remember(child.id());
+    Ok(child)
+}
+
+/// PING over a raw socket: readiness without building a client.
+fn ping(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_millis(100),
+    ) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+    if stream.write_all(b"PING\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 64];
+    matches!(stream.read(&mut buf), Ok(n) if buf[..n].starts_with(b"+PONG"))
+}
+
+/// Every server redis-lab started, so a signal handler can kill them before the process exits.
+pub mod reaper {
+    use std::sync::Mutex;
+
+    static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+    pub fn remember(pid: u32) {
+        if let Ok(mut children) = CHILDREN.lock() {
+            children.push(pid);
+        }
+    }
+
+    pub fn forget(pid: u32) {
+        if let Ok(mut children) = CHILDREN.lock() {
+            children.retain(|&p| p != pid);
+        }
+    }
+
+    /// Kills every server still running. Called from the signal thread before exiting.
+    pub fn kill_all() {
+        let pids = match CHILDREN.lock() {
+            Ok(children) => children.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        for pid in pids {
+            // SAFETY: plain syscalls on pids we spawned; waitpid reaps them so none is left defunct.
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGKILL);
+                libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
+            }
+        }
+    }
+
+    /// Installs handlers for SIGTERM, SIGHUP and SIGINT that kill the servers, then exit with
+    /// 128+signal like a shell expects.
+    pub fn install_signal_handlers() {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                kill_all();
+                crate::render::restore_terminal();
+                std::process::exit(128 + signal);
+            }
+        });
+    }
+}

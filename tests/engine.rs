@@ -1,0 +1,281 @@
+//! The engine's behaviour on a real server: state-based checks, meta actions, several clients,
+//! and safety on servers redis-lab did not start.
+
+mod common;
+
+use common::*;
+use redis_lab::engine::session::{Event, Session, SessionError, SessionOptions};
+use redis_lab::server::connection::{Outcome, ServerChoice};
+use redis_lab::server::reply::Reply;
+use redis_lab::server::sandbox::{Sandbox, SandboxOptions};
+
+fn passed(events: &[Event]) -> bool {
+    events.iter().any(|e| matches!(e, Event::StepPassed { .. }))
+}
+
+fn not_yet(events: &[Event]) -> bool {
+    events.iter().any(|e| matches!(e, Event::NotYet { .. }))
+}
+
+#[test]
+fn a_different_correct_command_passes_and_a_wrong_one_does_not() {
+    let catalog = builtin();
+    let mut session = sandbox_session(entry(&catalog, "leaderboard"));
+    session.skip().unwrap(); // step 1 done by the solution
+    assert_eq!(session.step().id(), "add-points");
+    // Wrong: sets the score to 150 instead of adding 150.
+    let events = session.submit("ZADD leaderboard 150 swift_otter").unwrap();
+    assert!(not_yet(&events), "{events:?}");
+    // Right, though not the solution's ZINCRBY: set the new total directly.
+    let events = session
+        .submit("ZADD leaderboard 12000 swift_otter")
+        .unwrap();
+    assert!(passed(&events), "{events:?}");
+    assert_eq!(session.step().id(), "top-ten");
+}
+
+#[test]
+fn zincrby_passes_a_step_whose_solution_uses_zadd() {
+    let catalog = builtin();
+    let mut session = sandbox_session(entry(&catalog, "leaderboard"));
+    assert_eq!(session.step().id(), "add-player");
+    let events = session
+        .submit("ZINCRBY leaderboard 4200 rookie_rita")
+        .unwrap();
+    assert!(passed(&events), "{events:?}");
+}
+
+#[test]
+fn a_failed_check_says_what_was_expected_and_found() {
+    let catalog = builtin();
+    let mut session = sandbox_session(entry(&catalog, "strings-counters"));
+    let events = session.submit("SET site:name wrong").unwrap();
+    let failures = events
+        .iter()
+        .find_map(|e| match e {
+            Event::NotYet { failures } => Some(failures.clone()),
+            _ => None,
+        })
+        .expect("a NotYet event");
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].expected, "\"Redis Lab News\"");
+    assert!(failures[0].found.contains("wrong"), "{:?}", failures[0]);
+}
+
+#[test]
+fn hints_are_tiered_and_solution_is_shown_as_typed() {
+    let catalog = builtin();
+    let mut session = sandbox_session(entry(&catalog, "leaderboard"));
+    let first = session.next_hint().unwrap();
+    let second = session.next_hint().unwrap();
+    assert_eq!((first.0, first.1), (1, 2));
+    assert_eq!(second.0, 2);
+    assert_ne!(first.2, second.2);
+    assert_eq!(
+        session.solution_lines(),
+        vec!["ZADD leaderboard 4200 rookie_rita"]
+    );
+}
+
+#[test]
+fn must_use_rejects_the_right_state_reached_the_wrong_way() {
+    let catalog = builtin();
+    let mut session = sandbox_session(entry(&catalog, "strings-counters"));
+    while session.step().id() != "getdel" {
+        session.skip().unwrap();
+    }
+    session.submit("GET otp:ann").unwrap();
+    let events = session.submit("DEL otp:ann").unwrap();
+    assert!(not_yet(&events), "GET then DEL is not atomic: {events:?}");
+}
+
+#[test]
+fn back_and_goto_rebuild_the_server_state() {
+    let catalog = builtin();
+    let mut session = sandbox_session(entry(&catalog, "leaderboard"));
+    session.skip().unwrap();
+    session.skip().unwrap();
+    assert_eq!(session.step_index(), 2);
+    session.back(&mut |_, _| {}).unwrap();
+    assert_eq!(session.step().id(), "add-points");
+    // The state is back to "before add-points": ZADD with the old total + 150 passes.
+    let events = session
+        .submit("ZINCRBY leaderboard 150 swift_otter")
+        .unwrap();
+    assert!(passed(&events), "{events:?}");
+    session.goto(0, &mut |_, _| {}).unwrap();
+    let events = session.submit("ZSCORE leaderboard rookie_rita").unwrap();
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::Command {
+                outcome: Outcome::Done(Reply::Nil),
+                ..
+            }
+        )),
+        "after reset rookie_rita is gone again: {events:?}"
+    );
+}
+
+const TWO_CLIENTS: &str = "  - id: release\n    title: A blocked worker\n    explain: The worker waits for a job.\n    task: Push a job to jobs.\n    run:\n      - {cmd: BLPOP jobs 5, client: worker, background: true}\n    hints: [LPUSH jobs hello]\n    solution: [LPUSH jobs hello]\n    checks:\n      - probe: LLEN jobs\n        expect: {equals: 0}\n        label: the worker took the job\n        guard: true\n      - probe: CLIENT LIST\n        expect: {matches: 'cmd=lpush'}\n        label: someone pushed\n";
+
+#[test]
+fn a_blocked_client_is_released_by_another_clients_command() {
+    let dir = pack(&[("two.yaml", &lesson_yaml("two-clients", TWO_CLIENTS))]);
+    let catalog = pack_catalog(dir.path());
+    assert!(catalog.problems.is_empty(), "{:?}", catalog.problems);
+    require_redis();
+    let (mut session, events) = Session::start(
+        entry(&catalog, "two-clients"),
+        &SessionOptions::default(),
+        0,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Command { client, outcome: Outcome::Waiting, .. } if client == "worker")),
+        "the worker is shown waiting: {events:?}"
+    );
+    let events = session.submit("LPUSH jobs hello").unwrap();
+    let released = events.iter().find_map(|e| match e {
+        Event::Released { client, reply, .. } => Some((client.clone(), reply.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        released,
+        Some((
+            "worker".to_string(),
+            Reply::Array(vec![
+                Reply::Bulk(b"jobs".to_vec()),
+                Reply::Bulk(b"hello".to_vec())
+            ])
+        ))
+    );
+}
+
+/// A server "not started by redis-lab": the test starts it and passes it as --url.
+fn external() -> (Sandbox, SessionOptions) {
+    require_redis();
+    let server = Sandbox::start(&SandboxOptions::default()).unwrap();
+    let options = SessionOptions {
+        server: ServerChoice {
+            url: Some(server.url()),
+            ..Default::default()
+        },
+        force: false,
+    };
+    (server, options)
+}
+
+fn raw(url: &str, args: &[&str]) -> redis::Value {
+    let client = redis::Client::open(url).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd.query(&mut con).unwrap()
+}
+
+#[test]
+fn on_an_existing_server_lessons_use_an_empty_database_and_leave_others_alone() {
+    let (server, options) = external();
+    raw(&server.url(), &["SET", "precious", "data"]);
+    let catalog = builtin();
+    let (mut session, events) = Session::start(
+        entry(&catalog, "strings-counters"),
+        &options,
+        0,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(
+        session.db(),
+        1,
+        "database 0 is not empty, so the lesson moves to 1"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Notice(n) if n.contains("database 1")))
+    );
+    let events = session.submit("FLUSHALL").unwrap();
+    assert!(matches!(&events[..], [Event::Refused(_)]), "{events:?}");
+    let events = session.submit("CONFIG SET maxmemory 1mb").unwrap();
+    assert!(
+        matches!(&events[..], [Event::Refused(r)] if r.contains("--force")),
+        "{events:?}"
+    );
+    session.skip().unwrap();
+    session.goto(0, &mut |_, _| {}).unwrap(); // reset deletes only the lesson's keys
+    drop(session);
+    assert_eq!(
+        raw(&server.url(), &["GET", "precious"]),
+        redis::Value::BulkString(b"data".to_vec())
+    );
+}
+
+#[test]
+fn a_non_empty_database_named_in_the_url_is_refused() {
+    let (server, mut options) = external();
+    let url = format!("{}/3", server.url());
+    raw(&url, &["SET", "precious", "data"]);
+    options.server.url = Some(url.clone());
+    let catalog = builtin();
+    match Session::start(
+        entry(&catalog, "strings-counters"),
+        &options,
+        0,
+        &mut |_, _| {},
+    ) {
+        Err(SessionError::Database(message)) => assert!(message.contains("--force"), "{message}"),
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("a non-empty database must be refused"),
+    }
+    assert_eq!(raw(&url, &["DBSIZE"]), redis::Value::Int(1));
+}
+
+#[test]
+fn a_lost_sandbox_is_reported_and_recovered_at_the_same_step() {
+    let catalog = builtin();
+    let mut session = sandbox_session(entry(&catalog, "leaderboard"));
+    session.skip().unwrap();
+    let step = session.step_index();
+    // Kill the server behind the session's back, as a crash would.
+    let pid = session_sandbox_pid(&mut session);
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let error = session
+        .submit("ZSCORE leaderboard swift_otter")
+        .unwrap_err();
+    assert!(error.is_connection_loss(), "{error}");
+    session.recover(&mut |_, _| {}).unwrap();
+    assert_eq!(session.step_index(), step);
+    let events = session
+        .submit("ZINCRBY leaderboard 150 swift_otter")
+        .unwrap();
+    assert!(passed(&events), "{events:?}");
+}
+
+fn session_sandbox_pid(session: &mut Session) -> i32 {
+    // The display is "sandbox 127.0.0.1:PORT"; the server tells its own pid.
+    let port = session
+        .server_display()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    let info = match raw(&format!("redis://127.0.0.1:{port}"), &["INFO", "server"]) {
+        redis::Value::BulkString(b) => String::from_utf8(b).unwrap(),
+        redis::Value::VerbatimString { text, .. } => text,
+        other => panic!("unexpected INFO reply {other:?}"),
+    };
+    info.lines()
+        .find_map(|l| l.strip_prefix("process_id:"))
+        .and_then(|pid| pid.trim().parse().ok())
+        .expect("INFO server has process_id")
+}
