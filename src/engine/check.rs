@@ -70,6 +70,15 @@ pub fn evaluate(matcher: &Matcher, reply: &Reply) -> Result<(), String> {
 /// What a matcher wants, in words.
 pub fn describe(matcher: &Matcher) -> String {
     match matcher {
+        Matcher::Equals(Expected::List(items)) if items.len() > 6 => {
+            // A long list would give the answer away and flood the screen: describe it.
+            let first: Vec<String> = items.iter().take(2).map(|i| i.to_string()).collect();
+            format!(
+                "a list of {} items starting {}, …",
+                items.len(),
+                first.join(", ")
+            )
+        }
         Matcher::Equals(e) => format!("{e}"),
         Matcher::OneOf(options) => {
             let list: Vec<String> = options.iter().map(|o| o.to_string()).collect();

@@ -35,8 +35,16 @@ pub struct KeyChange {
 }
 
 impl KeyChange {
+    /// Whether the command changed the key. A TTL that merely ticked down between the two
+    /// snapshots is not a change; a TTL set, removed or extended is.
     pub fn changed(&self) -> bool {
-        self.before != self.after
+        let (b, a) = (&self.before, &self.after);
+        b.kind != a.kind || b.summary != a.summary || b.encoding != a.encoding || self.ttl_changed()
+    }
+
+    pub fn ttl_changed(&self) -> bool {
+        let (b, a) = (self.before.ttl_ms, self.after.ttl_ms);
+        (b < 0) != (a < 0) || a > b + 50 || a + 1000 < b
     }
 }
 

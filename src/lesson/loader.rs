@@ -63,6 +63,36 @@ fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnos
         .map(|l| (l.line(), l.column()))
         .unwrap_or((1, 1));
     let message = clean_message(&e.without_snippet().to_string());
+    // The parser notices a tab or an open quote later than where it is: point at the cause.
+    if message.contains("tab")
+        && let Some((tab_line, tab_column)) = first_indent_tab(source)
+    {
+        return Diagnostic::new(
+            file,
+            source,
+            tab_line,
+            tab_column,
+            "a tab in the indentation",
+        )
+        .with_help("YAML indents with spaces only: replace the tab with spaces");
+    }
+    if message.contains("quoted scalar")
+        && let Some(open_line) = unclosed_quote_line(source, line)
+    {
+        let column = source
+            .lines()
+            .nth(open_line as usize - 1)
+            .and_then(|l| l.find('"'))
+            .map_or(1, |c| c as u64 + 1);
+        return Diagnostic::new(
+            file,
+            source,
+            open_line,
+            column,
+            "this quoted string is never closed",
+        )
+        .with_help("add the closing `\"` at the end of the value");
+    }
     let mut diagnostic = Diagnostic::new(file, source, line, column, message.clone());
     if let Some(help) = suggestion(&message) {
         diagnostic = diagnostic.with_help(help);
@@ -108,6 +138,10 @@ fn suggestion(message: &str) -> Option<String> {
     }
     if message.contains("missing field `format`") {
         return Some(format!("add `format: {FORMAT_VERSION}` as the first line"));
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or_default();
+        return Some(format!("add the required field `{field}:`"));
     }
     None
 }
@@ -282,6 +316,26 @@ pub fn is_valid_id(id: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !id.starts_with('-')
+}
+
+/// Line and column of the first tab in a line's leading white space.
+fn first_indent_tab(source: &str) -> Option<(u64, u64)> {
+    source.lines().enumerate().find_map(|(i, line)| {
+        let indent_len = line.len() - line.trim_start_matches([' ', '\t']).len();
+        line[..indent_len]
+            .find('\t')
+            .map(|col| (i as u64 + 1, col as u64 + 1))
+    })
+}
+
+/// The last line at or before `error_line` with an odd number of unescaped double quotes.
+fn unclosed_quote_line(source: &str, error_line: u64) -> Option<u64> {
+    let lines: Vec<&str> = source.lines().collect();
+    let last = (error_line as usize).min(lines.len());
+    (0..last)
+        .rev()
+        .find(|&i| (lines[i].matches('"').count() - lines[i].matches("\\\"").count()) % 2 == 1)
+        .map(|i| i as u64 + 1)
 }
 
 fn line_of(source: &str, prefix: &str) -> u64 {

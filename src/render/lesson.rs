@@ -1,6 +1,6 @@
 //! Lesson events as text for the terminal.
 
-use crate::engine::explain::{Explanation, KeyState};
+use crate::engine::explain::{Explanation, KeyChange, KeyState};
 use crate::engine::session::{Event, Failure, Who};
 use crate::lesson::model::Lesson;
 use crate::render::{prose, reply::format_tty, table};
@@ -178,7 +178,7 @@ pub fn explain(explanation: &Explanation) -> String {
         out.push_str(&format!(
             "  {} {}\n",
             change.key.bold(),
-            describe_change(&change.before, &change.after)
+            describe_change(change)
         ));
     }
     if let Some(summary) = &explanation.summary {
@@ -208,12 +208,35 @@ fn state_text(state: &KeyState) -> String {
     parts.join(", ")
 }
 
-fn describe_change(before: &KeyState, after: &KeyState) -> String {
+fn describe_change(change: &KeyChange) -> String {
+    let (before, after) = (&change.before, &change.after);
     match (before.exists(), after.exists()) {
-        (false, true) => format!("created: {}", state_text(after)),
-        (true, false) => "deleted".to_string(),
-        _ => format!("{}  →  {}", state_text(before).dimmed(), state_text(after)),
+        (false, true) => return format!("created: {}", state_text(after)),
+        (true, false) => return "deleted".to_string(),
+        _ if before.kind != after.kind => {
+            return format!("{}  →  {}", state_text(before).dimmed(), state_text(after));
+        }
+        _ => {}
     }
+    let mut parts = vec![after.kind.clone()];
+    if before.summary != after.summary {
+        parts.push(format!("{} → {}", before.summary, after.summary));
+    }
+    if before.encoding != after.encoding {
+        let name = |e: &Option<String>| e.clone().unwrap_or_else(|| "?".into());
+        parts.push(format!(
+            "encoding {} → {}",
+            name(&before.encoding),
+            name(&after.encoding)
+        ));
+    }
+    if change.ttl_changed() {
+        parts.push(match after.ttl_ms {
+            ms if ms >= 0 => format!("now expires in {}", human_ms(ms)),
+            _ => "no longer expires".into(),
+        });
+    }
+    parts.join(", ")
 }
 
 fn human_ms(ms: i64) -> String {

@@ -18,7 +18,7 @@ pub const INSTALL_HINT: &str = "install it with `sudo apt-get install redis-serv
 pub enum SandboxError {
     #[error("redis-server was not found on PATH; {INSTALL_HINT}")]
     NotFound,
-    #[error("redis-server at {0} does not exist or is not executable")]
+    #[error("redis-server at {0} does not exist or is not executable; {INSTALL_HINT}")]
     NotExecutable(PathBuf),
     #[error("could not start redis-server ({path}): {source}")]
     Spawn {

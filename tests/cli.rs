@@ -1,0 +1,202 @@
+//! The command line as a user meets it: exit codes, messages, progress across runs.
+
+mod common;
+
+use assert_cmd::Command;
+use common::*;
+use predicates::prelude::*;
+
+fn redis_lab(data: &tempfile::TempDir) -> Command {
+    let mut cmd = Command::cargo_bin("redis-lab").unwrap();
+    cmd.env("REDIS_LAB_DATA_DIR", data.path())
+        .env("NO_COLOR", "1")
+        .env_remove("REDIS_URL")
+        .env_remove("REDIS_LAB_LESSONS")
+        .env_remove("REDIS_LAB_REDIS_SERVER");
+    cmd
+}
+
+#[test]
+fn list_needs_no_server_and_shows_every_lesson() {
+    let data = tempfile::tempdir().unwrap();
+    let output = redis_lab(&data)
+        .args(["list", "--json"])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    for id in ["strings-counters", "key-expiry", "leaderboard"] {
+        assert!(ids.contains(&id), "{ids:?}");
+    }
+    assert!(items.iter().all(|i| i["status"] == "not started"));
+    redis_lab(&data)
+        .env("PATH", "/nonexistent")
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("data-structures")
+                .and(predicate::str::contains("leaderboard")),
+        );
+}
+
+#[test]
+fn an_unknown_lesson_suggests_the_nearest_id() {
+    let data = tempfile::tempdir().unwrap();
+    redis_lab(&data)
+        .args(["lesson", "leaderbord"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `leaderboard`?"));
+}
+
+#[test]
+fn a_missing_redis_server_says_how_to_install_it() {
+    let data = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    redis_lab(&data)
+        .args(["lesson", "leaderboard", "--auto"])
+        .env("PATH", empty.path())
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("apt-get install redis-server")
+                .and(predicate::str::contains("brew install redis")),
+        );
+}
+
+#[test]
+fn an_unreachable_server_is_one_clear_line_without_the_password() {
+    let data = tempfile::tempdir().unwrap();
+    let port = redis_lab::server::sandbox::free_port().unwrap();
+    let output = redis_lab(&data)
+        .args([
+            "lesson",
+            "leaderboard",
+            "--url",
+            &format!("redis://alice:s3cret@127.0.0.1:{port}"),
+        ])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot connect to redis://alice:****@127.0.0.1"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cret"), "password leaked: {stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn auto_mode_passes_and_exits_zero() {
+    require_redis();
+    let data = tempfile::tempdir().unwrap();
+    redis_lab(&data)
+        .args(["lesson", "key-expiry", "--auto"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("All 7 steps passed."));
+}
+
+#[test]
+fn auto_mode_exits_one_when_a_step_fails() {
+    require_redis();
+    let broken = lesson_yaml(
+        "wrong-answer",
+        "  - id: one\n    title: One\n    explain: x\n    task: t\n    hints: [h]\n    solution: [SET k 1]\n    checks:\n      - probe: GET k\n        expect: {equals: 2}\n",
+    );
+    let dir = pack(&[("wrong-answer.yaml", &broken)]);
+    let data = tempfile::tempdir().unwrap();
+    redis_lab(&data)
+        .args(["lesson", "wrong-answer", "--auto", "--lessons"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("1 of 1 steps failed"));
+}
+
+#[test]
+fn progress_is_saved_on_quit_and_resumed_on_the_next_run() {
+    require_redis();
+    let data = tempfile::tempdir().unwrap();
+    redis_lab(&data)
+        .args(["lesson", "leaderboard"])
+        .write_stdin("ZADD leaderboard 4200 rookie_rita\n:quit\n")
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("Step complete")
+                .and(predicate::str::contains("Progress saved at step 2 of 7")),
+        );
+    redis_lab(&data)
+        .args(["lesson", "leaderboard"])
+        .write_stdin(":quit\n")
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("Resuming at step 2 of 7").and(predicate::str::contains(
+                "Step 2/7 Points for a finished game",
+            )),
+        );
+    redis_lab(&data)
+        .args(["list", "--json"])
+        .assert()
+        .stdout(predicate::str::contains("step 2 of 7"));
+    redis_lab(&data)
+        .args(["lesson", "leaderboard", "--restart"])
+        .write_stdin(":quit\n")
+        .assert()
+        .stdout(predicate::str::contains("Step 1/7"));
+}
+
+/// Error messages for broken lesson files, pinned as snapshots: file, line, column, the line.
+#[test]
+fn broken_lesson_files_are_reported_precisely() {
+    let good = lesson_yaml(
+        "demo",
+        "  - id: one\n    title: One\n    explain: x\n    task: t\n    hints: [h]\n    solution: [SET k 1]\n    checks:\n      - probe: GET k\n        expect: {equals: 1}\n",
+    );
+    let cases = [
+        (
+            "misspelt-field",
+            good.replace("    solution:", "    solutoin:"),
+        ),
+        ("unknown-matcher", good.replace("{equals: 1}", "{equal: 1}")),
+        (
+            "duplicate-key",
+            good.replace("title: Test demo\n", "title: Test demo\ntitle: again\n"),
+        ),
+        ("tab-indent", good.replace("    title: One", "\ttitle: One")),
+        ("wrong-type", good.replace("format: 1", "format: one")),
+        (
+            "missing-field",
+            good.replace("summary: A test lesson.\n", ""),
+        ),
+        ("bad-quotes", good.replace("[SET k 1]", "['SET k \"1']")),
+        (
+            "unterminated-string",
+            good.replace("title: One", "title: \"One"),
+        ),
+        ("empty-file", String::new()),
+        (
+            "escaping-fixture",
+            good.replace("steps:", "fixtures: [../../etc/passwd]\nsteps:"),
+        ),
+    ];
+    for (name, text) in cases {
+        let dir = pack(&[("demo.yaml", &text)]);
+        let data = tempfile::tempdir().unwrap();
+        let output = redis_lab(&data)
+            .arg("list")
+            .arg("--lessons")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr)
+            .replace(&dir.path().display().to_string(), "PACK");
+        insta::assert_snapshot!(name, stderr);
+    }
+}

@@ -1,0 +1,198 @@
+//! No redis-server may outlive redis-lab, however it ends. A wrapper script stands in for
+//! redis-server: it records the real server's pid, then execs it.
+
+mod common;
+
+use common::*;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Recorder {
+    dir: tempfile::TempDir,
+}
+
+impl Recorder {
+    fn new() -> Recorder {
+        let real = require_redis();
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("redis-server");
+        let pids = dir.path().join("pids");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho $$ >> '{}'\nexec '{}' \"$@\"\n",
+                pids.display(),
+                real.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Recorder { dir }
+    }
+
+    fn binary(&self) -> PathBuf {
+        self.dir.path().join("redis-server")
+    }
+
+    fn pids(&self) -> Vec<i32> {
+        std::fs::read_to_string(self.dir.path().join("pids"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect()
+    }
+
+    fn command(&self, data: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_redis-lab"));
+        cmd.args(args)
+            .env("REDIS_LAB_REDIS_SERVER", self.binary())
+            .env("REDIS_LAB_DATA_DIR", data)
+            .env("NO_COLOR", "1")
+            .env_remove("REDIS_URL");
+        cmd
+    }
+
+    /// Waits until a server has started and answers, and returns its pid.
+    fn wait_for_server(&self) -> i32 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(&pid) = self.pids().last()
+                && running(pid)
+            {
+                std::thread::sleep(Duration::from_millis(300)); // let it get past start-up
+                return pid;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server never started");
+    }
+
+    fn assert_none_running(&self) {
+        let pids = self.pids();
+        assert!(!pids.is_empty(), "the wrapper recorded no server at all");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let alive: Vec<i32> = pids.iter().copied().filter(|&p| running(p)).collect();
+            if alive.is_empty() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "redis-server still running: {alive:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Running means present and not a zombie (an unreaped orphan is dead for our purpose).
+fn running(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+fn start_guided(recorder: &Recorder, data: &Path) -> Child {
+    let mut child = recorder
+        .command(data, &["lesson", "leaderboard"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Keep stdin open so redis-lab sits at its prompt.
+    child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(b"ZSCORE leaderboard swift_otter\n")
+        .unwrap();
+    child
+}
+
+#[test]
+fn no_server_is_left_after_a_normal_exit() {
+    let recorder = Recorder::new();
+    let data = tempfile::tempdir().unwrap();
+    let status = recorder
+        .command(data.path(), &["lesson", "strings-counters", "--auto"])
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success());
+    recorder.assert_none_running();
+}
+
+#[test]
+fn no_server_is_left_after_an_error() {
+    let recorder = Recorder::new();
+    let data = tempfile::tempdir().unwrap();
+    let broken = lesson_yaml(
+        "bad-fixture",
+        "  - id: one\n    title: One\n    explain: x\n",
+    )
+    .replace("steps:", "fixtures: [data.redis]\nsteps:");
+    let dir = pack(&[
+        ("bad-fixture.yaml", &broken),
+        ("fixtures/data.redis", "SET k abc\nINCR k\n"),
+    ]);
+    let output = recorder
+        .command(
+            data.path(),
+            &[
+                "lesson",
+                "bad-fixture",
+                "--auto",
+                "--lessons",
+                &dir.path().display().to_string(),
+            ],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("`INCR k` failed"));
+    recorder.assert_none_running();
+}
+
+fn signal_test(signal: i32) {
+    let recorder = Recorder::new();
+    let data = tempfile::tempdir().unwrap();
+    let mut child = start_guided(&recorder, data.path());
+    let server = recorder.wait_for_server();
+    assert!(running(server));
+    unsafe {
+        libc::kill(child.id() as i32, signal);
+    }
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "redis-lab should report the signal");
+    recorder.assert_none_running();
+}
+
+#[test]
+fn no_server_is_left_after_sigint() {
+    signal_test(libc::SIGINT);
+}
+
+#[test]
+fn no_server_is_left_after_sigterm() {
+    signal_test(libc::SIGTERM);
+}
+
+#[test]
+fn no_server_is_left_after_sighup() {
+    signal_test(libc::SIGHUP);
+}
+
+#[test]
+fn no_server_is_left_after_sigkill() {
+    signal_test(libc::SIGKILL);
+}

@@ -1,0 +1,69 @@
+//! The guided REPL in a real pseudo-terminal, as a learner uses it.
+
+mod common;
+
+use common::*;
+use rexpect::session::{PtySession, spawn_command};
+use std::process::Command;
+
+fn guided(data: &std::path::Path, lesson: &str) -> PtySession {
+    require_redis();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redis-lab"));
+    cmd.args(["lesson", lesson])
+        .env("REDIS_LAB_DATA_DIR", data)
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .env_remove("REDIS_URL");
+    spawn_command(cmd, Some(20_000)).expect("spawn in a pty")
+}
+
+#[test]
+fn a_learner_completes_a_step_asks_for_a_hint_and_quits() {
+    let data = tempfile::tempdir().unwrap();
+    let mut p = guided(data.path(), "leaderboard");
+    p.exp_string("Step 1/7 A new player joins").unwrap();
+    p.exp_string("leaderboard 1/7 app> ").unwrap();
+    p.send_line("ZADD leaderboard 4200 rookie_rita").unwrap();
+    p.exp_string("(integer) 1").unwrap();
+    p.exp_string("Step complete").unwrap();
+    p.exp_string("rookie_rita").unwrap(); // the explanation of what changed
+    p.exp_string("cost: O(log(N))").unwrap();
+    p.exp_string("Step 2/7 Points for a finished game").unwrap();
+    p.exp_string("leaderboard 2/7 app> ").unwrap();
+    p.send_line(":hint").unwrap();
+    p.exp_string("Hint 1/2:").unwrap();
+    p.send_line("ZADD leaderboard 150 swift_otter").unwrap();
+    p.exp_string("Not yet:").unwrap();
+    p.exp_string("expected 12000, found \"150\"").unwrap();
+    p.send_line(":quit").unwrap();
+    p.exp_string("Progress saved at step 2 of 7").unwrap();
+    p.exp_eof().unwrap();
+}
+
+#[test]
+fn ctrl_c_clears_the_line_and_ctrl_d_leaves() {
+    let data = tempfile::tempdir().unwrap();
+    let mut p = guided(data.path(), "strings-counters");
+    p.exp_string("strings-counters 1/7 app> ").unwrap();
+    p.send("SET half-typed").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_string("strings-counters 1/7 app> ").unwrap();
+    p.send_line("GET site:name").unwrap();
+    p.exp_string("(nil)").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_string("Progress saved at step 1 of 7").unwrap();
+    p.exp_eof().unwrap();
+}
+
+#[test]
+fn bad_quotes_are_refused_without_leaving_the_lesson() {
+    let data = tempfile::tempdir().unwrap();
+    let mut p = guided(data.path(), "strings-counters");
+    p.exp_string("app> ").unwrap();
+    p.send_line("SET site:name \"Redis Lab").unwrap();
+    p.exp_string("unbalanced quotes").unwrap();
+    p.send_line("SET site:name \"Redis Lab News\"").unwrap();
+    p.exp_string("Step complete").unwrap();
+    p.send_line(":quit").unwrap();
+    p.exp_eof().unwrap();
+}
