@@ -20,19 +20,31 @@ pub enum Status {
 
 pub fn run(cli: Cli) -> Result<Status> {
     crate::render::init_color(cli.global.color);
-    let catalog = Catalog::load(&cli.global.lessons)?;
-    for problem in &catalog.problems {
-        eprintln!("{}", problem.to_string().red());
-    }
+    let folders = cli.global.lessons;
     match cli.command {
-        None => list(&catalog, false),
-        Some(Command::List { json }) => list(&catalog, json),
+        Some(Command::Check {
+            paths,
+            run,
+            json,
+            jobs,
+            server,
+        }) => {
+            let args = driver::check::CheckArgs {
+                paths,
+                folders,
+                run,
+                json,
+                jobs,
+            };
+            driver::check::run(args, &session_options(&server))
+        }
         Some(Command::Lesson {
             id,
             auto,
             restart,
             server,
         }) => {
+            let catalog = load_catalog(&folders)?;
             let entry = catalog.find(&id)?.clone();
             let options = session_options(&server);
             if auto {
@@ -45,7 +57,18 @@ pub fn run(cli: Cli) -> Result<Status> {
                 driver::guided::run(entry, &options, restart, &mut progress)
             }
         }
+        Some(Command::List { json }) => list(&load_catalog(&folders)?, json),
+        None => list(&load_catalog(&folders)?, false),
     }
+}
+
+/// The catalog for learners: broken files are reported but do not stop the others.
+fn load_catalog(folders: &[std::path::PathBuf]) -> Result<Catalog> {
+    let catalog = Catalog::load(folders)?;
+    for problem in &catalog.problems {
+        eprintln!("{}", problem.to_string().red());
+    }
+    Ok(catalog)
 }
 
 fn session_options(server: &ServerArgs) -> SessionOptions {
@@ -54,6 +77,7 @@ fn session_options(server: &ServerArgs) -> SessionOptions {
             url: server.url.clone(),
             sandbox: SandboxOptions {
                 redis_server: server.redis_server.clone(),
+                modules: server.load_modules.clone(),
                 ..SandboxOptions::default()
             },
         },

@@ -53,6 +53,10 @@ pub struct ServerArgs {
     /// commands (never FLUSHALL or FLUSHDB).
     #[arg(long)]
     pub force: bool,
+
+    /// Load a Redis module (.so) into the sandbox, e.g. redisbloom.so (repeatable).
+    #[arg(long = "load-module", value_name = "PATH")]
+    pub load_modules: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,6 +66,26 @@ pub enum Command {
         /// Print JSON for scripts.
         #[arg(long)]
         json: bool,
+    },
+    /// Lint lesson files, and with --run prove each one on a real server.
+    #[command(
+        after_help = "Without PATH: the built-in lessons, --lessons folders and ./lessons if present.\n\
+        With --run, every step's checks must fail before its solution and pass after it."
+    )]
+    Check {
+        /// Lesson files or folders to check.
+        paths: Vec<PathBuf>,
+        /// Prove each lesson on its own sandbox: checks fail before each solution, pass after.
+        #[arg(long)]
+        run: bool,
+        /// Print JSON for scripts and CI.
+        #[arg(long)]
+        json: bool,
+        /// How many lessons to prove at once (default: the number of cores).
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+        #[command(flatten)]
+        server: ServerArgs,
     },
     /// Run a lesson: redis-lab lesson leaderboard
     Lesson {

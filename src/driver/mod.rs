@@ -1,6 +1,7 @@
 //! Drivers of the lesson engine: the guided REPL for learners and `--auto` for demos.
 
 pub mod auto;
+pub mod check;
 pub mod guided;
 
 use indicatif::{ProgressBar, ProgressStyle};

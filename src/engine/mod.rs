@@ -4,4 +4,6 @@
 pub mod check;
 pub mod explain;
 pub mod fixtures;
+pub mod prove;
+pub mod requirements;
 pub mod session;

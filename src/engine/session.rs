@@ -3,6 +3,7 @@
 use crate::engine::check::{describe, evaluate};
 use crate::engine::explain::{self, Docs, Explanation, OBSERVER};
 use crate::engine::fixtures::parse_commands;
+use crate::engine::requirements::{self, ServerFacts};
 use crate::lesson::catalog::Entry;
 use crate::lesson::loader::args_of;
 use crate::lesson::model::{Check, CommandSpec, Lesson, Step};
@@ -23,6 +24,9 @@ pub enum SessionError {
     Fixture(String),
     #[error("{0}")]
     Database(String),
+    /// The server cannot run this lesson (version, module, topology): skip, do not fail.
+    #[error("{0}")]
+    Unmet(String),
 }
 
 impl SessionError {
@@ -186,6 +190,10 @@ impl Session {
             docs: Docs::default(),
             last_explanation: None,
         };
+        let facts = session.server_facts()?;
+        if let Some(reason) = requirements::unmet(&session.lesson.requires, &facts) {
+            return Err(SessionError::Unmet(reason));
+        }
         let mut events = Vec::new();
         if !session.server.is_sandbox() {
             events.push(Event::Notice(session.choose_database()?));
@@ -224,6 +232,19 @@ impl Session {
 
     pub fn learner_client(&self) -> &str {
         self.step().learner_client()
+    }
+
+    /// The server's version and modules.
+    pub fn server_facts(&mut self) -> Result<ServerFacts, SessionError> {
+        let replies = self.clients.pipeline(
+            &self.server,
+            OBSERVER,
+            vec![
+                vec![b"INFO".to_vec(), b"server".to_vec()],
+                vec![b"MODULE".to_vec(), b"LIST".to_vec()],
+            ],
+        )?;
+        Ok(ServerFacts::from_replies(&replies[0], &replies[1]))
     }
 
     /// The database the lesson runs in.
@@ -725,7 +746,7 @@ impl Session {
         }
         let shown = self.hints_shown.min(hints.len() - 1);
         self.hints_shown = (self.hints_shown + 1).min(hints.len());
-        Some((shown + 1, hints.len(), hints[shown].clone()))
+        Some((shown + 1, hints.len(), hints[shown].value.clone()))
     }
 
     /// The solution as lines a learner could type.

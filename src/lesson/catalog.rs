@@ -59,6 +59,8 @@ pub struct Entry {
     pub lesson: Arc<Lesson>,
     /// The path shown in messages: `lessons/patterns/leaderboard.yaml` or the real file path.
     pub file: String,
+    /// The YAML text, for pointing diagnostics at lines.
+    pub source: Arc<str>,
     pub origin: Origin,
 }
 
@@ -116,6 +118,8 @@ fn read_folder_fixture(dir: &Path, path: &str) -> Result<Vec<u8>, FixtureError> 
 pub struct Catalog {
     pub entries: Vec<Entry>,
     pub problems: Vec<Diagnostics>,
+    /// Keep every lesson even when ids repeat (for `check`, which reports duplicates).
+    keep_duplicates: bool,
 }
 
 impl Catalog {
@@ -123,35 +127,65 @@ impl Catalog {
     /// same id, so instructors can try a new version of a lesson.
     pub fn load(folders: &[PathBuf]) -> Result<Catalog, CatalogError> {
         let mut catalog = Catalog::default();
-        for (name, text) in embedded::LESSON_FILES {
-            catalog.add(format!("lessons/{name}"), text.as_bytes(), Origin::Builtin);
-        }
+        catalog.add_builtin();
         for folder in folders {
-            let mut files = Vec::new();
-            lesson_files(folder, &mut files).map_err(|source| CatalogError::Folder {
-                path: folder.clone(),
-                source,
-            })?;
-            for file in files {
-                match std::fs::read(&file) {
-                    Ok(bytes) => catalog.add(
-                        file.display().to_string(),
-                        &bytes,
-                        Origin::Folder(folder.clone()),
-                    ),
-                    Err(e) => catalog.problems.push(Diagnostics(vec![
-                        crate::lesson::diagnostic::Diagnostic::new(
-                            &file.display().to_string(),
-                            "",
-                            0,
-                            0,
-                            format!("cannot read the file: {e}"),
-                        ),
-                    ])),
-                }
+            catalog.add_folder(folder)?;
+        }
+        Ok(catalog)
+    }
+
+    /// For `check`: the lessons at these paths (files or folders), duplicates kept so they can
+    /// be reported.
+    pub fn load_paths(paths: &[PathBuf]) -> Result<Catalog, CatalogError> {
+        let mut catalog = Catalog {
+            keep_duplicates: true,
+            ..Catalog::default()
+        };
+        for path in paths {
+            if path.is_dir() {
+                catalog.add_folder(path)?;
+            } else {
+                let folder = path
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| PathBuf::from("."));
+                catalog.add_file(path, folder);
             }
         }
         Ok(catalog)
+    }
+
+    pub fn add_builtin(&mut self) {
+        for (name, text) in embedded::LESSON_FILES {
+            self.add(format!("lessons/{name}"), text.as_bytes(), Origin::Builtin);
+        }
+    }
+
+    pub fn add_folder(&mut self, folder: &Path) -> Result<(), CatalogError> {
+        let mut files = Vec::new();
+        lesson_files(folder, &mut files).map_err(|source| CatalogError::Folder {
+            path: folder.to_path_buf(),
+            source,
+        })?;
+        for file in files {
+            self.add_file(&file, folder.to_path_buf());
+        }
+        Ok(())
+    }
+
+    fn add_file(&mut self, file: &Path, folder: PathBuf) {
+        match std::fs::read(file) {
+            Ok(bytes) => self.add(file.display().to_string(), &bytes, Origin::Folder(folder)),
+            Err(e) => self.problems.push(Diagnostics(vec![
+                crate::lesson::diagnostic::Diagnostic::new(
+                    &file.display().to_string(),
+                    "",
+                    0,
+                    0,
+                    format!("cannot read the file: {e}"),
+                ),
+            ])),
+        }
     }
 
     fn add(&mut self, file: String, bytes: &[u8], origin: Origin) {
@@ -160,9 +194,12 @@ impl Catalog {
                 let entry = Entry {
                     lesson: Arc::new(lesson),
                     file,
+                    source: Arc::from(String::from_utf8_lossy(bytes).as_ref()),
                     origin,
                 };
-                self.entries.retain(|e| e.id() != entry.id());
+                if !self.keep_duplicates {
+                    self.entries.retain(|e| e.id() != entry.id());
+                }
                 self.entries.push(entry);
             }
             Err(diagnostics) => self.problems.push(diagnostics),

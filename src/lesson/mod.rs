@@ -4,3 +4,4 @@ pub mod catalog;
 pub mod diagnostic;
 pub mod loader;
 pub mod model;
+pub mod validate;

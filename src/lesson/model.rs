@@ -123,7 +123,7 @@ pub struct Step {
     pub run: Vec<Spanned<CommandSpec>>,
     /// Hints, from a nudge to nearly the answer; each `hint` shows the next one.
     #[serde(default)]
-    pub hints: Vec<String>,
+    pub hints: Vec<Spanned<String>>,
     /// Commands that complete the step; `solution` shows them, `skip` and `--auto` run them.
     #[serde(default)]
     pub solution: Vec<Spanned<CommandSpec>>,

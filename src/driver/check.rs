@@ -1,0 +1,245 @@
+//! `redis-lab check [PATH...] [--run]`: lint lessons, then prove them on real servers.
+
+use crate::app::Status;
+use crate::engine::prove::{LessonProof, Outcome, prove_lesson};
+use crate::engine::session::SessionOptions;
+use crate::lesson::catalog::{Catalog, Entry};
+use crate::lesson::diagnostic::Diagnostic;
+use crate::lesson::validate::{CommandTable, lint};
+use crate::render::table::new_table;
+use crate::server::connection::Server;
+use anyhow::Result;
+use colored::Colorize;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+pub struct CheckArgs {
+    pub paths: Vec<PathBuf>,
+    /// `--lessons` folders (checked along with the built-ins when no path is given).
+    pub folders: Vec<PathBuf>,
+    pub run: bool,
+    pub json: bool,
+    pub jobs: Option<usize>,
+}
+
+/// The folder `redis-lab new` writes to, checked by default when it exists. Skipped when it is
+/// the source of the built-in lessons (running in the repository itself).
+fn local_pack() -> Option<PathBuf> {
+    let local = PathBuf::from("lessons");
+    let builtin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    match (local.canonicalize(), builtin.canonicalize()) {
+        (Ok(a), Ok(b)) if a == b => None,
+        (Ok(_), _) => Some(local),
+        _ => None,
+    }
+}
+
+pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
+    let catalog = if args.paths.is_empty() {
+        let mut catalog = Catalog::load_paths(&args.folders)?;
+        if let Some(local) = local_pack()
+            && !args.folders.contains(&local)
+        {
+            catalog.add_folder(&local)?;
+        }
+        catalog.add_builtin();
+        catalog
+    } else {
+        Catalog::load_paths(&args.paths)?
+    };
+    let mut all_ids: HashSet<String> = catalog.entries.iter().map(|e| e.id().to_string()).collect();
+    all_ids.extend(
+        Catalog::load(&[])?
+            .entries
+            .iter()
+            .map(|e| e.id().to_string()),
+    );
+    let table = command_table(options);
+    let mut problems: Vec<Diagnostic> = catalog.problems.iter().flat_map(|d| d.0.clone()).collect();
+    problems.extend(lint(&catalog.entries, &all_ids, &table));
+
+    let failed_files: HashSet<&str> = problems.iter().map(|p| p.file.as_str()).collect();
+    let runnable: Vec<Entry> = catalog
+        .entries
+        .iter()
+        .filter(|e| !failed_files.contains(e.file.as_str()))
+        .cloned()
+        .collect();
+    let started = Instant::now();
+    let proofs = if args.run {
+        prove_all(runnable, options, args.jobs, args.json)
+    } else {
+        Vec::new()
+    };
+    let elapsed = started.elapsed();
+
+    let failed = !problems.is_empty()
+        || proofs
+            .iter()
+            .any(|p| matches!(p.outcome, Outcome::Failed(_)));
+    if args.json {
+        print_json(&problems, &proofs, catalog.entries.len());
+    } else {
+        for problem in &problems {
+            println!("{}", problem.to_string().red());
+        }
+        if args.run {
+            print_table(&proofs);
+        }
+        let count = |f: fn(&Outcome) -> bool| proofs.iter().filter(|p| f(&p.outcome)).count();
+        let mut summary = format!(
+            "{} lesson file{} checked (commands from {}): {} problem{}",
+            catalog.entries.len() + catalog.problems.len(),
+            if catalog.entries.len() + catalog.problems.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            table.source,
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        );
+        if args.run {
+            summary.push_str(&format!(
+                "; proved on real servers in {:.1} s: {} passed, {} failed, {} skipped",
+                elapsed.as_secs_f64(),
+                count(|o| *o == Outcome::Passed),
+                count(|o| matches!(o, Outcome::Failed(_))),
+                count(|o| matches!(o, Outcome::Skipped(_)))
+            ));
+        }
+        let summary = if failed {
+            summary.red().bold()
+        } else {
+            summary.green().bold()
+        };
+        println!("{summary}");
+    }
+    Ok(if failed {
+        Status::ChecksFailed
+    } else {
+        Status::Ok
+    })
+}
+
+/// Commands as the real server knows them (modules included); the built-in list otherwise.
+fn command_table(options: &SessionOptions) -> CommandTable {
+    let live = || -> Option<CommandTable> {
+        let server = Server::open(&options.server).ok()?;
+        let mut connection = server.connect().ok()?;
+        let info: redis::Value = redis::cmd("COMMAND")
+            .arg("INFO")
+            .query(&mut connection)
+            .ok()?;
+        let server_info: String = redis::cmd("INFO")
+            .arg("server")
+            .query(&mut connection)
+            .ok()?;
+        let version = server_info
+            .lines()
+            .find_map(|l| l.strip_prefix("redis_version:"))
+            .unwrap_or("?")
+            .trim()
+            .to_string();
+        Some(CommandTable::from_command_info(&info.into(), &version))
+    };
+    live().unwrap_or_else(CommandTable::builtin)
+}
+
+fn prove_all(
+    entries: Vec<Entry>,
+    options: &SessionOptions,
+    jobs: Option<usize>,
+    quiet: bool,
+) -> Vec<LessonProof> {
+    // One sandbox per lesson, in parallel; a shared external server is used one lesson at a time.
+    let parallel = if options.server.url.is_some() {
+        1
+    } else {
+        jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+    };
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(entries.len() as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("proving {bar:30} {pos}/{len} {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..parallel.max(1) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(entry) = entries.get(i) else { break };
+                    bar.set_message(entry.id().to_string());
+                    let proof = prove_lesson(entry, options);
+                    bar.inc(1);
+                    if let Ok(mut results) = results.lock() {
+                        results.push((i, proof));
+                    }
+                }
+            });
+        }
+    });
+    bar.finish_and_clear();
+    let mut results = results.into_inner().unwrap_or_default();
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, p)| p).collect()
+}
+
+fn print_table(proofs: &[LessonProof]) {
+    if proofs.is_empty() {
+        return;
+    }
+    let mut table = new_table(&["lesson", "result", "steps", "time", "details"]);
+    for p in proofs {
+        let (result, details) = match &p.outcome {
+            Outcome::Passed => ("passed".green().to_string(), String::new()),
+            Outcome::Failed(problems) => ("FAILED".red().bold().to_string(), problems.join("\n")),
+            Outcome::Skipped(reason) => ("skipped".yellow().to_string(), reason.clone()),
+        };
+        table.add_row(vec![
+            p.id.clone(),
+            result,
+            p.steps.to_string(),
+            format!("{} ms", p.elapsed.as_millis()),
+            details,
+        ]);
+    }
+    println!("{table}");
+}
+
+fn print_json(problems: &[Diagnostic], proofs: &[LessonProof], lessons: usize) {
+    let problems: Vec<serde_json::Value> = problems
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "file": p.file, "line": p.line, "column": p.column, "message": p.message, "help": p.help,
+            })
+        })
+        .collect();
+    let proofs: Vec<serde_json::Value> = proofs
+        .iter()
+        .map(|p| {
+            let (result, details) = match &p.outcome {
+                Outcome::Passed => ("passed", vec![]),
+                Outcome::Failed(problems) => ("failed", problems.clone()),
+                Outcome::Skipped(reason) => ("skipped", vec![reason.clone()]),
+            };
+            serde_json::json!({
+                "id": p.id, "file": p.file, "result": result, "steps": p.steps,
+                "ms": p.elapsed.as_millis() as u64, "details": details,
+            })
+        })
+        .collect();
+    let out = serde_json::json!({ "lessons": lessons, "problems": problems, "proofs": proofs });
+    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+}

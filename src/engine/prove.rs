@@ -1,0 +1,78 @@
+//! Proving a lesson on a real server: every step's checks fail before its solution and pass
+//! after it. Used by `redis-lab check --run` and the test suite.
+
+use crate::engine::session::{Session, SessionError, SessionOptions};
+use crate::lesson::catalog::Entry;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Passed,
+    /// What went wrong, one line each.
+    Failed(Vec<String>),
+    /// Why the server cannot run this lesson (version, module, topology).
+    Skipped(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct LessonProof {
+    pub id: String,
+    pub file: String,
+    pub steps: usize,
+    pub outcome: Outcome,
+    pub elapsed: Duration,
+}
+
+pub fn prove_lesson(entry: &Entry, options: &SessionOptions) -> LessonProof {
+    let started = Instant::now();
+    let outcome = match prove(entry, options) {
+        Ok(problems) if problems.is_empty() => Outcome::Passed,
+        Ok(problems) => Outcome::Failed(problems),
+        Err(SessionError::Unmet(reason)) => Outcome::Skipped(reason),
+        Err(e) => Outcome::Failed(vec![e.to_string()]),
+    };
+    LessonProof {
+        id: entry.id().to_string(),
+        file: entry.file.clone(),
+        steps: entry.lesson.steps.len(),
+        outcome,
+        elapsed: started.elapsed(),
+    }
+}
+
+fn prove(entry: &Entry, options: &SessionOptions) -> Result<Vec<String>, SessionError> {
+    let (mut session, _events) = Session::start(entry.clone(), options, 0, &mut |_, _| {})?;
+    let mut problems = Vec::new();
+    while !session.is_finished() {
+        let step = session.step().clone();
+        let proof = session.prove_step()?;
+        for index in &proof.passing_before {
+            let check = &step.checks[*index];
+            let what = check
+                .label
+                .clone()
+                .unwrap_or_else(|| format!("check #{}", index + 1));
+            problems.push(format!(
+                "step `{}`: check `{what}` already passes before the solution, so it proves nothing \
+                 (make it stricter, or mark it `guard: true` if it protects existing state)",
+                step.id()
+            ));
+        }
+        for failure in &proof.failing_after {
+            problems.push(format!(
+                "step `{}`: after the solution, `{}` expected {}, {}",
+                step.id(),
+                failure.label,
+                failure.expected,
+                failure.found
+            ));
+        }
+        if step.task.is_some() && step.checks.iter().all(|c| c.guard) {
+            problems.push(format!(
+                "step `{}` has a task but nothing that proves it",
+                step.id()
+            ));
+        }
+    }
+    Ok(problems)
+}

@@ -1,0 +1,339 @@
+//! Lint across lessons: what serde cannot see. Unknown commands (with a did-you-mean), probes
+//! that write, ids that do not match their file, unknown `next` lessons, missing fixtures.
+
+use crate::lesson::catalog::Entry;
+use crate::lesson::diagnostic::{Diagnostic, did_you_mean};
+use crate::lesson::loader::args_of;
+use crate::lesson::model::{Args, CommandSpec};
+use crate::server::reply::Reply;
+use serde_saphyr::{Location, Spanned};
+use std::collections::{HashMap, HashSet};
+
+/// Commands the server knows, with whether each writes. Names are lowercase; subcommands are
+/// `container|sub` as in COMMAND INFO.
+#[derive(Debug, Clone, Default)]
+pub struct CommandTable {
+    writes: HashMap<String, bool>,
+    /// Where the table came from, for messages: "redis-server 7.0.15" or "built-in list".
+    pub source: String,
+}
+
+const BUILTIN_COMMANDS: &str = include_str!("commands.txt");
+
+impl CommandTable {
+    /// The list shipped in the binary (from redis-server 7.0.15), for when no server is available.
+    pub fn builtin() -> CommandTable {
+        let mut table = CommandTable {
+            source: BUILTIN_COMMANDS
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("# Commands of "))
+                .and_then(|l| l.split(" and").next())
+                .unwrap_or("built-in list")
+                .to_string(),
+            ..CommandTable::default()
+        };
+        for line in BUILTIN_COMMANDS.lines().filter(|l| !l.starts_with('#')) {
+            if let Some((name, flags)) = line.split_once(' ') {
+                table
+                    .writes
+                    .insert(name.to_string(), flags.split(',').any(|f| f == "write"));
+            }
+        }
+        table
+    }
+
+    /// From a live server's `COMMAND INFO` reply (includes module commands that are loaded).
+    pub fn from_command_info(reply: &Reply, version: &str) -> CommandTable {
+        let mut table = CommandTable {
+            source: format!("redis-server {version}"),
+            ..CommandTable::default()
+        };
+        fn add(table: &mut CommandTable, info: &Reply) {
+            let Some(fields) = info.elements() else {
+                return;
+            };
+            let Some(name) = fields.first().and_then(|n| n.as_text()) else {
+                return;
+            };
+            let writes = fields
+                .get(2)
+                .and_then(|f| f.elements())
+                .is_some_and(|flags| {
+                    flags
+                        .iter()
+                        .any(|f| f.as_text().as_deref() == Some("write"))
+                });
+            table.writes.insert(name.to_ascii_lowercase(), writes);
+            if let Some(subs) = fields.get(9).and_then(|s| s.elements()) {
+                for sub in subs {
+                    add(table, sub);
+                }
+            }
+        }
+        for info in reply.elements().unwrap_or_default() {
+            add(&mut table, info);
+        }
+        table
+    }
+
+    fn containers(&self) -> HashSet<&str> {
+        self.writes
+            .keys()
+            .filter_map(|k| k.split_once('|').map(|(c, _)| c))
+            .collect()
+    }
+
+    /// The table key for a command line: `zadd`, or `object|encoding` for a container.
+    fn key_for(&self, args: &[Vec<u8>]) -> (String, Option<String>) {
+        let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
+        if self.containers().contains(name.as_str()) {
+            let sub = args
+                .get(1)
+                .map(|s| format!("{name}|{}", String::from_utf8_lossy(s).to_ascii_lowercase()));
+            return (name, sub);
+        }
+        (name, None)
+    }
+
+    pub fn knows(&self, name: &str) -> bool {
+        self.writes.contains_key(&name.to_ascii_lowercase())
+    }
+
+    fn suggest(&self, name: &str) -> Option<String> {
+        did_you_mean(
+            &name.to_ascii_lowercase(),
+            self.writes
+                .keys()
+                .filter(|k| !k.contains('|'))
+                .map(String::as_str),
+        )
+        .map(|s| s.to_ascii_uppercase())
+    }
+}
+
+struct Linter<'a> {
+    entry: &'a Entry,
+    table: &'a CommandTable,
+    problems: Vec<Diagnostic>,
+}
+
+impl Linter<'_> {
+    fn at(&mut self, location: &Location, message: String, help: Option<String>) {
+        let mut d = Diagnostic::new(
+            &self.entry.file,
+            &self.entry.source,
+            location.line(),
+            location.column(),
+            message,
+        );
+        if let Some(help) = help {
+            d = d.with_help(help);
+        }
+        self.problems.push(d);
+    }
+
+    /// Module commands (`BF.ADD`) are only known when the module is loaded: trust a lesson that
+    /// declares modules about its dotted commands.
+    fn module_command(&self, name: &str) -> bool {
+        name.contains('.') && !self.entry.lesson.requires.modules.is_empty()
+    }
+
+    fn command(&mut self, args: &Args, location: &Location, probe: bool) {
+        let Ok(tokens) = args_of(args) else { return }; // already reported by the loader
+        let (name, sub) = self.table.key_for(&tokens);
+        let shown = name.to_ascii_uppercase();
+        if !self.table.knows(&name) {
+            if !self.module_command(&name) {
+                let help = self
+                    .table
+                    .suggest(&name)
+                    .map(|s| format!("did you mean {s}?"));
+                self.at(
+                    location,
+                    format!(
+                        "unknown Redis command {shown} (checked against {})",
+                        self.table.source
+                    ),
+                    help,
+                );
+            }
+            return;
+        }
+        if let Some(sub) = &sub
+            && !self.table.knows(sub)
+        {
+            let sub_shown = sub.replace('|', " ").to_ascii_uppercase();
+            self.at(location, format!("unknown subcommand {sub_shown}"), None);
+            return;
+        }
+        let key = sub.unwrap_or(name);
+        if probe && self.table.writes.get(&key).copied().unwrap_or(false) {
+            self.at(
+                location,
+                format!("the probe {} writes to the server", key.replace('|', " ").to_ascii_uppercase()),
+                Some("probes must be read-only (GET, EXISTS, TTL, ZSCORE, ...): a check looks at the state, it does not change it".into()),
+            );
+        }
+    }
+
+    fn commands(&mut self, specs: &[Spanned<CommandSpec>]) {
+        for spec in specs {
+            if let Some(args) = &spec.value.cmd {
+                self.command(args, &spec.referenced, false);
+            }
+        }
+    }
+
+    fn command_name(&mut self, name: &Spanned<String>, what: &str) {
+        let first = name.value.split_whitespace().next().unwrap_or_default();
+        if !self.table.knows(first) && !self.module_command(first) {
+            let help = self
+                .table
+                .suggest(first)
+                .map(|s| format!("did you mean {s}?"));
+            self.at(
+                &name.referenced,
+                format!(
+                    "{what} names an unknown command {}",
+                    first.to_ascii_uppercase()
+                ),
+                help,
+            );
+        }
+    }
+}
+
+/// Lints lessons against each other and against a command table.
+pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let mut seen: HashMap<&str, &Entry> = HashMap::new();
+    for entry in entries {
+        let lesson = &entry.lesson;
+        let mut linter = Linter {
+            entry,
+            table,
+            problems: Vec::new(),
+        };
+        if let Some(first) = seen.insert(lesson.id(), entry) {
+            linter.at(
+                &lesson.id.referenced,
+                format!(
+                    "duplicate lesson id `{}` (also in {})",
+                    lesson.id(),
+                    first.file
+                ),
+                None,
+            );
+        }
+        {
+            let stem = std::path::Path::new(&entry.file)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if stem != lesson.id() {
+                linter.at(
+                    &lesson.id.referenced,
+                    format!(
+                        "the id `{}` differs from the file name `{stem}`",
+                        lesson.id()
+                    ),
+                    Some(format!(
+                        "rename the file to {}.yaml or the id to `{stem}`",
+                        lesson.id()
+                    )),
+                );
+            }
+        }
+        for next in &lesson.next {
+            if !all_ids.contains(&next.value) {
+                let help = did_you_mean(&next.value, all_ids.iter().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"));
+                linter.at(
+                    &next.referenced,
+                    format!("`next` names an unknown lesson `{}`", next.value),
+                    help,
+                );
+            }
+        }
+        if let Some(req) = &lesson.requires.redis
+            && let Err(e) = crate::engine::requirements::parse_version_req(&req.value)
+        {
+            linter.at(
+                &req.referenced,
+                e,
+                Some("write a range such as \">=7.0\" or \">=6.2, <8\"".into()),
+            );
+        }
+        for fixture in &lesson.fixtures {
+            if let Err(e) = entry.fixture(&fixture.value) {
+                linter.at(&fixture.referenced, e.to_string(), None);
+            }
+        }
+        linter.commands(&lesson.setup);
+        for step in &lesson.steps {
+            linter.commands(&step.run);
+            linter.commands(&step.solution);
+            for check in &step.checks {
+                if let Some(probe) = &check.probe {
+                    linter.command(&probe.value, &probe.referenced, true);
+                }
+            }
+            for name in step.must_use.iter().chain(&step.must_not_use) {
+                linter.command_name(name, "must_use/must_not_use");
+            }
+            for hint in &step.hints {
+                for word in backticked_commands(&hint.value) {
+                    if !table.knows(&word) && !linter.module_command(&word) {
+                        let help = table.suggest(&word).map(|s| format!("did you mean {s}?"));
+                        linter.at(
+                            &hint.referenced,
+                            format!("the hint mentions an unknown command {word}"),
+                            help,
+                        );
+                    }
+                }
+            }
+        }
+        problems.extend(linter.problems);
+    }
+    problems
+}
+
+/// Upper-case words that start a `code span` in prose: the commands a hint tells you to type.
+fn backticked_commands(text: &str) -> Vec<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter_map(|code| code.split_whitespace().next())
+        .filter(|w| {
+            w.len() >= 3
+                && w.chars()
+                    .all(|c| c.is_ascii_uppercase() || c == '.' || c == '_')
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_table_knows_commands_and_which_write() {
+        let table = CommandTable::builtin();
+        assert!(table.knows("ZADD") && table.knows("object|encoding"));
+        assert_eq!(table.writes.get("zadd"), Some(&true));
+        assert_eq!(table.writes.get("get"), Some(&false));
+        assert_eq!(table.suggest("ZADDD").as_deref(), Some("ZADD"));
+        assert!(table.source.starts_with("redis-server"), "{}", table.source);
+    }
+
+    #[test]
+    fn commands_in_hints_are_found_in_code_spans() {
+        assert_eq!(
+            backticked_commands("Try `ZADD k 1 m` then `ZRANGE k 0 -1`, not `key`."),
+            vec!["ZADD", "ZRANGE"]
+        );
+    }
+}
