@@ -110,6 +110,11 @@ pub enum Event {
     StepSkipped {
         index: usize,
     },
+    /// The server lacks what this step needs; the lesson moves on without it.
+    StepUnavailable {
+        index: usize,
+        reason: String,
+    },
     LessonFinished,
 }
 
@@ -131,6 +136,7 @@ impl StepProof {
 
 pub struct Session {
     entry: Entry,
+    facts: ServerFacts,
     lesson: Arc<Lesson>,
     server: Server,
     clients: Clients,
@@ -175,6 +181,7 @@ impl Session {
         let lesson = entry.lesson.clone();
         let mut session = Session {
             entry,
+            facts: ServerFacts::default(),
             lesson,
             db: server.url_db(),
             clients: Clients::new(server.url_db()),
@@ -190,8 +197,8 @@ impl Session {
             docs: Docs::default(),
             last_explanation: None,
         };
-        let facts = session.server_facts()?;
-        if let Some(reason) = requirements::unmet(&session.lesson.requires, &facts) {
+        session.facts = session.server_facts()?;
+        if let Some(reason) = requirements::unmet(&session.lesson.requires, &session.facts) {
             return Err(SessionError::Unmet(reason));
         }
         let mut events = Vec::new();
@@ -323,6 +330,9 @@ impl Session {
         let target = target.min(lesson.steps.len() - 1);
         for index in 0..target {
             self.step = index;
+            if self.step_unavailable(index).is_some() {
+                continue;
+            }
             for spec in lesson.steps[index]
                 .run
                 .iter()
@@ -427,12 +437,23 @@ impl Session {
         self.used.clear();
         self.replies.clear();
         self.last_explanation = None;
-        let mut events = vec![Event::StepStarted { index }];
         let step = self.lesson.steps[index].clone();
+        if let Some(reason) = self.step_unavailable(index) {
+            let mut events = vec![Event::StepUnavailable { index, reason }];
+            events.extend(self.advance()?);
+            return Ok(events);
+        }
+        let mut events = vec![Event::StepStarted { index }];
         for spec in &step.run {
             events.extend(self.run_spec(&spec.value, step.learner_client(), Who::Lesson)?);
         }
         Ok(events)
+    }
+
+    /// Why step `index` cannot run on this server (a module or version it alone needs).
+    fn step_unavailable(&self, index: usize) -> Option<String> {
+        let requires = self.lesson.steps[index].requires.as_ref()?;
+        requirements::unmet(requires, &self.facts)
     }
 
     /// Runs one command of a lesson (setup, run or solution) and reports what happened.

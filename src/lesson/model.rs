@@ -139,6 +139,10 @@ pub struct Step {
     /// Shown once the step passes: what just happened and why it matters.
     #[serde(default)]
     pub after: Option<String>,
+    /// What this step alone needs (a module, a newer Redis). Where it is missing, the step is
+    /// skipped with the reason and the lesson goes on.
+    #[serde(default)]
+    pub requires: Option<Requires>,
 }
 
 /// One command, written as a redis-cli line (`ZADD board 10 alice`) or as a map with options.

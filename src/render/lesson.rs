@@ -115,6 +115,15 @@ pub fn event(lesson: &Lesson, event: &Event, echo_learner: bool) -> String {
                 format!("Skipped `{}`: the solution was run for you.", step.title).yellow()
             )
         }
+        Event::StepUnavailable { index, reason } => format!(
+            "\n{}\n",
+            format!(
+                "Step {} ({}) skipped: {reason}",
+                index + 1,
+                lesson.steps[*index].title
+            )
+            .yellow()
+        ),
         Event::LessonFinished => finished(lesson),
     }
 }
