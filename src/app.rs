@@ -57,6 +57,11 @@ pub fn run(cli: Cli) -> Result<Status> {
                 driver::guided::run(entry, &options, restart, &mut progress)
             }
         }
+        Some(Command::New { id, track, dir }) => new_lesson(&id, track.into(), &dir),
+        Some(Command::Schema) => {
+            print!("{}", crate::lesson::model::json_schema_text());
+            Ok(Status::Ok)
+        }
         Some(Command::List { json }) => list(&load_catalog(&folders)?, json),
         None => list(&load_catalog(&folders)?, false),
     }
@@ -69,6 +74,38 @@ fn load_catalog(folders: &[std::path::PathBuf]) -> Result<Catalog> {
         eprintln!("{}", problem.to_string().red());
     }
     Ok(catalog)
+}
+
+fn new_lesson(
+    id: &str,
+    track: crate::lesson::model::Track,
+    dir: &std::path::Path,
+) -> Result<Status> {
+    if !crate::lesson::loader::is_valid_id(id) {
+        anyhow::bail!(
+            "invalid lesson id {id:?}: use lowercase letters, digits and dashes, like `rate-limiting`"
+        );
+    }
+    let file = dir.join(track.as_str()).join(format!("{id}.yaml"));
+    if file.exists() {
+        anyhow::bail!(
+            "{} already exists; pick another id or edit it",
+            file.display()
+        );
+    }
+    std::fs::create_dir_all(file.parent().unwrap_or(dir))?;
+    std::fs::write(&file, crate::lesson::template::lesson(id, track))?;
+    let schema = dir.join("lesson.schema.json");
+    if !schema.exists() {
+        std::fs::write(&schema, crate::lesson::model::json_schema_text())?;
+    }
+    println!("Created {}", file.display().to_string().bold());
+    println!(
+        "  try it:   redis-lab lesson {id} --lessons {}",
+        dir.display()
+    );
+    println!("  prove it: redis-lab check --run {}", dir.display());
+    Ok(Status::Ok)
 }
 
 fn session_options(server: &ServerArgs) -> SessionOptions {

@@ -87,6 +87,19 @@ pub enum Command {
         #[command(flatten)]
         server: ServerArgs,
     },
+    /// Write a new lesson file with one working step: lessons/TRACK/ID.yaml
+    New {
+        /// The lesson id: lowercase letters, digits and dashes.
+        id: String,
+        /// The track the lesson belongs to.
+        #[arg(long, value_enum)]
+        track: TrackArg,
+        /// The lesson pack folder to write into.
+        #[arg(long, default_value = "lessons")]
+        dir: PathBuf,
+    },
+    /// Print the JSON Schema of the lesson format (for editor completion).
+    Schema,
     /// Run a lesson: redis-lab lesson leaderboard
     Lesson {
         /// The lesson id, as shown by `redis-lab list`.
@@ -100,4 +113,21 @@ pub enum Command {
         #[command(flatten)]
         server: ServerArgs,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TrackArg {
+    DataStructures,
+    Patterns,
+    Operations,
+}
+
+impl From<TrackArg> for crate::lesson::model::Track {
+    fn from(t: TrackArg) -> Self {
+        match t {
+            TrackArg::DataStructures => Self::DataStructures,
+            TrackArg::Patterns => Self::Patterns,
+            TrackArg::Operations => Self::Operations,
+        }
+    }
 }

@@ -4,4 +4,5 @@ pub mod catalog;
 pub mod diagnostic;
 pub mod loader;
 pub mod model;
+pub mod template;
 pub mod validate;

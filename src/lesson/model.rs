@@ -2,17 +2,20 @@
 //!
 //! Every struct rejects unknown fields, so a misspelt field is an error rather than silently ignored.
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
+use std::borrow::Cow;
 use std::fmt;
 
 pub const FORMAT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lesson {
     pub format: u32,
+    #[schemars(with = "String")]
     pub id: Spanned<String>,
     pub title: String,
     pub track: Track,
@@ -24,18 +27,31 @@ pub struct Lesson {
     pub requires: Requires,
     /// Files under the pack's `fixtures/` folder, loaded (pipelined) before the first step.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub fixtures: Vec<Spanned<String>>,
     /// Commands run after the fixtures, before the first step.
     #[serde(default)]
+    #[schemars(with = "Vec<CommandSpec>")]
     pub setup: Vec<Spanned<CommandSpec>>,
     pub steps: Vec<Step>,
     /// Lesson ids to suggest when this one is finished.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub next: Vec<Spanned<String>>,
 }
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    serde::Serialize,
+    JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Track {
@@ -56,7 +72,7 @@ impl Track {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Level {
     Beginner,
@@ -74,11 +90,12 @@ impl Level {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Requires {
     /// A version requirement on `redis_version`, such as `">=7.0"`.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub redis: Option<Spanned<String>>,
     /// Module names as `MODULE LIST` reports them (`bf`, `ReJSON`, `timeseries`, `search`).
     #[serde(default)]
@@ -93,7 +110,7 @@ pub struct Requires {
     pub server_args: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Topology {
     #[default]
@@ -104,9 +121,10 @@ pub enum Topology {
     Cluster,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
+    #[schemars(with = "String")]
     pub id: Spanned<String>,
     pub title: String,
     /// The teaching text shown when the step starts.
@@ -120,21 +138,26 @@ pub struct Step {
     pub client: Option<String>,
     /// Commands the lesson runs itself when the step starts (a demonstration, another client's move).
     #[serde(default)]
+    #[schemars(with = "Vec<CommandSpec>")]
     pub run: Vec<Spanned<CommandSpec>>,
     /// Hints, from a nudge to nearly the answer; each `hint` shows the next one.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub hints: Vec<Spanned<String>>,
     /// Commands that complete the step; `solution` shows them, `skip` and `--auto` run them.
     #[serde(default)]
+    #[schemars(with = "Vec<CommandSpec>")]
     pub solution: Vec<Spanned<CommandSpec>>,
     /// State checks; the step is done when all of them pass.
     #[serde(default)]
     pub checks: Vec<Check>,
     /// Commands the learner must have used in this step (in addition to reaching the state).
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub must_use: Vec<Spanned<String>>,
     /// Commands the learner must not use in this step.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub must_not_use: Vec<Spanned<String>>,
     /// Shown once the step passes: what just happened and why it matters.
     #[serde(default)]
@@ -163,12 +186,13 @@ pub enum Args {
     List(Vec<String>),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Check {
     /// A read-only command whose reply is matched. Without a probe, the check matches the
     /// replies the learner got in this step (for tasks that read rather than write).
     #[serde(default)]
+    #[schemars(with = "Option<Args>")]
     pub probe: Option<Spanned<Args>>,
     pub expect: Matcher,
     /// The client that runs the probe (default `app`).
@@ -188,7 +212,7 @@ pub struct Check {
 }
 
 /// How a probe's reply is matched. Written in map form: `expect: {equals: 3}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Matcher {
     /// The reply equals this value (a number matches an integer reply or a numeric string).
@@ -215,7 +239,7 @@ pub enum Matcher {
     Length(LengthSpec),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Approx {
     pub value: f64,
@@ -227,7 +251,7 @@ pub struct Approx {
     pub percent: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bounds {
     #[serde(default)]
@@ -242,7 +266,7 @@ pub enum LengthSpec {
     Within(Bounds),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ReplyType {
     Nil,
@@ -492,3 +516,74 @@ impl Step {
 }
 
 pub const DEFAULT_CLIENT: &str = "app";
+
+impl JsonSchema for CommandSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "CommandSpec".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let args = generator.subschema_for::<Args>();
+        json_schema!({
+            "description": "A command: a redis-cli line, or a map with options.",
+            "oneOf": [
+                {"type": "string", "description": "A command line with redis-cli quoting, e.g. `ZADD board 10 alice`."},
+                {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "cmd": args,
+                        "client": {"type": "string", "description": "The client that sends it (default: the step's learner client)."},
+                        "wait_ms": {"type": "integer", "minimum": 0, "description": "Pause this long after the command (or just pause, without cmd)."},
+                        "background": {"type": "boolean", "description": "Do not wait for the reply: the command blocks until another client acts."}
+                    }
+                }
+            ]
+        })
+    }
+}
+
+impl JsonSchema for Args {
+    fn schema_name() -> Cow<'static, str> {
+        "Args".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A redis-cli line, or a list of arguments (no quoting needed).",
+            "oneOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": ["string", "number"]}, "minItems": 1}
+            ]
+        })
+    }
+}
+
+impl JsonSchema for Expected {
+    fn schema_name() -> Cow<'static, str> {
+        "Expected".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An expected value: a string, number, boolean, null, or a list of those.",
+            "type": ["string", "number", "boolean", "null", "array"]
+        })
+    }
+}
+
+impl JsonSchema for LengthSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "LengthSpec".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let bounds = generator.subschema_for::<Bounds>();
+        json_schema!({
+            "description": "An exact length, or bounds.",
+            "oneOf": [{"type": "integer", "minimum": 0}, bounds]
+        })
+    }
+}
+
+/// The JSON Schema of the lesson format, for editors (`# yaml-language-server: $schema=...`).
+pub fn json_schema_text() -> String {
+    let schema = schemars::schema_for!(Lesson);
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+}

@@ -1,0 +1,129 @@
+//! Instructor tools: the JSON Schema is committed in sync, `new` writes a lesson that proves,
+//! `check` reports problems with exit 1.
+
+mod common;
+
+use assert_cmd::Command;
+use common::*;
+use predicates::prelude::*;
+
+fn redis_lab(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::cargo_bin("redis-lab").unwrap();
+    cmd.current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("REDIS_LAB_DATA_DIR", dir.join(".data"))
+        .env_remove("REDIS_URL")
+        .env_remove("REDIS_LAB_LESSONS");
+    cmd
+}
+
+#[test]
+fn the_committed_schema_matches_the_lesson_format() {
+    let committed = include_str!("../docs/lesson.schema.json");
+    assert!(
+        committed == redis_lab::lesson::model::json_schema_text(),
+        "docs/lesson.schema.json is stale: run `cargo run -- schema > docs/lesson.schema.json`"
+    );
+    let schema: serde_json::Value = serde_json::from_str(committed).unwrap();
+    assert_eq!(
+        schema["additionalProperties"], false,
+        "unknown fields are errors"
+    );
+    assert!(
+        schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "steps")
+    );
+}
+
+#[test]
+fn every_builtin_lesson_points_editors_at_the_schema() {
+    for entry in builtin().entries {
+        assert!(
+            entry
+                .source
+                .starts_with("# yaml-language-server: $schema=../../docs/lesson.schema.json"),
+            "{} lacks the schema line",
+            entry.file
+        );
+    }
+}
+
+#[test]
+fn a_new_lesson_passes_check_run_as_generated() {
+    require_redis();
+    let dir = tempfile::tempdir().unwrap();
+    redis_lab(dir.path())
+        .args(["new", "demo", "--track", "patterns"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("lessons/patterns/demo.yaml"));
+    assert!(dir.path().join("lessons/lesson.schema.json").exists());
+    redis_lab(dir.path())
+        .args(["check", "--run", "--json"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("\"id\": \"demo\"")
+                .and(predicate::str::contains("\"result\": \"passed\"")),
+        );
+    redis_lab(dir.path())
+        .args(["new", "demo", "--track", "patterns"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"));
+    redis_lab(dir.path())
+        .args(["new", "Bad Id", "--track", "patterns"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid lesson id"));
+}
+
+#[test]
+fn check_run_reports_a_check_that_passes_before_its_solution() {
+    require_redis();
+    let weak = lesson_yaml(
+        "weak-check",
+        "  - id: one\n    title: One\n    explain: x\n    task: Set k.\n    hints: [h]\n    solution: [SET k 1]\n    checks:\n      - probe: EXISTS nothing\n        expect: {equals: 0}\n        label: a check that is always true\n",
+    );
+    let dir = pack(&[("weak-check.yaml", &weak)]);
+    redis_lab(dir.path())
+        .args(["check", "--run", "weak-check.yaml"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "already passes before the solution",
+        ));
+}
+
+#[test]
+fn check_lints_every_problem_in_one_run() {
+    let bad = lesson_yaml(
+        "bad-commands",
+        "  - id: one\n    title: One\n    explain: x\n    task: t\n    hints: ['`ZADDD k 1 m`']\n    solution: [ZADDD k 1 m]\n    checks:\n      - probe: INCR k\n        expect: {equals: 1}\n",
+    )
+    .replace("steps:", "next: [leaderbord]\nsteps:");
+    let dir = pack(&[
+        ("bad-commands.yaml", &bad),
+        ("other.yaml", "format: 1\nid: x\n"),
+    ]);
+    let output = redis_lab(dir.path()).args(["check", "."]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "unknown Redis command ZADDD",
+        "did you mean ZADD?",
+        "the probe INCR writes to the server",
+        "did you mean `leaderboard`?",
+        "the hint mentions an unknown command ZADDD",
+        "missing field `title`",
+        "bad-commands.yaml:14:16",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+}
