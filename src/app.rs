@@ -42,6 +42,7 @@ pub fn run(cli: Cli) -> Result<Status> {
             id,
             auto,
             restart,
+            watch,
             server,
         }) => {
             let catalog = load_catalog(&folders)?;
@@ -54,7 +55,17 @@ pub fn run(cli: Cli) -> Result<Status> {
                 if let Some(warning) = progress.warning.take() {
                     eprintln!("{}", warning.yellow());
                 }
-                driver::guided::run(entry, &options, restart, &mut progress)
+                let watch = match (watch, &entry.origin) {
+                    (false, _) => None,
+                    (true, crate::lesson::catalog::Origin::Folder(_)) => {
+                        Some(std::path::PathBuf::from(&entry.file))
+                    }
+                    (true, crate::lesson::catalog::Origin::Builtin) => anyhow::bail!(
+                        "--watch reloads lesson files from --lessons folders; `{id}` is built in. \
+                         Copy it into a folder and run with --lessons DIR --watch"
+                    ),
+                };
+                driver::guided::run(entry, &options, restart, watch, &mut progress)
             }
         }
         Some(Command::New { id, track, dir }) => new_lesson(&id, track.into(), &dir),
@@ -136,14 +147,25 @@ fn list(catalog: &Catalog, json: bool) -> Result<Status> {
         eprintln!("{}", warning.yellow());
     }
     let mut entries: Vec<_> = catalog.entries.iter().collect();
-    entries.sort_by_key(|e| e.lesson.track);
+    // Built-ins by track; pack lessons after them, in each pack's own order.
+    entries.sort_by_key(|e| {
+        (
+            e.pack.is_some(),
+            if e.pack.is_some() {
+                None
+            } else {
+                Some(e.lesson.track)
+            },
+        )
+    });
     if json {
         let items: Vec<serde_json::Value> = entries
             .iter()
             .map(|e| {
                 let p = progress.get(&e.progress_key());
                 serde_json::json!({
-                    "id": e.id(),
+                    "id": e.qualified_id(),
+                    "pack": e.pack.as_ref().map(|p| p.name.clone()),
                     "title": e.lesson.title,
                     "track": e.lesson.track,
                     "level": e.lesson.level,
@@ -159,14 +181,19 @@ fn list(catalog: &Catalog, json: bool) -> Result<Status> {
         return Ok(Status::Ok);
     }
     let mut table = new_table(&["track", "lesson", "title", "level", "status"]);
-    let mut last_track = None;
+    let mut last_group = None;
     for e in &entries {
-        let track = if last_track != Some(e.lesson.track) {
-            e.lesson.track.as_str()
-        } else {
-            ""
+        // Built-in lessons are grouped by track, pack lessons under their pack.
+        let group = match &e.pack {
+            Some(pack) => format!("pack {}", pack.name),
+            None => e.lesson.track.as_str().to_string(),
         };
-        last_track = Some(e.lesson.track);
+        let track = if last_group.as_ref() != Some(&group) {
+            group.clone()
+        } else {
+            String::new()
+        };
+        last_group = Some(group);
         let status = status_text(&progress, &e.progress_key(), e.lesson.steps.len());
         let status = match status.as_str() {
             "done" => status.green().to_string(),
@@ -175,7 +202,7 @@ fn list(catalog: &Catalog, json: bool) -> Result<Status> {
         };
         table.add_row(vec![
             track.to_string(),
-            e.id().bold().to_string(),
+            e.qualified_id().bold().to_string(),
             e.lesson.title.clone(),
             e.lesson.level.as_str().to_string(),
             status,

@@ -110,6 +110,9 @@ pub enum Command {
         /// Start from the first step instead of resuming.
         #[arg(long)]
         restart: bool,
+        /// Reload the lesson when its file changes (for authors; lessons from --lessons folders).
+        #[arg(long)]
+        watch: bool,
         #[command(flatten)]
         server: ServerArgs,
     },

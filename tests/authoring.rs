@@ -127,3 +127,56 @@ fn check_lints_every_problem_in_one_run() {
         );
     }
 }
+
+#[test]
+fn two_packs_with_the_same_lesson_id_do_not_mix() {
+    require_redis();
+    let dir = tempfile::tempdir().unwrap();
+    for pack in ["a", "b"] {
+        redis_lab(dir.path())
+            .args(["new", "intro", "--track", "patterns", "--dir", pack])
+            .assert()
+            .success();
+    }
+    std::fs::write(
+        dir.path().join("a/pack.yaml"),
+        "name: acme\nversion: \"1.0\"\nlessons: [intro]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("b/pack.yaml"),
+        "name: globex\nlessons: [intro]\n",
+    )
+    .unwrap();
+    let with_packs = |cmd: &mut Command| {
+        cmd.args(["--lessons", "a", "--lessons", "b"]);
+    };
+    let mut ambiguous = redis_lab(dir.path());
+    with_packs(ambiguous.args(["lesson", "intro"]));
+    ambiguous
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("acme/intro, globex/intro"));
+    let mut one_step = redis_lab(dir.path());
+    with_packs(one_step.args(["lesson", "acme/intro"]));
+    one_step
+        .write_stdin("INCR page:home:views\n:quit\n")
+        .assert()
+        .success();
+    let mut list = redis_lab(dir.path());
+    with_packs(list.args(["list", "--json"]));
+    let output = list.output().unwrap();
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let status = |id: &str| {
+        items
+            .iter()
+            .find(|i| i["id"] == id)
+            .map(|i| (i["pack"].clone(), i["status"].clone()))
+            .unwrap()
+    };
+    assert_eq!(
+        status("acme/intro"),
+        (serde_json::json!("acme"), serde_json::json!("step 1 of 1"))
+    );
+    assert_eq!(status("globex/intro").1, serde_json::json!("not started"));
+}

@@ -67,3 +67,47 @@ fn bad_quotes_are_refused_without_leaving_the_lesson() {
     p.send_line(":quit").unwrap();
     p.exp_eof().unwrap();
 }
+
+#[test]
+fn watch_mode_reloads_the_lesson_and_survives_a_broken_edit() {
+    require_redis();
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_redis-lab"))
+        .args(["new", "demo", "--track", "patterns"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success());
+    let file = dir.path().join("lessons/patterns/demo.yaml");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redis-lab"));
+    cmd.args(["lesson", "demo", "--lessons", "lessons", "--watch"])
+        .current_dir(dir.path())
+        .env("REDIS_LAB_DATA_DIR", dir.path().join(".data"))
+        .env("NO_COLOR", "1")
+        .env_remove("REDIS_URL");
+    let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+    p.exp_string("demo 1/1 app> ").unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20)); // a distinct modification time
+    std::fs::write(
+        &file,
+        text.replace(
+            "title: Count visits atomically",
+            "title: Count visits, edited",
+        ),
+    )
+    .unwrap();
+    p.send_line("INCR page:home:views").unwrap();
+    p.exp_string("Reloaded").unwrap();
+    p.exp_string("Count visits, edited").unwrap();
+    p.exp_string("(integer) 1").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&file, text.replace("format: 1", "format: one")).unwrap();
+    p.send_line("INCR page:home:views").unwrap();
+    p.exp_string("invalid u32").unwrap();
+    p.exp_string("still running the previous version").unwrap();
+    p.exp_string("Step complete").unwrap();
+    p.send_line(":quit").unwrap();
+    p.exp_eof().unwrap();
+}

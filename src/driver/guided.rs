@@ -11,6 +11,8 @@ use crate::render::prose;
 use anyhow::Result;
 use colored::Colorize;
 use rustyline::error::ReadlineError;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 const HELP: &str = "\
 Type Redis commands to complete the task. Lesson commands start with a colon:
@@ -36,12 +38,70 @@ fn resume_index(entry: &Entry, saved: Option<&LessonProgress>, restart: bool) ->
         .unwrap_or(saved.step.min(steps.len() - 1))
 }
 
+/// Watch mode: the lesson file and when it last changed.
+struct Watched {
+    file: PathBuf,
+    modified: Option<SystemTime>,
+}
+
+impl Watched {
+    fn new(file: PathBuf) -> Watched {
+        let modified = modified(&file);
+        Watched { file, modified }
+    }
+
+    /// The new text if the file changed since the last look.
+    fn changed(&mut self) -> Option<Vec<u8>> {
+        let now = modified(&self.file);
+        if now == self.modified {
+            return None;
+        }
+        self.modified = now;
+        std::fs::read(&self.file).ok()
+    }
+}
+
+fn modified(file: &Path) -> Option<SystemTime> {
+    std::fs::metadata(file).and_then(|m| m.modified()).ok()
+}
+
+/// Reloads a changed lesson file; a broken file is reported and the session keeps the old one.
+fn reload(session: &mut Session, watched: &mut Watched, progress: &mut Progress, key: &str) {
+    let Some(bytes) = watched.changed() else {
+        return;
+    };
+    let file = watched.file.display().to_string();
+    match crate::lesson::loader::parse_lesson_bytes(&file, &bytes) {
+        Err(diagnostics) => {
+            eprintln!("{}", diagnostics.to_string().red());
+            println!(
+                "{}",
+                "The lesson file has errors; still running the previous version.".yellow()
+            );
+        }
+        Ok(lesson) => {
+            let mut entry = session.entry().clone();
+            entry.lesson = std::sync::Arc::new(lesson);
+            entry.source = std::sync::Arc::from(String::from_utf8_lossy(&bytes).as_ref());
+            match session.replace_lesson(entry, &mut |_, _| {}) {
+                Ok(events) => {
+                    println!("{}", format!("↻ Reloaded {file}").green());
+                    show(session, &events, progress, key);
+                }
+                Err(e) => eprintln!("{} {e}", "error:".red().bold()),
+            }
+        }
+    }
+}
+
 pub fn run(
     entry: Entry,
     options: &SessionOptions,
     restart: bool,
+    watch: Option<PathBuf>,
     progress: &mut Progress,
 ) -> Result<Status> {
+    let mut watched = watch.map(Watched::new);
     let key = entry.progress_key();
     let saved = progress.get(&key).cloned();
     let start = resume_index(&entry, saved.as_ref(), restart);
@@ -67,6 +127,16 @@ pub fn run(
         );
     }
     println!("{}", "Type :help for lesson commands.".dimmed());
+    if let Some(watched) = &watched {
+        println!(
+            "{}",
+            format!(
+                "Watching {}: changes are loaded when you next press Enter.",
+                watched.file.display()
+            )
+            .dimmed()
+        );
+    }
     show(&session, &events, progress, &key);
     save(progress, &key, &session);
 
@@ -79,6 +149,9 @@ pub fn run(
             Err(ReadlineError::Eof) => break,
             Err(e) => return Err(e.into()),
         };
+        if let Some(watched) = &mut watched {
+            reload(&mut session, watched, progress, &key);
+        }
         let trimmed = line.trim();
         if !trimmed.is_empty() {
             let _ = editor.add_history_entry(trimmed);
@@ -140,7 +213,7 @@ pub fn run(
             "Progress saved at step {} of {}. Run `redis-lab lesson {}` to continue.",
             session.step_index() + 1,
             lesson.steps.len(),
-            lesson.id()
+            session.entry().qualified_id()
         );
     }
     Ok(Status::Ok)

@@ -788,6 +788,26 @@ impl Session {
             .collect()
     }
 
+    /// Swaps in a new version of the lesson (watch mode) and rebuilds the server at the step with
+    /// the same id, or the nearest one if it is gone.
+    pub fn replace_lesson(
+        &mut self,
+        entry: Entry,
+        progress: LoadProgress,
+    ) -> Result<Vec<Event>, SessionError> {
+        let current = self.step().id().to_string();
+        let index = entry
+            .lesson
+            .steps
+            .iter()
+            .position(|s| s.id() == current)
+            .unwrap_or(self.step.min(entry.lesson.steps.len().saturating_sub(1)));
+        self.lesson = entry.lesson.clone();
+        self.entry = entry;
+        self.dirty = true;
+        self.rebuild(index, progress)
+    }
+
     /// Goes to step `index` (0-based), rebuilding the server state for it.
     pub fn goto(
         &mut self,

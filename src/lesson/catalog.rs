@@ -18,6 +18,8 @@ pub enum CatalogError {
         id: String,
         suggestions: Vec<String>,
     },
+    #[error("several packs have a lesson `{id}`: name one of {}", .choices.join(", "))]
+    Ambiguous { id: String, choices: Vec<String> },
     #[error("cannot read lesson folder {path}: {source}")]
     Folder {
         path: PathBuf,
@@ -62,6 +64,24 @@ pub struct Entry {
     /// The YAML text, for pointing diagnostics at lines.
     pub source: Arc<str>,
     pub origin: Origin,
+    /// The pack this lesson belongs to, when its folder has a `pack.yaml`.
+    pub pack: Option<Arc<Pack>>,
+}
+
+/// A lesson pack's `pack.yaml`: who made it, and the order its lessons are meant to be taken in.
+#[derive(Debug, Clone, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Pack {
+    pub name: String,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub author: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Lesson ids in the order to take them.
+    #[serde(default)]
+    pub lessons: Vec<String>,
 }
 
 impl Entry {
@@ -69,11 +89,20 @@ impl Entry {
         self.lesson.id()
     }
 
+    /// `pack/id` for a lesson from a pack, else the id: unique even when two packs share an id.
+    pub fn qualified_id(&self) -> String {
+        match &self.pack {
+            Some(pack) => format!("{}/{}", pack.name, self.id()),
+            None => self.id().to_string(),
+        }
+    }
+
     /// The key under which progress is saved: lessons from folders do not mix with built-ins.
     pub fn progress_key(&self) -> String {
-        match &self.origin {
-            Origin::Builtin => self.id().to_string(),
-            Origin::Folder(dir) => format!("{}#{}", dir.display(), self.id()),
+        match (&self.origin, &self.pack) {
+            (Origin::Builtin, _) => self.id().to_string(),
+            (Origin::Folder(_), Some(pack)) => format!("pack:{}/{}", pack.name, self.id()),
+            (Origin::Folder(dir), None) => format!("{}#{}", dir.display(), self.id()),
         }
     }
 
@@ -120,6 +149,8 @@ pub struct Catalog {
     pub problems: Vec<Diagnostics>,
     /// Keep every lesson even when ids repeat (for `check`, which reports duplicates).
     keep_duplicates: bool,
+    /// The pack of the folder being loaded.
+    current_pack: Option<Arc<Pack>>,
 }
 
 impl Catalog {
@@ -162,6 +193,24 @@ impl Catalog {
     }
 
     pub fn add_folder(&mut self, folder: &Path) -> Result<(), CatalogError> {
+        self.current_pack = None;
+        let pack_file = folder.join("pack.yaml");
+        if pack_file.is_file() {
+            let name = pack_file.display().to_string();
+            let text = std::fs::read_to_string(&pack_file).unwrap_or_default();
+            match serde_saphyr::from_str::<Pack>(&text) {
+                Ok(pack) => self.current_pack = Some(Arc::new(pack)),
+                Err(e) => self.problems.push(Diagnostics(vec![
+                    crate::lesson::diagnostic::Diagnostic::new(
+                        &name,
+                        &text,
+                        e.location().map_or(1, |l| l.line()),
+                        e.location().map_or(1, |l| l.column()),
+                        format!("invalid pack.yaml: {}", e.without_snippet()),
+                    ),
+                ])),
+            }
+        }
         let mut files = Vec::new();
         lesson_files(folder, &mut files).map_err(|source| CatalogError::Folder {
             path: folder.to_path_buf(),
@@ -169,6 +218,19 @@ impl Catalog {
         })?;
         for file in files {
             self.add_file(&file, folder.to_path_buf());
+        }
+        if let Some(pack) = self.current_pack.take() {
+            // Lessons in the pack's order, the others after them.
+            let rank = |e: &Entry| {
+                e.pack.as_ref().filter(|p| Arc::ptr_eq(p, &pack)).map(|p| {
+                    p.lessons
+                        .iter()
+                        .position(|l| l == e.id())
+                        .unwrap_or(usize::MAX)
+                })
+            };
+            self.entries
+                .sort_by_key(|e| rank(e).map_or((0, 0), |r| (1, r)));
         }
         Ok(())
     }
@@ -191,14 +253,24 @@ impl Catalog {
     fn add(&mut self, file: String, bytes: &[u8], origin: Origin) {
         match parse_lesson_bytes(&file, bytes) {
             Ok(lesson) => {
+                let pack = match origin {
+                    Origin::Folder(_) => self.current_pack.clone(),
+                    Origin::Builtin => None,
+                };
                 let entry = Entry {
                     lesson: Arc::new(lesson),
                     file,
                     source: Arc::from(String::from_utf8_lossy(bytes).as_ref()),
                     origin,
+                    pack,
                 };
                 if !self.keep_duplicates {
-                    self.entries.retain(|e| e.id() != entry.id());
+                    // A folder lesson replaces a built-in or unpacked one with the same id; lessons
+                    // of different packs live side by side as pack/id.
+                    self.entries.retain(|e| {
+                        !(e.id() == entry.id()
+                            && (e.pack.is_none() || e.qualified_id() == entry.qualified_id()))
+                    });
                 }
                 self.entries.push(entry);
             }
@@ -206,9 +278,21 @@ impl Catalog {
         }
     }
 
+    /// A lesson by id, or by `pack/id` when several packs have a lesson with that id.
     pub fn find(&self, id: &str) -> Result<&Entry, CatalogError> {
-        if let Some(entry) = self.entries.iter().find(|e| e.id() == id) {
+        if let Some(entry) = self.entries.iter().find(|e| e.qualified_id() == id) {
             return Ok(entry);
+        }
+        let matching: Vec<&Entry> = self.entries.iter().filter(|e| e.id() == id).collect();
+        match matching[..] {
+            [one] => return Ok(one),
+            [_, _, ..] => {
+                return Err(CatalogError::Ambiguous {
+                    id: id.to_string(),
+                    choices: matching.iter().map(|e| e.qualified_id()).collect(),
+                });
+            }
+            [] => {}
         }
         let mut suggestions: Vec<String> = did_you_mean(id, self.entries.iter().map(|e| e.id()))
             .map(|s| vec![s.to_string()])
