@@ -279,3 +279,61 @@ fn session_sandbox_pid(session: &mut Session) -> i32 {
         .and_then(|pid| pid.trim().parse().ok())
         .expect("INFO server has process_id")
 }
+
+const PUBSUB: &str = "  - id: publish\n    title: Publish\n    explain: Two clients listen on chat.\n    task: Publish hello on chat.\n    run:\n      - {cmd: SUBSCRIBE chat, client: alice}\n      - {cmd: SUBSCRIBE chat, client: bob}\n    hints: [PUBLISH chat hello]\n    solution: [PUBLISH chat hello]\n    checks:\n      - received: alice\n        expect: {equals: [hello]}\n      - received: bob\n        expect: {equals: [hello]}\n      - expect: {equals: 2}\n        label: PUBLISH reached two subscribers\n";
+
+#[test]
+fn subscribers_receive_published_messages_and_checks_see_them() {
+    let dir = pack(&[("pubsub.yaml", &lesson_yaml("pubsub", PUBSUB))]);
+    let catalog = pack_catalog(dir.path());
+    assert!(catalog.problems.is_empty(), "{:?}", catalog.problems);
+    let mut session = sandbox_session(entry(&catalog, "pubsub"));
+    let events = session.submit("PUBLISH chat hello").unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Received { client, .. } if client == "alice")),
+        "{events:?}"
+    );
+    assert!(passed(&events), "{events:?}");
+    // A subscribed client only receives: sending as alice is refused, not hung.
+    let mut session = sandbox_session(entry(&catalog, "pubsub"));
+    session.switch_client("alice").unwrap();
+    let events = session.submit("GET k").unwrap();
+    assert!(
+        matches!(&events[..], [Event::Refused(r)] if r.contains("only receives")),
+        "{events:?}"
+    );
+    // Rebuilding the step ends the old subscriptions: PUBLISH still reaches exactly two.
+    session.goto(0, &mut |_, _| {}).unwrap();
+    session.switch_client("app").unwrap();
+    let events = session.submit("PUBLISH chat hello").unwrap();
+    assert!(passed(&events), "{events:?}");
+}
+
+#[test]
+fn a_monitor_client_sees_another_clients_commands() {
+    let steps = "  - id: watch\n    title: Watch\n    explain: An operator runs MONITOR.\n    task: Set k.\n    run:\n      - {cmd: MONITOR, client: ops}\n    hints: [SET k v]\n    solution: [SET k v]\n    checks:\n      - received: ops\n        expect: {contains: {}}\n".replace("{contains: {}}", "{length: {min: 1}}");
+    let dir = pack(&[("monitor.yaml", &lesson_yaml("monitor", &steps))]);
+    let catalog = pack_catalog(dir.path());
+    let mut session = sandbox_session(entry(&catalog, "monitor"));
+    let events = session.submit("SET k v").unwrap();
+    let lines: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Received { message, .. } => message.as_text(),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        lines.iter().any(|l| l.contains("\"SET\" \"k\" \"v\"")),
+        "{lines:?}"
+    );
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("\"TYPE\"") || l.contains("GETKEYS")),
+        "redis-lab's own snapshot commands are hidden: {lines:?}"
+    );
+    assert!(passed(&events), "{events:?}");
+}

@@ -22,6 +22,7 @@ Type Redis commands to complete the task. Lesson commands start with a colon:
   :back       go back one step (the server is rebuilt to that point)
   :reset      start the lesson over
   :list       the steps of this lesson and where you are
+  :client X   type as client X (its own connection); the prompt shows who types
   :help       this help
   :quit       leave (progress is saved; Ctrl-D works too)
 Ctrl-C clears the line.";
@@ -187,6 +188,21 @@ pub fn run(
             }
             ":list" => {
                 print_steps(&session);
+                continue;
+            }
+            other if other.starts_with(":client") => {
+                match other.split_whitespace().nth(1) {
+                    None => println!(
+                        "You are typing as client `{}`. `:client NAME` switches.",
+                        session.learner_client()
+                    ),
+                    Some(name) => match session.switch_client(name) {
+                        Ok(()) => println!(
+                            "Now typing as client `{name}` (each client has its own connection)."
+                        ),
+                        Err(e) => println!("{e}"),
+                    },
+                }
                 continue;
             }
             ":skip" => session.skip(),

@@ -8,7 +8,7 @@ use crate::server::reply::Reply;
 use std::collections::HashMap;
 
 /// The client redis-lab itself uses to look at the server.
-pub const OBSERVER: &str = "redis-lab";
+pub const OBSERVER: &str = crate::server::connection::HIDDEN_CLIENT;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyState {

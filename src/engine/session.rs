@@ -110,6 +110,20 @@ pub enum Event {
     StepSkipped {
         index: usize,
     },
+    /// The engine timed a repeated command (pipelining, round trips).
+    Measured {
+        line: String,
+        count: u32,
+        pipelined: bool,
+        elapsed: Duration,
+        /// The previous measurement of this step, and how many times slower it was than this one.
+        compared: Option<(String, f64)>,
+    },
+    /// A subscribed or MONITOR client received a message.
+    Received {
+        client: String,
+        message: Reply,
+    },
     /// The server lacks what this step needs; the lesson moves on without it.
     StepUnavailable {
         index: usize,
@@ -156,6 +170,12 @@ pub struct Session {
     dirty: bool,
     docs: Docs,
     last_explanation: Option<Explanation>,
+    /// How many messages of each receiving client have been shown.
+    shown_received: std::collections::HashMap<String, usize>,
+    /// The client the learner switched to with `:client`, for this step.
+    client_override: Option<String>,
+    /// The last timed repeat in this step (its label, seconds per command), to compare with.
+    last_measure: Option<(String, f64)>,
 }
 
 /// Called while fixtures load: (commands loaded, total).
@@ -196,6 +216,9 @@ impl Session {
             dirty: false,
             docs: Docs::default(),
             last_explanation: None,
+            shown_received: Default::default(),
+            client_override: None,
+            last_measure: None,
         };
         session.facts = session.server_facts()?;
         if let Some(reason) = requirements::unmet(&session.lesson.requires, &session.facts) {
@@ -238,7 +261,24 @@ impl Session {
     }
 
     pub fn learner_client(&self) -> &str {
-        self.step().learner_client()
+        self.client_override
+            .as_deref()
+            .unwrap_or(self.step().learner_client())
+    }
+
+    /// `:client NAME`: type as another client until the step changes.
+    pub fn switch_client(&mut self, name: &str) -> Result<(), String> {
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid || name == OBSERVER {
+            return Err(format!(
+                "`{name}` cannot be a client name; use letters, digits, - and _"
+            ));
+        }
+        self.client_override = Some(name.to_string());
+        Ok(())
     }
 
     /// The server's version and modules.
@@ -350,7 +390,8 @@ impl Session {
     }
 
     fn clean_state(&mut self) -> Result<(), SessionError> {
-        self.clients.clear();
+        self.clients.clear_on(&self.server);
+        self.shown_received.clear();
         if self.server.is_sandbox() {
             if self.dirty {
                 self.server.restart()?;
@@ -433,6 +474,8 @@ impl Session {
 
     fn enter_step(&mut self, index: usize) -> Result<Vec<Event>, SessionError> {
         self.step = index;
+        self.client_override = None;
+        self.last_measure = None;
         self.hints_shown = 0;
         self.used.clear();
         self.replies.clear();
@@ -464,7 +507,11 @@ impl Session {
         who: Who,
     ) -> Result<Vec<Event>, SessionError> {
         let mut events = Vec::new();
-        if let Some(args) = &spec.cmd {
+        if let (Some(args), Some(count)) = (&spec.cmd, spec.repeat) {
+            let args = args_of(args).map_err(SessionError::Fixture)?;
+            let client = spec.client.as_deref().unwrap_or(default_client).to_string();
+            events.push(self.measure(&client, &args, count, spec.pipeline)?);
+        } else if let Some(args) = &spec.cmd {
             let args = args_of(args).map_err(SessionError::Fixture)?;
             let client = spec.client.as_deref().unwrap_or(default_client).to_string();
             let wait = if spec.background {
@@ -480,6 +527,70 @@ impl Session {
             events.extend(self.released(Duration::ZERO));
         }
         Ok(events)
+    }
+
+    /// Runs a command `count` times, one round trip each or in one pipeline, and times it.
+    fn measure(
+        &mut self,
+        client: &str,
+        args: &[Vec<u8>],
+        count: u32,
+        pipelined: bool,
+    ) -> Result<Event, SessionError> {
+        let commands: Vec<Vec<Vec<u8>>> = (0..count)
+            .map(|i| {
+                let n = i.to_string();
+                args.iter()
+                    .map(|a| String::from_utf8_lossy(a).replace("{i}", &n).into_bytes())
+                    .collect()
+            })
+            .collect();
+        if let Some(first) = commands.first() {
+            self.note_used(first);
+            if !self.server.is_sandbox() {
+                if let Some(reason) = external_refusal(first, self.force) {
+                    return Ok(Event::Refused(reason));
+                }
+                for command in &commands {
+                    self.track_keys(command)?;
+                }
+            } else {
+                self.dirty = true;
+            }
+        }
+        let started = Instant::now();
+        if pipelined {
+            self.clients.pipeline(&self.server, client, commands)?;
+        } else {
+            for command in &commands {
+                self.clients
+                    .run(&self.server, client, command, Duration::from_secs(5))?;
+            }
+        }
+        let elapsed = started.elapsed();
+        let line = join_args(args);
+        let label = format!(
+            "{count} × {line}{}",
+            if pipelined {
+                " (pipelined)"
+            } else {
+                " (one round trip each)"
+            }
+        );
+        // Compare time per command, so runs of different sizes compare fairly.
+        let per_command = elapsed.as_secs_f64() / f64::from(count.max(1));
+        let compared = self
+            .last_measure
+            .as_ref()
+            .map(|(previous, before)| (previous.clone(), before / per_command.max(1e-12)));
+        self.last_measure = Some((label, per_command));
+        Ok(Event::Measured {
+            line,
+            count,
+            pipelined,
+            elapsed,
+            compared,
+        })
     }
 
     /// Sends a command as `client`, notes what it used and touched, and explains it.
@@ -529,8 +640,10 @@ impl Session {
         Ok(events)
     }
 
+    /// Replies of blocked commands that arrived, and messages that subscribed clients received.
     fn released(&mut self, wait: Duration) -> Vec<Event> {
-        self.clients
+        let mut events: Vec<Event> = self
+            .clients
             .collect_released(wait)
             .into_iter()
             .map(|(client, line, result)| Event::Released {
@@ -538,7 +651,19 @@ impl Session {
                 line,
                 reply: result.unwrap_or_else(Reply::Error),
             })
-            .collect()
+            .collect();
+        for client in self.clients.receivers() {
+            let messages = self.clients.received(&client);
+            let shown = self.shown_received.entry(client.clone()).or_insert(0);
+            for message in messages.into_iter().skip(*shown) {
+                *shown += 1;
+                events.push(Event::Received {
+                    client: client.clone(),
+                    message,
+                });
+            }
+        }
+        events
     }
 
     fn note_used(&mut self, args: &[Vec<u8>]) {
@@ -629,6 +754,35 @@ impl Session {
             None => "the reply to your command".into(),
         });
         let expected = describe(&check.expect);
+        if let Some(receiver) = &check.received {
+            // Messages may still be in flight: poll like a probe would.
+            let deadline = Instant::now()
+                + Duration::from_millis(if poll {
+                    check.poll_ms.unwrap_or(0).max(100)
+                } else {
+                    0
+                });
+            loop {
+                let got = Reply::Array(
+                    self.clients
+                        .received(receiver)
+                        .iter()
+                        .map(message_payload)
+                        .collect(),
+                );
+                match evaluate(&check.expect, &got) {
+                    Ok(()) => return Ok(Ok(())),
+                    Err(found) if Instant::now() >= deadline => {
+                        return Ok(Err(Failure {
+                            label,
+                            expected,
+                            found,
+                        }));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        }
         let Some(probe) = &check.probe else {
             // No probe: the step is about reading, so one of the learner's replies must match.
             return Ok(
@@ -835,6 +989,21 @@ impl Session {
         }
         let step = self.step;
         self.rebuild(step, progress)
+    }
+}
+
+/// The useful part of a received message: the payload of a pub/sub message, or a MONITOR line.
+pub fn message_payload(message: &Reply) -> Reply {
+    match message.elements().as_deref() {
+        Some([kind, _, payload])
+            if matches!(kind.as_text().as_deref(), Some("message" | "smessage")) =>
+        {
+            (*payload).clone()
+        }
+        Some([kind, _, _, payload]) if kind.as_text().as_deref() == Some("pmessage") => {
+            (*payload).clone()
+        }
+        _ => message.clone(),
     }
 }
 

@@ -93,11 +93,17 @@ fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnos
         )
         .with_help("add the closing `\"` at the end of the value");
     }
-    let mut diagnostic = Diagnostic::new(file, source, line, column, message.clone());
-    if let Some(help) = suggestion(&message) {
-        diagnostic = diagnostic.with_help(help);
+    let help = suggestion(&message);
+    // With a "did you mean", the full list of valid names is noise: keep the message short.
+    let shown = match (&help, message.split_once(", expected one of")) {
+        (Some(h), Some((short, _))) if h.starts_with("did you mean") => short.to_string(),
+        _ => message.clone(),
+    };
+    let diagnostic = Diagnostic::new(file, source, line, column, shown);
+    match help {
+        Some(help) => diagnostic.with_help(help),
+        None => diagnostic,
     }
-    diagnostic
 }
 
 /// serde-saphyr prefixes "line L column C: " and may suffix " at line L, column C": we show
@@ -241,6 +247,14 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
                 .as_ref()
                 .map(|p| &p.referenced)
                 .unwrap_or(&step.id.referenced);
+            if check.probe.is_some() && check.received.is_some() {
+                problems.push(at(
+                    file,
+                    source,
+                    anchor,
+                    "a check has either `probe` or `received`, not both",
+                ));
+            }
             if let Some(probe) = &check.probe
                 && let Err(problem) = args_of(&probe.value)
             {

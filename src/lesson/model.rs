@@ -166,12 +166,29 @@ pub struct Step {
     /// skipped with the reason and the lesson goes on.
     #[serde(default)]
     pub requires: Option<Requires>,
+    /// Application code that would send this step's commands, shown as an illustration.
+    #[serde(default)]
+    pub snippet: Option<Snippet>,
+}
+
+/// Application-side code shown beside a step (illustration only: it is never run).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Snippet {
+    /// The language, as shown to the learner: `python` (redis-py), `pseudo`, `javascript`...
+    pub lang: String,
+    pub code: String,
 }
 
 /// One command, written as a redis-cli line (`ZADD board 10 alice`) or as a map with options.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandSpec {
     pub cmd: Option<Args>,
+    /// Run the command this many times (`{i}` in an argument becomes 0, 1, 2, ...) and report
+    /// how long it took: the engine measures, the learner compares.
+    pub repeat: Option<u32>,
+    /// With `repeat`: send all of them in one pipeline instead of one round trip each.
+    pub pipeline: bool,
     pub client: Option<String>,
     /// Pause this long after the command (or, without `cmd`, just pause).
     pub wait_ms: Option<u64>,
@@ -194,6 +211,10 @@ pub struct Check {
     #[serde(default)]
     #[schemars(with = "Option<Args>")]
     pub probe: Option<Spanned<Args>>,
+    /// Instead of a probe: the messages this subscribed (or MONITOR) client has received, as a
+    /// list (pub/sub payloads, or MONITOR lines).
+    #[serde(default)]
+    pub received: Option<String>,
     pub expect: Matcher,
     /// The client that runs the probe (default `app`).
     #[serde(default)]
@@ -431,6 +452,10 @@ struct CommandSpecMap {
     #[serde(default)]
     cmd: Option<Args>,
     #[serde(default)]
+    repeat: Option<u32>,
+    #[serde(default)]
+    pipeline: bool,
+    #[serde(default)]
     client: Option<String>,
     #[serde(default)]
     wait_ms: Option<u64>,
@@ -449,6 +474,8 @@ impl<'de> Deserialize<'de> for CommandSpec {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<CommandSpec, E> {
                 Ok(CommandSpec {
                     cmd: Some(Args::Line(v.to_string())),
+                    repeat: None,
+                    pipeline: false,
                     client: None,
                     wait_ms: None,
                     background: false,
@@ -461,8 +488,13 @@ impl<'de> Deserialize<'de> for CommandSpec {
                         "a command needs `cmd` (what to run) or `wait_ms` (how long to pause)",
                     ));
                 }
+                if m.repeat.is_some() && m.cmd.is_none() {
+                    return Err(de::Error::custom("`repeat` needs a `cmd` to repeat"));
+                }
                 Ok(CommandSpec {
                     cmd: m.cmd,
+                    repeat: m.repeat,
+                    pipeline: m.pipeline,
                     client: m.client,
                     wait_ms: m.wait_ms,
                     background: m.background,
@@ -534,7 +566,9 @@ impl JsonSchema for CommandSpec {
                         "cmd": args,
                         "client": {"type": "string", "description": "The client that sends it (default: the step's learner client)."},
                         "wait_ms": {"type": "integer", "minimum": 0, "description": "Pause this long after the command (or just pause, without cmd)."},
-                        "background": {"type": "boolean", "description": "Do not wait for the reply: the command blocks until another client acts."}
+                        "background": {"type": "boolean", "description": "Do not wait for the reply: the command blocks until another client acts."},
+                        "repeat": {"type": "integer", "minimum": 1, "description": "Run it this many times ({i} in an argument is the iteration) and report the time taken."},
+                        "pipeline": {"type": "boolean", "description": "With repeat: send them all in one pipeline."}
                     }
                 }
             ]

@@ -31,6 +31,19 @@ pub fn step_header(lesson: &Lesson, index: usize) -> String {
     if !step.explain.trim().is_empty() {
         out.push_str(&format!("\n{}\n", prose(&step.explain)));
     }
+    if let Some(snippet) = &step.snippet {
+        out.push_str(&format!(
+            "\n{}\n",
+            format!(
+                "Application code ({}, an illustration: type the Redis commands yourself):",
+                snippet.lang
+            )
+            .dimmed()
+        ));
+        for line in snippet.code.trim_end().lines() {
+            out.push_str(&format!("    {}\n", line.cyan()));
+        }
+    }
     match &step.task {
         Some(task) => out.push_str(&format!("\n{} {}\n", "Task:".bold().yellow(), prose(task))),
         None if step.checks.is_empty() => out.push_str(&format!(
@@ -98,6 +111,55 @@ pub fn event(lesson: &Lesson, event: &Event, echo_learner: bool) -> String {
             format!("client {client}'s `{line}` was released:").magenta(),
             format_tty(reply)
         ),
+        Event::Received { client, message } => {
+            let text = match message.elements().as_deref() {
+                Some([kind, channel, payload])
+                    if kind.as_text().as_deref() != Some("subscribe") =>
+                {
+                    format!(
+                        "{} on {}: {}",
+                        kind.as_text().unwrap_or_default(),
+                        channel.as_text().unwrap_or_default(),
+                        crate::render::reply::repr_bytes(
+                            payload.as_text().unwrap_or_default().as_bytes()
+                        )
+                    )
+                }
+                _ => format_tty(message).trim_end().to_string(),
+            };
+            format!("{} {text}\n", format!("{client} received").magenta())
+        }
+        Event::Measured {
+            line,
+            count,
+            pipelined,
+            elapsed,
+            compared,
+        } => {
+            let how = if *pipelined {
+                "in one pipeline"
+            } else {
+                "one round trip each"
+            };
+            let mut out = format!(
+                "{} {count} × `{line}`, {how}: {:.1} ms ({:.1} µs per command)\n",
+                "measured:".bold(),
+                elapsed.as_secs_f64() * 1000.0,
+                elapsed.as_secs_f64() * 1e6 / f64::from((*count).max(1))
+            );
+            if let Some((previous, ratio)) = compared {
+                let verdict = if *ratio >= 1.0 {
+                    format!("{ratio:.1}× faster").green().bold().to_string()
+                } else {
+                    format!("{:.1}× slower", 1.0 / ratio)
+                        .yellow()
+                        .bold()
+                        .to_string()
+                };
+                out.push_str(&format!("  {verdict} per command than {previous}\n"));
+            }
+            out
+        }
         Event::Paused { ms } => format!("{}\n", format!("(waited {ms} ms)").dimmed()),
         Event::Refused(reason) => format!("{} {reason}\n", "refused:".red().bold()),
         Event::NotYet { failures } => not_yet(failures),

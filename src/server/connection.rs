@@ -7,6 +7,7 @@ use crate::server::sandbox::{Sandbox, SandboxError, SandboxOptions};
 use redis::{ConnectionInfo, IntoConnectionInfo};
 use std::collections::BTreeMap;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use thiserror::Error;
 
@@ -206,6 +207,61 @@ struct Client {
     responses: Receiver<Response>,
     /// The command this client is still waiting on (a blocking command).
     pending: Option<String>,
+    /// The server's id for this connection (CLIENT ID), to end it when the session resets.
+    id: Option<i64>,
+    /// Set once the client has subscribed or started MONITOR: what it has received since.
+    received: Option<Arc<Mutex<Vec<Reply>>>>,
+}
+
+/// Commands after which a connection only receives: pub/sub messages or MONITOR lines.
+fn streaming_replies(args: &[Vec<u8>]) -> Option<usize> {
+    let name = String::from_utf8_lossy(args.first()?).to_ascii_uppercase();
+    match name.as_str() {
+        // One confirmation per channel or pattern.
+        "SUBSCRIBE" | "PSUBSCRIBE" | "SSUBSCRIBE" => Some(args.len().saturating_sub(1).max(1)),
+        "MONITOR" => Some(1),
+        _ => None,
+    }
+}
+
+/// Sends a subscribe/MONITOR command, returns its confirmations, then keeps every message that
+/// arrives in `inbox` until the connection closes.
+fn stream(
+    connection: &mut redis::Connection,
+    args: &[Vec<u8>],
+    confirmations: usize,
+    inbox: &Mutex<Vec<Reply>>,
+    reply: impl FnOnce(Result<Reply, String>),
+) {
+    if let Err(e) = connection.send_packed_command(&build(args).get_packed_command()) {
+        reply(Err(e.to_string()));
+        return;
+    }
+    let mut confirmed = Vec::new();
+    for _ in 0..confirmations {
+        match connection.recv_response() {
+            Ok(value) => confirmed.push(Reply::from(value)),
+            Err(e) => {
+                reply(Err(e.to_string()));
+                return;
+            }
+        }
+    }
+    let first = if confirmed.len() == 1 {
+        confirmed.remove(0)
+    } else {
+        Reply::Array(confirmed)
+    };
+    let failed = first.is_error();
+    reply(Ok(first));
+    if failed {
+        return;
+    }
+    while let Ok(value) = connection.recv_response() {
+        if let Ok(mut inbox) = inbox.lock() {
+            inbox.push(Reply::from(value));
+        }
+    }
 }
 
 /// What became of a command sent by a client.
@@ -220,7 +276,13 @@ pub enum Outcome {
 pub struct Clients {
     db: i64,
     clients: BTreeMap<String, Client>,
+    inboxes: BTreeMap<String, Arc<Mutex<Vec<Reply>>>>,
+    /// The address of redis-lab's own observer connection, whose commands MONITOR hides.
+    hidden_addr: Option<String>,
 }
+
+/// The client whose commands are redis-lab's own (snapshots, probes): kept out of MONITOR output.
+pub const HIDDEN_CLIENT: &str = "redis-lab";
 
 /// How long a command may take before we call it blocked and move on.
 pub const BLOCK_GRACE: Duration = Duration::from_millis(300);
@@ -230,6 +292,8 @@ impl Clients {
         Clients {
             db,
             clients: BTreeMap::new(),
+            inboxes: BTreeMap::new(),
+            hidden_addr: None,
         }
     }
 
@@ -240,12 +304,44 @@ impl Clients {
     fn client(&mut self, server: &Server, name: &str) -> Result<&mut Client, ConnError> {
         if !self.clients.contains_key(name) {
             let mut connection = server.connect_db(self.db)?;
+            let id = redis::cmd("CLIENT")
+                .arg("ID")
+                .query::<i64>(&mut connection)
+                .ok();
+            if name == HIDDEN_CLIENT {
+                // MONITOR shows each command with the sender's address: remember ours to hide it.
+                let info: String = redis::cmd("CLIENT")
+                    .arg("INFO")
+                    .query(&mut connection)
+                    .unwrap_or_default();
+                self.hidden_addr = info
+                    .split_whitespace()
+                    .find_map(|f| f.strip_prefix("addr="))
+                    .map(str::to_string);
+            }
             let (req_tx, req_rx) = mpsc::channel::<Request>();
             let (resp_tx, resp_rx) = mpsc::channel::<Response>();
+            let inbox = Arc::new(Mutex::new(Vec::new()));
+            let thread_inbox = inbox.clone();
             std::thread::Builder::new()
                 .name(format!("client-{name}"))
                 .spawn(move || {
                     for request in req_rx {
+                        if let Request::One(args) = &request
+                            && let Some(confirmations) = streaming_replies(args)
+                        {
+                            let tx = resp_tx.clone();
+                            stream(
+                                &mut connection,
+                                args,
+                                confirmations,
+                                &thread_inbox,
+                                move |r| {
+                                    let _ = tx.send(Response::One(r));
+                                },
+                            );
+                            break;
+                        }
                         let response = match request {
                             Request::One(args) => Response::One(run_one(&mut connection, &args)),
                             Request::Many(commands) => {
@@ -267,8 +363,11 @@ impl Clients {
                     requests: req_tx,
                     responses: resp_rx,
                     pending: None,
+                    id,
+                    received: None,
                 },
             );
+            self.inboxes.insert(name.to_string(), inbox);
         }
         self.clients
             .get_mut(name)
@@ -289,7 +388,17 @@ impl Clients {
         wait: Duration,
     ) -> Result<Outcome, ConnError> {
         let display = server.display().to_string();
+        self.client(server, name)?; // created on first use
+        let streaming_inbox = streaming_replies(args).and_then(|_| self.inboxes.get(name).cloned());
         let client = self.client(server, name)?;
+        if client.received.is_some() {
+            return Err(ConnError::Unsafe(format!(
+                "client {name} is subscribed (or in MONITOR): it only receives now. Use another client to send commands"
+            )));
+        }
+        if streaming_inbox.is_some() {
+            client.received = streaming_inbox;
+        }
         if let Some(pending) = &client.pending {
             return Err(ConnError::Unsafe(format!(
                 "client {name} is still waiting for `{pending}`; another client must release it first"
@@ -358,9 +467,61 @@ impl Clients {
         released
     }
 
+    /// What a subscribed (or MONITOR) client has received so far.
+    pub fn received(&self, name: &str) -> Vec<Reply> {
+        self.inboxes
+            .get(name)
+            .filter(|_| self.clients.get(name).is_some_and(|c| c.received.is_some()))
+            .and_then(|inbox| inbox.lock().ok().map(|m| m.clone()))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|message| !self.is_own_monitor_line(message))
+            .collect()
+    }
+
+    fn is_own_monitor_line(&self, message: &Reply) -> bool {
+        match (&self.hidden_addr, message) {
+            (Some(addr), Reply::Status(line)) => line.contains(&format!(" {addr}]")),
+            _ => false,
+        }
+    }
+
+    /// Names of the clients that are subscribed or in MONITOR.
+    pub fn receivers(&self) -> Vec<String> {
+        self.clients
+            .iter()
+            .filter(|(_, c)| c.received.is_some())
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// Drops every client. Blocked and subscribed connections would linger in their threads, so
+    /// they are ended on the server first (CLIENT KILL by id).
+    pub fn clear_on(&mut self, server: &Server) {
+        let lingering: Vec<i64> = self
+            .clients
+            .values()
+            .filter(|c| c.received.is_some() || c.pending.is_some())
+            .filter_map(|c| c.id)
+            .collect();
+        if !lingering.is_empty()
+            && let Ok(mut connection) = server.connect_db(self.db)
+        {
+            for id in lingering {
+                let _ = redis::cmd("CLIENT")
+                    .arg("KILL")
+                    .arg("ID")
+                    .arg(id)
+                    .query::<redis::Value>(&mut connection);
+            }
+        }
+        self.clear();
+    }
+
     /// Drops every client (their threads end when their connections close).
     pub fn clear(&mut self) {
         self.clients.clear();
+        self.inboxes.clear();
     }
 }
 
