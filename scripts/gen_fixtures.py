@@ -2,6 +2,8 @@
 """Generates the lesson fixtures under fixtures/ (deterministic: same seed, same files).
 
 Run from the repository root:  python3 scripts/gen_fixtures.py
+This script writes the fixtures of the first three lessons, then runs every
+scripts/fixtures/<lesson>.py (each writes fixtures/<lesson>/ and prints its facts).
 It also prints the facts the lessons' checks rely on (top scores, ranks, sums), so a lesson can be
 updated if the data changes.
 """
@@ -118,6 +120,10 @@ def main():
     strings_counters(rng)
     key_expiry(rng)
     leaderboard(rng)
+    import subprocess, sys
+    for script in sorted((Path(__file__).resolve().parent / "fixtures").glob("*.py")):
+        print(f"== {script.stem}")
+        subprocess.run([sys.executable, str(script), str(ROOT)], check=True)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ fn main() -> ExitCode {
     redis_lab::render::save_terminal();
     redis_lab::server::sandbox::reaper::install_signal_handlers();
     let cli = redis_lab::cli::Cli::parse();
-    match redis_lab::app::run(cli) {
+    let result = redis_lab::app::run(cli);
+    redis_lab::server::sandbox::reaper::exit_if_signalled();
+    match result {
         Ok(redis_lab::app::Status::Ok) => ExitCode::SUCCESS,
         Ok(redis_lab::app::Status::ChecksFailed) => ExitCode::from(1),
         Err(error) => {

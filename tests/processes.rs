@@ -163,18 +163,32 @@ fn no_server_is_left_after_an_error() {
     recorder.assert_none_running();
 }
 
+/// The sandbox's temp dir: the server runs in it (redis-server rewrites its own argv).
+fn sandbox_dir(pid: i32) -> PathBuf {
+    std::fs::read_link(format!("/proc/{pid}/cwd")).expect("the server's working directory")
+}
+
 fn signal_test(signal: i32) {
     let recorder = Recorder::new();
     let data = tempfile::tempdir().unwrap();
     let mut child = start_guided(&recorder, data.path());
     let server = recorder.wait_for_server();
     assert!(running(server));
+    let dir = sandbox_dir(server);
+    assert!(dir.exists());
     unsafe {
         libc::kill(child.id() as i32, signal);
     }
     let status = child.wait().unwrap();
     assert!(!status.success(), "redis-lab should report the signal");
     recorder.assert_none_running();
+    if signal != libc::SIGKILL {
+        assert!(
+            !dir.exists(),
+            "the sandbox's temp dir {} was left behind",
+            dir.display()
+        );
+    }
 }
 
 #[test]

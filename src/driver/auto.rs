@@ -36,10 +36,20 @@ pub fn run(entry: Entry, options: &SessionOptions) -> Result<Status> {
             break; // cannot advance: avoid looping forever
         }
     }
-    if failed == 0 {
+    let skipped = session.unavailable_steps().len();
+    if failed == 0 && skipped == 0 {
         println!(
             "{}",
             format!("All {} steps passed.", lesson.steps.len())
+                .green()
+                .bold()
+        );
+        Ok(Status::Ok)
+    } else if failed == 0 {
+        let passed = lesson.steps.len() - skipped;
+        println!(
+            "{}",
+            format!("{passed} steps passed, {skipped} skipped (the server lacks what they need).")
                 .green()
                 .bold()
         );

@@ -202,7 +202,17 @@ fn print_table(proofs: &[LessonProof]) {
     let mut table = new_table(&["lesson", "result", "steps", "time", "details"]);
     for p in proofs {
         let (result, details) = match &p.outcome {
-            Outcome::Passed => ("passed".green().to_string(), String::new()),
+            Outcome::Passed if p.skipped_steps.is_empty() => {
+                ("passed".green().to_string(), String::new())
+            }
+            Outcome::Passed => (
+                "passed".green().to_string(),
+                p.skipped_steps
+                    .iter()
+                    .map(|(step, reason)| format!("step `{step}` skipped: {reason}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
             Outcome::Failed(problems) => ("FAILED".red().bold().to_string(), problems.join("\n")),
             Outcome::Skipped(reason) => ("skipped".yellow().to_string(), reason.clone()),
         };
@@ -237,6 +247,7 @@ fn print_json(problems: &[Diagnostic], proofs: &[LessonProof], lessons: usize) {
             serde_json::json!({
                 "id": p.id, "file": p.file, "result": result, "steps": p.steps,
                 "ms": p.elapsed.as_millis() as u64, "details": details,
+                "skipped_steps": p.skipped_steps.iter().map(|(s, r)| serde_json::json!({"step": s, "reason": r})).collect::<Vec<_>>(),
             })
         })
         .collect();

@@ -8,6 +8,13 @@ use crate::server::reply::Reply;
 
 /// Ok if the reply matches; otherwise what was wrong, for the learner.
 pub fn evaluate(matcher: &Matcher, reply: &Reply) -> Result<(), String> {
+    // Numeric matchers read a one-element array as its element (`BF.INFO k ITEMS` -> [9995],
+    // `HTTL` -> [60]).
+    if let (Matcher::Approx(_) | Matcher::Range(_), Reply::Array(items)) = (matcher, reply)
+        && let [single] = &items[..]
+    {
+        return evaluate(matcher, single);
+    }
     let ok = match matcher {
         Matcher::Equals(expected) => equals(expected, reply),
         Matcher::OneOf(options) => options.iter().any(|e| equals(e, reply)),
@@ -32,7 +39,8 @@ pub fn evaluate(matcher: &Matcher, reply: &Reply) -> Result<(), String> {
         },
         Matcher::Matches(pattern) => {
             let regex = regex::Regex::new(pattern).map_err(|e| format!("invalid pattern: {e}"))?;
-            reply.as_text().is_some_and(|text| regex.is_match(&text))
+            // In a nested reply (a stream entry, XINFO), any string may match.
+            scalars(reply).iter().any(|text| regex.is_match(text))
         }
         Matcher::Nil(want_nil) => (*reply == Reply::Nil) == *want_nil,
         Matcher::Error(prefix) => {
@@ -155,14 +163,36 @@ pub fn equals(expected: &Expected, reply: &Reply) -> bool {
     }
 }
 
+/// Every scalar of a reply as text, at any depth.
+fn scalars(reply: &Reply) -> Vec<String> {
+    match reply.elements() {
+        Some(elements) => elements.into_iter().flat_map(scalars).collect(),
+        None => reply.as_text().into_iter().collect(),
+    }
+}
+
+/// Whether `expected` equals this reply or any element nested in it.
+fn found_anywhere(expected: &Expected, reply: &Reply) -> bool {
+    equals(expected, reply)
+        || reply
+            .elements()
+            .is_some_and(|elements| elements.iter().any(|e| found_anywhere(expected, e)))
+}
+
 fn contains(expected: &Expected, reply: &Reply) -> bool {
     match reply.elements() {
         Some(elements) => {
+            // A list expected as a whole element (a stream entry's field list) counts too.
+            if matches!(expected, Expected::List(_)) && found_anywhere(expected, reply) {
+                return true;
+            }
             let wanted: Vec<&Expected> = match expected {
                 Expected::List(items) => items.iter().collect(),
                 single => vec![single],
             };
-            wanted.iter().all(|w| elements.iter().any(|r| equals(w, r)))
+            wanted
+                .iter()
+                .all(|w| elements.iter().any(|r| found_anywhere(w, r)))
         }
         None => match (expected, reply.as_text()) {
             (Expected::Str(s), Some(text)) => text.contains(s.as_str()),
@@ -304,5 +334,22 @@ mod tests {
         let re = Matcher::Matches("^[0-9]+-[0-9]+$".into());
         assert!(evaluate(&re, &bulk("1700000000000-0")).is_ok());
         assert!(evaluate(&re, &bulk("abc")).is_err());
+    }
+
+    #[test]
+    fn contains_and_matches_look_into_nested_replies() {
+        // XRANGE: [[id, [field, value]]]
+        let entry = Reply::Array(vec![Reply::Array(vec![
+            bulk("5-1"),
+            Reply::Array(vec![bulk("c"), bulk("1")]),
+        ])]);
+        let pair = Matcher::Contains(Expected::List(vec![
+            Expected::Str("c".into()),
+            Expected::Str("1".into()),
+        ]));
+        assert!(evaluate(&pair, &entry).is_ok());
+        assert!(evaluate(&Matcher::Contains(Expected::Str("5-1".into())), &entry).is_ok());
+        assert!(evaluate(&Matcher::Contains(Expected::Str("9-9".into())), &entry).is_err());
+        assert!(evaluate(&Matcher::Matches("^5-".into()), &entry).is_ok());
     }
 }

@@ -54,6 +54,18 @@ pub struct Explanation {
     pub summary: Option<String>,
     pub complexity: Option<String>,
     pub changes: Vec<KeyChange>,
+    /// The command writes (COMMAND INFO flag) and succeeded: it may have changed a value even
+    /// when type, size, encoding and TTL look the same (HSET over a field, ZINCRBY).
+    pub wrote: bool,
+}
+
+/// Whether a command writes, by its COMMAND INFO flags (from the built-in table).
+pub fn is_write(args: &[Vec<u8>]) -> bool {
+    static TABLE: std::sync::OnceLock<crate::lesson::validate::CommandTable> =
+        std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(crate::lesson::validate::CommandTable::builtin)
+        .writes_command(args)
 }
 
 /// What COMMAND DOCS says about a command, fetched once per command name.
@@ -195,8 +207,12 @@ pub fn snapshot(
         .map(|r| KeyState {
             kind: r[0].as_text().unwrap_or_else(|| "none".into()),
             ttl_ms: r[1].as_i64().unwrap_or(-2),
-            encoding: match &r[2] {
-                Reply::Bulk(_) | Reply::Status(_) => r[2].as_text(),
+            // Module types (TSDB-TYPE, ReJSON-RL) all answer `raw`: only core types say something.
+            encoding: match (&r[2], r[0].as_text().as_deref()) {
+                (
+                    Reply::Bulk(_) | Reply::Status(_),
+                    Some("string" | "list" | "set" | "zset" | "hash" | "stream"),
+                ) => r[2].as_text(),
                 _ => None,
             },
             summary: String::new(),

@@ -16,6 +16,8 @@ pub enum Outcome {
 
 #[derive(Debug, Clone)]
 pub struct LessonProof {
+    /// Steps skipped because the server lacks what they need: (step id, reason).
+    pub skipped_steps: Vec<(String, String)>,
     pub id: String,
     pub file: String,
     pub steps: usize,
@@ -25,13 +27,15 @@ pub struct LessonProof {
 
 pub fn prove_lesson(entry: &Entry, options: &SessionOptions) -> LessonProof {
     let started = Instant::now();
-    let outcome = match prove(entry, options) {
+    let mut skipped_steps = Vec::new();
+    let outcome = match prove(entry, options, &mut skipped_steps) {
         Ok(problems) if problems.is_empty() => Outcome::Passed,
         Ok(problems) => Outcome::Failed(problems),
         Err(SessionError::Unmet(reason)) => Outcome::Skipped(reason),
         Err(e) => Outcome::Failed(vec![e.to_string()]),
     };
     LessonProof {
+        skipped_steps,
         id: entry.id().to_string(),
         file: entry.file.clone(),
         steps: entry.lesson.steps.len(),
@@ -40,7 +44,11 @@ pub fn prove_lesson(entry: &Entry, options: &SessionOptions) -> LessonProof {
     }
 }
 
-fn prove(entry: &Entry, options: &SessionOptions) -> Result<Vec<String>, SessionError> {
+fn prove(
+    entry: &Entry,
+    options: &SessionOptions,
+    skipped: &mut Vec<(String, String)>,
+) -> Result<Vec<String>, SessionError> {
     let (mut session, _events) = Session::start(entry.clone(), options, 0, &mut |_, _| {})?;
     let mut problems = Vec::new();
     while !session.is_finished() {
@@ -73,6 +81,9 @@ fn prove(entry: &Entry, options: &SessionOptions) -> Result<Vec<String>, Session
                 step.id()
             ));
         }
+    }
+    for (index, reason) in session.unavailable_steps() {
+        skipped.push((entry.lesson.steps[*index].id().to_string(), reason.clone()));
     }
     Ok(problems)
 }

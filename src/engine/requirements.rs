@@ -58,9 +58,18 @@ fn parse_version(text: &str) -> Option<semver::Version> {
 
 /// Why the lesson cannot run here, with what to do about it; None when it can.
 pub fn unmet(requires: &Requires, facts: &ServerFacts) -> Option<String> {
+    unmet_for("lesson", requires, facts)
+}
+
+/// Like [`unmet`], worded for a single step.
+pub fn unmet_step(requires: &Requires, facts: &ServerFacts) -> Option<String> {
+    unmet_for("step", requires, facts)
+}
+
+fn unmet_for(what: &str, requires: &Requires, facts: &ServerFacts) -> Option<String> {
     if requires.topology != Topology::Single {
         return Some(format!(
-            "this lesson needs the `{}` topology (several servers), which this version of redis-lab cannot start yet",
+            "this {what} needs the `{}` topology (several servers), which this version of redis-lab cannot start yet",
             topology_name(requires.topology)
         ));
     }
@@ -72,7 +81,7 @@ pub fn unmet(requires: &Requires, facts: &ServerFacts) -> Option<String> {
         ) {
             (Ok(req), Some(version)) if !req.matches(&version) => {
                 return Some(format!(
-                    "this lesson needs Redis {req_text}, and the server is {}. Install a newer redis-server \
+                    "this {what} needs Redis {req_text}, and the server is {}. Install a newer redis-server \
                      (or point --redis-server at one)",
                     facts.redis_version
                 ));
@@ -94,7 +103,7 @@ pub fn unmet(requires: &Requires, facts: &ServerFacts) -> Option<String> {
         .collect();
     if !missing.is_empty() {
         return Some(format!(
-            "this lesson needs the Redis module{} {}, which the server does not have. Use Redis 8 or Redis \
+            "this {what} needs the Redis module{} {}, which the server does not have. Use Redis 8 or Redis \
              Stack (they include it), or load it into the sandbox with --load-module PATH/TO/module.so",
             if missing.len() > 1 { "s" } else { "" },
             missing.join(", ")

@@ -105,7 +105,8 @@ pub enum Event {
     },
     StepPassed {
         index: usize,
-        explanation: Option<Explanation>,
+        /// What the step's commands did (one or two explanations, see `explanations_to_show`).
+        explanations: Vec<Explanation>,
     },
     StepSkipped {
         index: usize,
@@ -162,18 +163,24 @@ pub struct Session {
     /// Command names used in this step (`ZADD`, and `OBJECT ENCODING` for containers).
     used: BTreeSet<String>,
     /// Replies the learner got in this step, for checks that look at a reply instead of a probe.
-    replies: Vec<Reply>,
+    /// (client, command name, reply) for every reply in this step, released ones included.
+    replies: Vec<(String, String, Reply)>,
     /// Every key a command of this session touched: what `reset` may delete on a server we do
     /// not own.
     touched: BTreeSet<Vec<u8>>,
     /// The sandbox holds state from this session (so a rebuild restarts it first).
     dirty: bool,
     docs: Docs,
-    last_explanation: Option<Explanation>,
+    /// What each command of this step did, in order.
+    explanations: Vec<Explanation>,
     /// How many messages of each receiving client have been shown.
     shown_received: std::collections::HashMap<String, usize>,
     /// The client the learner switched to with `:client`, for this step.
     client_override: Option<String>,
+    /// Steps skipped because the server lacks what they need: (index, reason).
+    unavailable: Vec<(usize, String)>,
+    /// Whether commands run now are explained (not the lesson's own `run` demonstrations).
+    recording: bool,
     /// The last timed repeat in this step (its label, seconds per command), to compare with.
     last_measure: Option<(String, f64)>,
 }
@@ -215,10 +222,12 @@ impl Session {
             touched: BTreeSet::new(),
             dirty: false,
             docs: Docs::default(),
-            last_explanation: None,
+            explanations: Vec::new(),
             shown_received: Default::default(),
             client_override: None,
             last_measure: None,
+            unavailable: Vec::new(),
+            recording: true,
         };
         session.facts = session.server_facts()?;
         if let Some(reason) = requirements::unmet(&session.lesson.requires, &session.facts) {
@@ -479,24 +488,33 @@ impl Session {
         self.hints_shown = 0;
         self.used.clear();
         self.replies.clear();
-        self.last_explanation = None;
+        self.explanations.clear();
         let step = self.lesson.steps[index].clone();
         if let Some(reason) = self.step_unavailable(index) {
+            if !self.unavailable.iter().any(|(i, _)| *i == index) {
+                self.unavailable.push((index, reason.clone()));
+            }
             let mut events = vec![Event::StepUnavailable { index, reason }];
             events.extend(self.advance()?);
             return Ok(events);
         }
         let mut events = vec![Event::StepStarted { index }];
+        self.recording = false;
         for spec in &step.run {
-            events.extend(self.run_spec(&spec.value, step.learner_client(), Who::Lesson)?);
+            let result = self.run_spec(&spec.value, step.learner_client(), Who::Lesson);
+            if result.is_err() {
+                self.recording = true;
+            }
+            events.extend(result?);
         }
+        self.recording = true;
         Ok(events)
     }
 
     /// Why step `index` cannot run on this server (a module or version it alone needs).
     fn step_unavailable(&self, index: usize) -> Option<String> {
         let requires = self.lesson.steps[index].requires.as_ref()?;
-        requirements::unmet(requires, &self.facts)
+        requirements::unmet_step(requires, &self.facts)
     }
 
     /// Runs one command of a lesson (setup, run or solution) and reports what happened.
@@ -622,7 +640,8 @@ impl Session {
         }];
         events.extend(self.released(Duration::from_millis(30)));
         if let Outcome::Done(reply) = &outcome {
-            self.replies.push(reply.clone());
+            let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+            self.replies.push((client.to_string(), name, reply.clone()));
             let after = explain::snapshot(&mut self.clients, &self.server, &keys)?;
             let doc = self.docs.get(&mut self.clients, &self.server, args)?;
             let explanation = Explanation {
@@ -630,11 +649,10 @@ impl Session {
                 summary: doc.as_ref().and_then(|d| d.summary.clone()),
                 complexity: doc.and_then(|d| d.complexity),
                 changes: explain::changes(&keys, before, after),
+                wrote: !reply.is_error() && explain::is_write(args),
             };
-            // Keep the command that changed something over a later read of the result.
-            let wrote = |e: &Explanation| e.changes.iter().any(|c| c.changed());
-            if wrote(&explanation) || !self.last_explanation.as_ref().is_some_and(wrote) {
-                self.last_explanation = Some(explanation);
+            if self.recording {
+                self.explanations.push(explanation);
             }
         }
         Ok(events)
@@ -652,6 +670,21 @@ impl Session {
                 reply: result.unwrap_or_else(Reply::Error),
             })
             .collect();
+        for event in &events {
+            if let Event::Released {
+                client,
+                line,
+                reply,
+            } = event
+            {
+                let name = line
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_uppercase();
+                self.replies.push((client.clone(), name, reply.clone()));
+            }
+        }
         for client in self.clients.receivers() {
             let messages = self.clients.received(&client);
             let shown = self.shown_received.entry(client.clone()).or_insert(0);
@@ -784,24 +817,34 @@ impl Session {
             }
         }
         let Some(probe) = &check.probe else {
-            // No probe: the step is about reading, so one of the learner's replies must match.
-            return Ok(
-                match self
-                    .replies
-                    .iter()
-                    .find(|r| evaluate(&check.expect, r).is_ok())
-                {
-                    Some(_) => Ok(()),
-                    None => Err(Failure {
-                        label,
-                        expected,
-                        found: match self.replies.last() {
-                            Some(reply) => crate::engine::check::short(reply),
-                            None => "no reply yet".into(),
-                        },
-                    }),
-                },
-            );
+            // No probe: the step is about reading, so one of the learner's replies must match
+            // (only replies to `reply_of` commands, when the check names one).
+            let wanted = check.reply_of.as_ref().map(|c| c.to_ascii_uppercase());
+            let candidates: Vec<&Reply> = self
+                .replies
+                .iter()
+                .filter(|(client, name, _)| {
+                    wanted.as_ref().is_none_or(|w| w == name)
+                        && check.client.as_ref().is_none_or(|c| c == client)
+                })
+                .map(|(_, _, reply)| reply)
+                .collect();
+            if candidates
+                .iter()
+                .any(|r| evaluate(&check.expect, r).is_ok())
+            {
+                return Ok(Ok(()));
+            }
+            let found = match (candidates.last(), &wanted) {
+                (Some(reply), _) => format!("found {}", crate::engine::check::short(reply)),
+                (None, Some(name)) => format!("found no reply to {name} yet"),
+                (None, None) => "found no reply yet".into(),
+            };
+            return Ok(Err(Failure {
+                label,
+                expected,
+                found,
+            }));
         };
         let args = args_of(&probe.value).map_err(SessionError::Fixture)?;
         // Probes run on the observer unless the check is about one client's own view.
@@ -833,11 +876,28 @@ impl Session {
         }
     }
 
+    /// The last command's explanation; when it changed nothing, also the last one that did, so
+    /// the learner sees both what they just ran and what changed the state.
+    fn explanations_to_show(&mut self) -> Vec<Explanation> {
+        let all = std::mem::take(&mut self.explanations);
+        let wrote = |e: &Explanation| e.wrote || e.changes.iter().any(|c| c.changed());
+        let Some(last) = all.last().cloned() else {
+            return Vec::new();
+        };
+        if wrote(&last) {
+            return vec![last];
+        }
+        match all[..all.len() - 1].iter().rev().find(|e| wrote(e)) {
+            Some(earlier) => vec![earlier.clone(), last],
+            None => vec![last],
+        }
+    }
+
     fn pass_step(&mut self) -> Result<Vec<Event>, SessionError> {
         let index = self.step;
         let mut events = vec![Event::StepPassed {
             index,
-            explanation: self.last_explanation.take(),
+            explanations: self.explanations_to_show(),
         }];
         events.extend(self.advance()?);
         Ok(events)
@@ -911,6 +971,11 @@ impl Session {
             self.advance()?;
         }
         Ok(proof)
+    }
+
+    /// Steps skipped so far because the server lacks what they need: (index, reason).
+    pub fn unavailable_steps(&self) -> &[(usize, String)] {
+        &self.unavailable
     }
 
     /// The next hint: (number, of how many, text).

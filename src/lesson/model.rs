@@ -215,6 +215,9 @@ pub struct Check {
     /// list (pub/sub payloads, or MONITOR lines).
     #[serde(default)]
     pub received: Option<String>,
+    /// For a check without a probe: only replies to this command count (e.g. `SADD`).
+    #[serde(default)]
+    pub reply_of: Option<String>,
     pub expect: Matcher,
     /// The client that runs the probe (default `app`).
     #[serde(default)]

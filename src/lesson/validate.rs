@@ -96,6 +96,29 @@ impl CommandTable {
         (name, None)
     }
 
+    /// Whether the server the table describes meets a version requirement (unknown: no).
+    pub fn satisfies(&self, requirement: &str) -> bool {
+        let version = self.source.rsplit(' ').next().unwrap_or_default();
+        let Ok(req) = crate::engine::requirements::parse_version_req(requirement) else {
+            return false;
+        };
+        let mut parts: Vec<&str> = version.split('.').collect();
+        parts.resize(3, "0");
+        semver::Version::parse(&parts[..3].join(".")).is_ok_and(|v| req.matches(&v))
+    }
+
+    /// Whether this command line writes (its container's subcommand for OBJECT, CONFIG...).
+    pub fn writes_command(&self, args: &[Vec<u8>]) -> bool {
+        if args.is_empty() {
+            return false;
+        }
+        let (name, sub) = self.key_for(args);
+        self.writes
+            .get(&sub.unwrap_or(name))
+            .copied()
+            .unwrap_or(false)
+    }
+
     pub fn knows(&self, name: &str) -> bool {
         self.writes.contains_key(&name.to_ascii_lowercase())
     }
@@ -116,6 +139,9 @@ struct Linter<'a> {
     entry: &'a Entry,
     table: &'a CommandTable,
     problems: Vec<Diagnostic>,
+    /// The current step needs a module or a newer Redis than the command table describes: its
+    /// unknown commands may be real, so they are not reported.
+    trust_step: bool,
 }
 
 impl Linter<'_> {
@@ -136,7 +162,7 @@ impl Linter<'_> {
     /// Module commands (`BF.ADD`) are only known when the module is loaded: trust a lesson that
     /// declares modules about its dotted commands.
     fn module_command(&self, name: &str) -> bool {
-        name.contains('.') && !self.entry.lesson.requires.modules.is_empty()
+        self.trust_step || (name.contains('.') && !self.entry.lesson.requires.modules.is_empty())
     }
 
     fn command(&mut self, args: &Args, location: &Location, probe: bool) {
@@ -214,6 +240,7 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
             entry,
             table,
             problems: Vec::new(),
+            trust_step: false,
         };
         if let Some(first) = seen.insert(lesson.id(), entry) {
             linter.at(
@@ -272,6 +299,12 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
         }
         linter.commands(&lesson.setup);
         for step in &lesson.steps {
+            linter.trust_step = step.requires.as_ref().is_some_and(|r| {
+                !r.modules.is_empty()
+                    || r.redis
+                        .as_ref()
+                        .is_some_and(|req| !table.satisfies(&req.value))
+            });
             linter.commands(&step.run);
             linter.commands(&step.solution);
             for check in &step.checks {
@@ -284,12 +317,15 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
             }
             for hint in &step.hints {
                 for word in backticked_commands(&hint.value) {
-                    if !table.knows(&word) && !linter.module_command(&word) {
-                        let help = table.suggest(&word).map(|s| format!("did you mean {s}?"));
+                    // Options such as WITHSCORES are not commands: only a near-miss is a typo.
+                    if !table.knows(&word)
+                        && !linter.module_command(&word)
+                        && let Some(suggestion) = table.suggest(&word)
+                    {
                         linter.at(
                             &hint.referenced,
                             format!("the hint mentions an unknown command {word}"),
-                            help,
+                            Some(format!("did you mean {suggestion}?")),
                         );
                     }
                 }

@@ -92,12 +92,13 @@ pub fn event(lesson: &Lesson, event: &Event, echo_learner: bool) -> String {
         } => {
             let mut out = String::new();
             if *who == Who::Lesson || echo_learner {
-                let who = if *who == Who::Lesson && !echo_learner {
-                    "lesson"
+                // Name the client, so the learner sees who is waiting or acting.
+                let by = if *who == Who::Lesson && !echo_learner {
+                    "  (run by the lesson)".dimmed().to_string()
                 } else {
-                    client.as_str()
+                    String::new()
                 };
-                out.push_str(&format!("{} {}\n", format!("{who}>").green(), line));
+                out.push_str(&format!("{} {line}{by}\n", format!("{client}>").green()));
             }
             out.push_str(&reply_text(line, outcome));
             out
@@ -163,9 +164,9 @@ pub fn event(lesson: &Lesson, event: &Event, echo_learner: bool) -> String {
         Event::Paused { ms } => format!("{}\n", format!("(waited {ms} ms)").dimmed()),
         Event::Refused(reason) => format!("{} {reason}\n", "refused:".red().bold()),
         Event::NotYet { failures } => not_yet(failures),
-        Event::StepPassed { explanation, .. } => {
+        Event::StepPassed { explanations, .. } => {
             let mut out = format!("{}\n", "✔ Step complete".green().bold());
-            if let Some(explanation) = explanation {
+            for explanation in explanations {
                 out.push_str(&explain(explanation));
             }
             out
@@ -245,12 +246,23 @@ pub fn explain(explanation: &Explanation) -> String {
             explanation.command.cyan()
         ));
     }
-    for change in changed {
+    for change in &changed {
         out.push_str(&format!(
             "  {} {}\n",
             change.key.bold(),
             describe_change(change)
         ));
+    }
+    if changed.is_empty() && explanation.wrote {
+        // A write that kept type and size: a field or score changed in place.
+        for change in explanation.changes.iter().filter(|c| c.after.exists()) {
+            out.push_str(&format!(
+                "  {} {} updated in place ({})\n",
+                change.key.bold(),
+                change.after.kind,
+                change.after.summary
+            ));
+        }
     }
     if let Some(summary) = &explanation.summary {
         out.push_str(&format!("  {} {}\n", "does:".dimmed(), summary));

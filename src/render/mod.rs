@@ -63,7 +63,8 @@ pub fn restore_terminal() {
     }
 }
 
-/// Text with `code` spans highlighted, for lesson prose written in markdown-ish style.
+/// Text with `code` spans highlighted and *emphasis* / **strong** shown in bold, for lesson
+/// prose written in markdown-ish style.
 pub fn prose(text: &str) -> String {
     use colored::Colorize;
     let mut out = String::new();
@@ -71,8 +72,31 @@ pub fn prose(text: &str) -> String {
         if i % 2 == 1 {
             out.push_str(&part.cyan().to_string());
         } else {
-            out.push_str(&part.replace("**", ""));
+            out.push_str(&emphasis(&part.replace("**", "*")));
         }
     }
     out
+}
+
+/// `*word*` in bold; a lone `*` (as in `2 * 3`) is left alone.
+fn emphasis(text: &str) -> String {
+    use colored::Colorize;
+    static EMPHASIS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = EMPHASIS
+        .get_or_init(|| regex::Regex::new(r"\*([^*\s](?:[^*]*[^*\s])?)\*").expect("valid regex"));
+    re.replace_all(text, |caps: &regex::Captures| caps[1].bold().to_string())
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prose_marks_emphasis_and_leaves_arithmetic_alone() {
+        colored::control::set_override(false);
+        assert_eq!(prose("a *big* win and **more**"), "a big win and more");
+        assert_eq!(prose("2 * 3 * 4"), "2 * 3 * 4");
+        assert_eq!(prose("`KEYS *` is slow"), "KEYS * is slow");
+    }
 }

@@ -125,6 +125,7 @@ impl Sandbox {
             let mut child = spawn(&binary, port, dir.path(), options)?;
             match wait_ready(&mut child, port, dir.path()) {
                 Ok(()) => {
+                    reaper::remember_dir(dir.path());
                     return Ok(Sandbox {
                         child,
                         port,
@@ -180,6 +181,7 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.kill();
+        reaper::forget_dir(self.dir.path());
     }
 }
 
@@ -290,6 +292,20 @@ pub mod reaper {
     use std::sync::Mutex;
 
     static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+    /// Sandbox temp dirs: a signal exits without running destructors, so we remove them here.
+    static DIRS: Mutex<Vec<std::path::PathBuf>> = Mutex::new(Vec::new());
+
+    pub fn remember_dir(dir: &std::path::Path) {
+        if let Ok(mut dirs) = DIRS.lock() {
+            dirs.push(dir.to_path_buf());
+        }
+    }
+
+    pub fn forget_dir(dir: &std::path::Path) {
+        if let Ok(mut dirs) = DIRS.lock() {
+            dirs.retain(|d| d != dir);
+        }
+    }
 
     pub fn remember(pid: u32) {
         if let Ok(mut children) = CHILDREN.lock() {
@@ -316,6 +332,13 @@ pub mod reaper {
                 libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
             }
         }
+        let dirs = match DIRS.lock() {
+            Ok(dirs) => dirs.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        for dir in dirs {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 
     /// Installs handlers for SIGTERM, SIGHUP and SIGINT that kill the servers, then exit with
@@ -327,10 +350,27 @@ pub mod reaper {
         };
         std::thread::spawn(move || {
             if let Some(signal) = signals.forever().next() {
-                kill_all();
-                crate::render::restore_terminal();
-                std::process::exit(128 + signal);
+                SIGNAL.store(signal, std::sync::atomic::Ordering::SeqCst);
+                exit_for_signal(signal);
             }
         });
+    }
+
+    /// The signal that is ending redis-lab, if any (0: none).
+    static SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+    /// A signal may also end a blocking read on the main thread, which then returns normally:
+    /// main calls this so the exit code is the signal's either way.
+    pub fn exit_if_signalled() {
+        let signal = SIGNAL.load(std::sync::atomic::Ordering::SeqCst);
+        if signal != 0 {
+            exit_for_signal(signal);
+        }
+    }
+
+    fn exit_for_signal(signal: i32) -> ! {
+        kill_all();
+        crate::render::restore_terminal();
+        std::process::exit(128 + signal);
     }
 }
