@@ -11,7 +11,12 @@ use redis_lab::engine::session::{Session, SessionError, SessionOptions};
 
 fn test_modules() -> Vec<std::path::PathBuf> {
     std::env::var("REDIS_LAB_TEST_MODULES")
-        .map(|v| v.split(':').filter(|p| !p.is_empty()).map(Into::into).collect())
+        .map(|v| {
+            v.split(':')
+                .filter(|p| !p.is_empty())
+                .map(Into::into)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -29,7 +34,11 @@ fn needs_module(entry: &redis_lab::lesson::catalog::Entry) -> bool {
 fn every_step_of_every_lesson_fails_before_and_passes_after_its_solution() {
     require_redis();
     let catalog = builtin();
-    assert!(catalog.problems.is_empty(), "built-in lessons must load: {:?}", catalog.problems);
+    assert!(
+        catalog.problems.is_empty(),
+        "built-in lessons must load: {:?}",
+        catalog.problems
+    );
     let modules = test_modules();
     let options = options(modules.clone());
     let mut problems = Vec::new();
@@ -37,16 +46,24 @@ fn every_step_of_every_lesson_fails_before_and_passes_after_its_solution() {
         let proof = prove_lesson(entry, &options);
         match &proof.outcome {
             Outcome::Passed => {}
-            Outcome::Failed(details) => problems.extend(details.iter().map(|d| format!("{}: {d}", entry.id()))),
+            Outcome::Failed(details) => {
+                problems.extend(details.iter().map(|d| format!("{}: {d}", entry.id())))
+            }
             Outcome::Skipped(reason) if needs_module(entry) && modules.is_empty() => {
                 assert!(reason.contains("module"), "{}: {reason}", entry.id());
             }
-            Outcome::Skipped(reason) => problems.push(format!("{}: skipped although it can run: {reason}", entry.id())),
+            Outcome::Skipped(reason) => problems.push(format!(
+                "{}: skipped although it can run: {reason}",
+                entry.id()
+            )),
         }
         if !modules.is_empty() {
             for (step, reason) in &proof.skipped_steps {
                 if !reason.contains("needs Redis") {
-                    problems.push(format!("{}/{step}: skipped with the modules loaded: {reason}", entry.id()));
+                    problems.push(format!(
+                        "{}/{step}: skipped with the modules loaded: {reason}",
+                        entry.id()
+                    ));
                 }
             }
         }
@@ -59,21 +76,34 @@ fn module_lessons_are_skipped_with_the_reason_on_a_server_without_modules() {
     require_redis();
     let catalog = builtin();
     let module_lessons: Vec<_> = catalog.entries.iter().filter(|e| needs_module(e)).collect();
-    assert!(module_lessons.len() >= 2, "bloom-filter and time-series declare modules");
+    assert!(
+        module_lessons.len() >= 2,
+        "bloom-filter and time-series declare modules"
+    );
     for entry in module_lessons {
         let proof = prove_lesson(entry, &options(Vec::new()));
         match proof.outcome {
             Outcome::Skipped(reason) => {
-                assert!(reason.contains("--load-module"), "says how to get the module: {reason}");
+                assert!(
+                    reason.contains("--load-module"),
+                    "says how to get the module: {reason}"
+                );
             }
-            other => panic!("{} must be skipped without its module, not {other:?}", entry.id()),
+            other => panic!(
+                "{} must be skipped without its module, not {other:?}",
+                entry.id()
+            ),
         }
     }
     // A lesson with only some module steps runs the others and skips those, naming the module.
     let json = prove_lesson(&entry(&catalog, "json-documents"), &options(Vec::new()));
     assert_eq!(json.outcome, Outcome::Passed);
     assert!(!json.skipped_steps.is_empty());
-    assert!(json.skipped_steps.iter().all(|(_, reason)| reason.contains("ReJSON")));
+    assert!(
+        json.skipped_steps
+            .iter()
+            .all(|(_, reason)| reason.contains("ReJSON"))
+    );
 }
 
 #[test]
@@ -89,7 +119,12 @@ fn every_lesson_passes_in_auto_mode() {
         while !session.is_finished() {
             let step = session.step().id().to_string();
             let (_events, verdict) = session.auto_step().expect("step runs");
-            assert!(verdict.passed(), "{}/{step}: {:?}", entry.id(), verdict.failures());
+            assert!(
+                verdict.passed(),
+                "{}/{step}: {:?}",
+                entry.id(),
+                verdict.failures()
+            );
         }
     }
 }
@@ -98,15 +133,34 @@ fn every_lesson_passes_in_auto_mode() {
 fn every_lesson_has_real_content() {
     for entry in &builtin().entries {
         let lesson = &entry.lesson;
-        assert!(lesson.steps.len() >= 5, "{} has fewer than 5 steps", lesson.id());
+        assert!(
+            lesson.steps.len() >= 5,
+            "{} has fewer than 5 steps",
+            lesson.id()
+        );
         for step in &lesson.steps {
-            assert!(!step.explain.trim().is_empty(), "{}/{} explains nothing", lesson.id(), step.id());
+            assert!(
+                !step.explain.trim().is_empty(),
+                "{}/{} explains nothing",
+                lesson.id(),
+                step.id()
+            );
             if step.task.is_some() {
-                assert!(!step.hints.is_empty(), "{}/{} has a task but no hints", lesson.id(), step.id());
+                assert!(
+                    !step.hints.is_empty(),
+                    "{}/{} has a task but no hints",
+                    lesson.id(),
+                    step.id()
+                );
             }
         }
         for next in &lesson.next {
-            assert!(builtin().find(&next.value).is_ok(), "{}: next lesson {} exists", lesson.id(), next.value);
+            assert!(
+                builtin().find(&next.value).is_ok(),
+                "{}: next lesson {} exists",
+                lesson.id(),
+                next.value
+            );
         }
     }
 }

@@ -59,13 +59,20 @@ pub struct Explanation {
     pub wrote: bool,
 }
 
-/// Whether a command writes, by its COMMAND INFO flags (from the built-in table).
-pub fn is_write(args: &[Vec<u8>]) -> bool {
+fn builtin_table() -> &'static crate::lesson::validate::CommandTable {
     static TABLE: std::sync::OnceLock<crate::lesson::validate::CommandTable> =
         std::sync::OnceLock::new();
-    TABLE
-        .get_or_init(crate::lesson::validate::CommandTable::builtin)
-        .writes_command(args)
+    TABLE.get_or_init(crate::lesson::validate::CommandTable::builtin)
+}
+
+/// Whether a command writes, by its COMMAND INFO flags (from the built-in table).
+pub fn is_write(args: &[Vec<u8>]) -> bool {
+    builtin_table().writes_command(args)
+}
+
+/// Whether a command may block until another client acts.
+pub fn may_block(args: &[Vec<u8>]) -> bool {
+    builtin_table().may_block(args)
 }
 
 /// What COMMAND DOCS says about a command, fetched once per command name.

@@ -50,10 +50,24 @@ fn prove(
     skipped: &mut Vec<(String, String)>,
 ) -> Result<Vec<String>, SessionError> {
     let (mut session, _events) = Session::start(entry.clone(), options, 0, &mut |_, _| {})?;
-    let mut problems = Vec::new();
+    let mut problems: Vec<String> = session
+        .take_lesson_errors()
+        .into_iter()
+        .map(|e| format!("setup: {e}"))
+        .collect();
     while !session.is_finished() {
         let step = session.step().clone();
         let proof = session.prove_step()?;
+        // A failing solution command is a bug unless the step is about that error.
+        let teaches_an_error = step
+            .checks
+            .iter()
+            .any(|c| matches!(c.expect, crate::lesson::model::Matcher::Error(_)));
+        for error in session.take_lesson_errors() {
+            if !teaches_an_error {
+                problems.push(format!("step `{}`: {error}", step.id()));
+            }
+        }
         for index in &proof.passing_before {
             let check = &step.checks[*index];
             let what = check

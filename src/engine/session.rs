@@ -8,7 +8,9 @@ use crate::lesson::catalog::Entry;
 use crate::lesson::loader::args_of;
 use crate::lesson::model::{Check, CommandSpec, Lesson, Step};
 use crate::repl::tokenize::{join_args, split_args};
-use crate::server::connection::{BLOCK_GRACE, Clients, ConnError, Outcome, Server, ServerChoice};
+use crate::server::connection::{
+    BLOCK_GRACE, Clients, ConnError, Outcome, SLOW_COMMAND, Server, ServerChoice,
+};
 use crate::server::reply::Reply;
 use crate::server::safety::external_refusal;
 use std::collections::BTreeSet;
@@ -179,6 +181,8 @@ pub struct Session {
     client_override: Option<String>,
     /// Steps skipped because the server lacks what they need: (index, reason).
     unavailable: Vec<(usize, String)>,
+    /// Error replies to the lesson's own commands (setup, run, solution), for `check --run`.
+    lesson_errors: Vec<String>,
     /// Whether commands run now are explained (not the lesson's own `run` demonstrations).
     recording: bool,
     /// The last timed repeat in this step (its label, seconds per command), to compare with.
@@ -227,6 +231,7 @@ impl Session {
             client_override: None,
             last_measure: None,
             unavailable: Vec::new(),
+            lesson_errors: Vec::new(),
             recording: true,
         };
         session.facts = session.server_facts()?;
@@ -535,7 +540,7 @@ impl Session {
             let wait = if spec.background {
                 Duration::from_millis(20)
             } else {
-                BLOCK_GRACE
+                wait_for(&args)
             };
             events.extend(self.execute(&client, &args, who, wait)?);
         }
@@ -639,6 +644,9 @@ impl Session {
             outcome: outcome.clone(),
         }];
         events.extend(self.released(Duration::from_millis(30)));
+        if let (Who::Lesson, Outcome::Done(Reply::Error(e))) = (who, &outcome) {
+            self.lesson_errors.push(format!("`{line}` answered {e}"));
+        }
         if let Outcome::Done(reply) = &outcome {
             let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
             self.replies.push((client.to_string(), name, reply.clone()));
@@ -729,7 +737,7 @@ impl Session {
             };
         }
         let client = self.learner_client().to_string();
-        let mut events = self.execute(&client, &args, Who::Learner, BLOCK_GRACE)?;
+        let mut events = self.execute(&client, &args, Who::Learner, wait_for(&args))?;
         if events.iter().any(|e| matches!(e, Event::Refused(_))) || self.step().checks.is_empty() {
             return Ok(events);
         }
@@ -973,6 +981,11 @@ impl Session {
         Ok(proof)
     }
 
+    /// Error replies the lesson's own commands got since the last call.
+    pub fn take_lesson_errors(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.lesson_errors)
+    }
+
     /// Steps skipped so far because the server lacks what they need: (index, reason).
     pub fn unavailable_steps(&self) -> &[(usize, String)] {
         &self.unavailable
@@ -1069,6 +1082,15 @@ pub fn message_payload(message: &Reply) -> Reply {
             (*payload).clone()
         }
         _ => message.clone(),
+    }
+}
+
+/// Blocking commands are shown as waiting after a moment; others get all the time they need.
+fn wait_for(args: &[Vec<u8>]) -> Duration {
+    if explain::may_block(args) {
+        BLOCK_GRACE
+    } else {
+        SLOW_COMMAND
     }
 }
 

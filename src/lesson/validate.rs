@@ -14,6 +14,8 @@ use std::collections::{HashMap, HashSet};
 #[derive(Debug, Clone, Default)]
 pub struct CommandTable {
     writes: HashMap<String, bool>,
+    /// Commands that may block until another client acts (COMMAND INFO flag `blocking`).
+    blocking: HashSet<String>,
     /// Where the table came from, for messages: "redis-server 7.0.15" or "built-in list".
     pub source: String,
 }
@@ -105,6 +107,16 @@ impl CommandTable {
         let mut parts: Vec<&str> = version.split('.').collect();
         parts.resize(3, "0");
         semver::Version::parse(&parts[..3].join(".")).is_ok_and(|v| req.matches(&v))
+    }
+
+    /// Whether this command may block until another client acts (BLPOP, XREAD BLOCK, WAIT).
+    pub fn may_block(&self, args: &[Vec<u8>]) -> bool {
+        let Some(first) = args.first() else {
+            return false;
+        };
+        let name = String::from_utf8_lossy(first).to_ascii_lowercase();
+        // WAIT/WAITAOF block on replicas but carry no `blocking` flag.
+        self.blocking.contains(&name) || matches!(name.as_str(), "wait" | "waitaof")
     }
 
     /// Whether this command line writes (its container's subcommand for OBJECT, CONFIG...).

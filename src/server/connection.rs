@@ -284,8 +284,10 @@ pub struct Clients {
 /// The client whose commands are redis-lab's own (snapshots, probes): kept out of MONITOR output.
 pub const HIDDEN_CLIENT: &str = "redis-lab";
 
-/// How long a command may take before we call it blocked and move on.
+/// How long a blocking command (BLPOP, XREAD BLOCK) may take before we show it as waiting.
 pub const BLOCK_GRACE: Duration = Duration::from_millis(300);
+/// How long any other command may take (a slow EVAL, a big fixture) before it counts as stuck.
+pub const SLOW_COMMAND: Duration = Duration::from_secs(60);
 
 impl Clients {
     pub fn new(db: i64) -> Clients {

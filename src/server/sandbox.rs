@@ -181,6 +181,9 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.kill();
+        // Remove before un-registering: a signal arriving now must find the dir either already
+        // gone or still on the list it cleans.
+        let _ = std::fs::remove_dir_all(self.dir.path());
         reaper::forget_dir(self.dir.path());
     }
 }
