@@ -69,6 +69,28 @@ pub fn run(cli: Cli) -> Result<Status> {
             }
         }
         Some(Command::New { id, track, dir }) => new_lesson(&id, track.into(), &dir),
+        Some(Command::Repl {
+            command,
+            raw,
+            no_raw,
+            table,
+            server,
+        }) => {
+            let options = crate::repl::shell::ReplOptions {
+                server: session_options(&server).server,
+                raw: if raw {
+                    Some(true)
+                } else if no_raw {
+                    Some(false)
+                } else {
+                    None
+                },
+                table,
+                command,
+            };
+            crate::repl::shell::run(&options)?;
+            Ok(Status::Ok)
+        }
         Some(Command::Schema) => {
             print!("{}", crate::lesson::model::json_schema_text());
             Ok(Status::Ok)

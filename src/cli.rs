@@ -100,6 +100,27 @@ pub enum Command {
     },
     /// Print the JSON Schema of the lesson format (for editor completion).
     Schema,
+    /// A Redis shell on a private sandbox (or --url): completion, hints, help, history.
+    #[command(
+        after_help = "Like redis-cli: `redis-lab repl` is interactive, `redis-lab repl SET k v` runs one command,\n\
+        and lines piped on stdin are run in order (pipelined) with redis-cli's output."
+    )]
+    Repl {
+        /// A command to run once instead of a shell.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+        /// Raw output, as redis-cli prints when not on a terminal.
+        #[arg(long, conflicts_with = "no_raw")]
+        raw: bool,
+        /// Terminal output even when stdout is not a terminal.
+        #[arg(long)]
+        no_raw: bool,
+        /// Show field/value replies (HGETALL, CONFIG GET, WITHSCORES) as tables.
+        #[arg(long)]
+        table: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
     /// Run a lesson: redis-lab lesson leaderboard
     Lesson {
         /// The lesson id, as shown by `redis-lab list`.

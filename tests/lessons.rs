@@ -49,9 +49,16 @@ fn every_step_of_every_lesson_fails_before_and_passes_after_its_solution() {
             Outcome::Failed(details) => {
                 problems.extend(details.iter().map(|d| format!("{}: {d}", entry.id())))
             }
+            // Skipping is right only for what this server cannot do: a missing module, or a Redis
+            // version it does not have (search-index needs 7.1+).
             Outcome::Skipped(reason) if needs_module(entry) && modules.is_empty() => {
-                assert!(reason.contains("module"), "{}: {reason}", entry.id());
+                assert!(
+                    reason.contains("module") || reason.contains("needs Redis"),
+                    "{}: {reason}",
+                    entry.id()
+                );
             }
+            Outcome::Skipped(reason) if reason.contains("needs Redis") => {}
             Outcome::Skipped(reason) => problems.push(format!(
                 "{}: skipped although it can run: {reason}",
                 entry.id()
@@ -85,8 +92,8 @@ fn module_lessons_are_skipped_with_the_reason_on_a_server_without_modules() {
         match proof.outcome {
             Outcome::Skipped(reason) => {
                 assert!(
-                    reason.contains("--load-module"),
-                    "says how to get the module: {reason}"
+                    reason.contains("--load-module") || reason.contains("newer redis-server"),
+                    "says how to get what is missing: {reason}"
                 );
             }
             other => panic!(

@@ -78,23 +78,17 @@ pub fn evaluate(matcher: &Matcher, reply: &Reply) -> Result<(), String> {
 /// What a matcher wants, in words.
 pub fn describe(matcher: &Matcher) -> String {
     match matcher {
-        Matcher::Equals(Expected::List(items)) if items.len() > 6 => {
-            // A long list would give the answer away and flood the screen: describe it.
-            let first: Vec<String> = items.iter().take(2).map(|i| i.to_string()).collect();
-            format!(
-                "a list of {} items starting {}, …",
-                items.len(),
-                first.join(", ")
-            )
-        }
-        Matcher::Equals(e) => format!("{e}"),
+        Matcher::Equals(e) => summarize(e),
         Matcher::OneOf(options) => {
             let list: Vec<String> = options.iter().map(|o| o.to_string()).collect();
             format!("one of {}", list.join(", "))
         }
-        Matcher::Contains(e) => format!("something containing {e}"),
+        Matcher::Contains(e) => format!("something containing {}", summarize(e)),
         Matcher::Unordered(items) => {
-            format!("exactly {} in any order", Expected::List(items.clone()))
+            format!(
+                "exactly {} in any order",
+                summarize(&Expected::List(items.clone()))
+            )
         }
         Matcher::Approx(a) => match (a.tolerance, a.percent) {
             (_, Some(p)) => format!("{} ± {p}%", a.value),
@@ -109,6 +103,21 @@ pub fn describe(matcher: &Matcher) -> String {
         Matcher::Type(t) => format!("a reply of type {}", t.as_str()),
         Matcher::Length(LengthSpec::Exactly(n)) => format!("length {n}"),
         Matcher::Length(LengthSpec::Within(b)) => bounds_text("a length", b.min, b.max),
+    }
+}
+
+/// A value for a message; a long list is summarised so a failure does not print the answer.
+fn summarize(expected: &Expected) -> String {
+    match expected {
+        Expected::List(items) if items.len() > 6 => {
+            let first: Vec<String> = items.iter().take(2).map(|i| i.to_string()).collect();
+            format!(
+                "a list of {} items starting {}, …",
+                items.len(),
+                first.join(", ")
+            )
+        }
+        other => other.to_string(),
     }
 }
 

@@ -172,25 +172,61 @@ fn observe(clients: &mut Clients, server: &Server, args: Vec<Vec<u8>>) -> Result
     Ok(replies.pop().unwrap_or(Reply::Nil))
 }
 
-/// The keys a command reads or writes, as the server computes them (COMMAND GETKEYS).
+/// The keys a command reads or writes, and whether it writes any of them, as the server computes
+/// them: COMMAND GETKEYSANDFLAGS (7.0+) knows that SORT without STORE only reads; older servers
+/// answer GETKEYS, and then `writes` is None.
 pub fn keys_of(
     clients: &mut Clients,
     server: &Server,
     args: &[Vec<u8>],
-) -> Result<Vec<Vec<u8>>, ConnError> {
-    let mut request = vec![b"COMMAND".to_vec(), b"GETKEYS".to_vec()];
+) -> Result<(Vec<Vec<u8>>, Option<bool>), ConnError> {
+    let mut request = vec![b"COMMAND".to_vec(), b"GETKEYSANDFLAGS".to_vec()];
     request.extend(args.iter().cloned());
     let reply = observe(clients, server, request)?;
-    Ok(match reply {
-        Reply::Array(items) => items
-            .into_iter()
-            .filter_map(|item| match item {
-                Reply::Bulk(b) => Some(b),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    })
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    let mut writes = false;
+    let add = |key: Vec<u8>, keys: &mut Vec<Vec<u8>>| {
+        // A key named twice (ZINTERSTORE dest 2 dest other) is one key.
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    };
+    match reply {
+        Reply::Array(items) => {
+            for item in items {
+                let Some(parts) = item.elements() else {
+                    continue;
+                };
+                if let (Some(Reply::Bulk(key)), Some(flags)) =
+                    (parts.first(), parts.get(1).and_then(|f| f.elements()))
+                {
+                    writes |= flags.iter().any(|f| {
+                        matches!(
+                            f.as_text().as_deref(),
+                            Some("RW" | "OW" | "RM" | "insert" | "delete" | "update")
+                        )
+                    });
+                    add(key.clone(), &mut keys);
+                }
+            }
+            Ok((keys, Some(writes)))
+        }
+        Reply::Error(e) if e.contains("nknown subcommand") => {
+            // Redis 6.2: keys only.
+            let mut request = vec![b"COMMAND".to_vec(), b"GETKEYS".to_vec()];
+            request.extend(args.iter().cloned());
+            if let Reply::Array(items) = observe(clients, server, request)? {
+                for item in items {
+                    if let Reply::Bulk(key) = item {
+                        add(key, &mut keys);
+                    }
+                }
+            }
+            Ok((keys, None))
+        }
+        // No keys (PING, INFO) or not a valid command: nothing to track.
+        _ => Ok((keys, Some(false))),
+    }
 }
 
 /// The state of each key, in two round trips whatever the number of keys.
@@ -259,6 +295,11 @@ pub fn snapshot(
         state.summary = match state.kind.as_str() {
             "string" => {
                 let preview = match iter.next_if(|(j, _)| *j == i) {
+                    // A HyperLogLog is a string inside; its bytes mean nothing to a reader.
+                    Some((_, Reply::Bulk(b))) if b.starts_with(b"HYLL") => {
+                        state.summary = format!("HyperLogLog, {n} bytes");
+                        continue;
+                    }
                     Some((_, Reply::Bulk(b))) => crate::render::reply::repr_bytes(&b),
                     _ => String::new(),
                 };

@@ -50,11 +50,9 @@ fn prove(
     skipped: &mut Vec<(String, String)>,
 ) -> Result<Vec<String>, SessionError> {
     let (mut session, _events) = Session::start(entry.clone(), options, 0, &mut |_, _| {})?;
-    let mut problems: Vec<String> = session
-        .take_lesson_errors()
-        .into_iter()
-        .map(|e| format!("setup: {e}"))
-        .collect();
+    // Errors are attributed to the step whose commands got them (setup counts as step 0's).
+    let mut errors: Vec<(usize, String)> = session.take_lesson_errors();
+    let mut problems: Vec<String> = Vec::new();
     while !session.is_finished() {
         let step = session.step().clone();
         let proof = session.prove_step()?;
@@ -63,7 +61,14 @@ fn prove(
             .checks
             .iter()
             .any(|c| matches!(c.expect, crate::lesson::model::Matcher::Error(_)));
-        for error in session.take_lesson_errors() {
+        errors.extend(session.take_lesson_errors());
+        // This step's errors (its run and solution, or setup before step 0); the next step's
+        // `run` already happened when this one passed, and is judged with that step.
+        let (mine, later): (Vec<_>, Vec<_>) = errors
+            .into_iter()
+            .partition(|(index, _)| *index <= proof.index);
+        errors = later;
+        for (_, error) in mine {
             if !teaches_an_error {
                 problems.push(format!("step `{}`: {error}", step.id()));
             }

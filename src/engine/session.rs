@@ -181,10 +181,13 @@ pub struct Session {
     client_override: Option<String>,
     /// Steps skipped because the server lacks what they need: (index, reason).
     unavailable: Vec<(usize, String)>,
-    /// Error replies to the lesson's own commands (setup, run, solution), for `check --run`.
-    lesson_errors: Vec<String>,
+    /// Error replies to the lesson's own commands (setup, run, solution) with the step they
+    /// belong to, for `check --run`.
+    lesson_errors: Vec<(usize, String)>,
     /// Whether commands run now are explained (not the lesson's own `run` demonstrations).
     recording: bool,
+    /// Whether the command being run writes one of its keys (COMMAND GETKEYSANDFLAGS).
+    last_writes: Option<bool>,
     /// The last timed repeat in this step (its label, seconds per command), to compare with.
     last_measure: Option<(String, f64)>,
 }
@@ -230,6 +233,7 @@ impl Session {
             shown_received: Default::default(),
             client_override: None,
             last_measure: None,
+            last_writes: None,
             unavailable: Vec::new(),
             lesson_errors: Vec::new(),
             recording: true,
@@ -477,7 +481,8 @@ impl Session {
     }
 
     fn track_keys(&mut self, args: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, SessionError> {
-        let keys = explain::keys_of(&mut self.clients, &self.server, args)?;
+        let (keys, writes) = explain::keys_of(&mut self.clients, &self.server, args)?;
+        self.last_writes = writes;
         if self.server.is_sandbox() {
             self.dirty = true;
         } else {
@@ -630,7 +635,11 @@ impl Session {
         {
             return Ok(vec![Event::Refused(reason)]);
         }
-        self.note_used(args);
+        // The lesson's own `run` commands are the scene, not the learner's work: they count for
+        // neither must_use nor reply checks nor explanations.
+        if self.recording {
+            self.note_used(args);
+        }
         let keys = self.track_keys(args)?;
         let before = explain::snapshot(&mut self.clients, &self.server, &keys)?;
         let outcome = match self.clients.run(&self.server, client, args, wait) {
@@ -645,11 +654,14 @@ impl Session {
         }];
         events.extend(self.released(Duration::from_millis(30)));
         if let (Who::Lesson, Outcome::Done(Reply::Error(e))) = (who, &outcome) {
-            self.lesson_errors.push(format!("`{line}` answered {e}"));
+            self.lesson_errors
+                .push((self.step, format!("`{line}` answered {e}")));
         }
         if let Outcome::Done(reply) = &outcome {
             let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
-            self.replies.push((client.to_string(), name, reply.clone()));
+            if self.recording {
+                self.replies.push((client.to_string(), name, reply.clone()));
+            }
             let after = explain::snapshot(&mut self.clients, &self.server, &keys)?;
             let doc = self.docs.get(&mut self.clients, &self.server, args)?;
             let explanation = Explanation {
@@ -657,7 +669,11 @@ impl Session {
                 summary: doc.as_ref().and_then(|d| d.summary.clone()),
                 complexity: doc.and_then(|d| d.complexity),
                 changes: explain::changes(&keys, before, after),
-                wrote: !reply.is_error() && explain::is_write(args),
+                // A nil (SET NX that lost) or QUEUED (inside MULTI) reply changed nothing yet.
+                wrote: explain::is_write(args)
+                    && !reply.is_error()
+                    && *reply != Reply::Nil
+                    && !is_queued(reply),
             };
             if self.recording {
                 self.explanations.push(explanation);
@@ -738,10 +754,19 @@ impl Session {
         }
         let client = self.learner_client().to_string();
         let mut events = self.execute(&client, &args, Who::Learner, wait_for(&args))?;
-        if events.iter().any(|e| matches!(e, Event::Refused(_))) || self.step().checks.is_empty() {
+        // Inside MULTI nothing has happened yet: judge the state after EXEC, not after each QUEUED.
+        let queued = events
+            .iter()
+            .any(|e| matches!(e, Event::Command { outcome: Outcome::Done(reply), .. } if is_queued(reply)));
+        if queued
+            || events.iter().any(|e| matches!(e, Event::Refused(_)))
+            || self.step().checks.is_empty()
+        {
             return Ok(events);
         }
         let verdict = self.evaluate(true)?;
+        // Messages and releases that arrived while the checks ran belong before the verdict.
+        events.extend(self.released(Duration::ZERO));
         if verdict.passed() {
             events.extend(self.pass_step()?);
         } else {
@@ -981,8 +1006,8 @@ impl Session {
         Ok(proof)
     }
 
-    /// Error replies the lesson's own commands got since the last call.
-    pub fn take_lesson_errors(&mut self) -> Vec<String> {
+    /// Error replies the lesson's own commands got since the last call, with their step index.
+    pub fn take_lesson_errors(&mut self) -> Vec<(usize, String)> {
         std::mem::take(&mut self.lesson_errors)
     }
 
@@ -1083,6 +1108,10 @@ pub fn message_payload(message: &Reply) -> Reply {
         }
         _ => message.clone(),
     }
+}
+
+fn is_queued(reply: &Reply) -> bool {
+    matches!(reply, Reply::Status(s) if s == "QUEUED")
 }
 
 /// Blocking commands are shown as waiting after a moment; others get all the time they need.

@@ -219,7 +219,8 @@ pub struct Check {
     #[serde(default)]
     pub reply_of: Option<String>,
     pub expect: Matcher,
-    /// The client that runs the probe (default `app`).
+    /// The client that runs the probe (default: redis-lab's own observer connection). For a
+    /// check without a probe: only this client's replies count.
     #[serde(default)]
     pub client: Option<String>,
     /// Retry the probe until it matches, for at most this long (expiry, eviction, replication).

@@ -6,6 +6,7 @@ use crate::lesson::model::Lesson;
 use crate::render::{prose, reply::format_tty, table};
 use crate::repl::tokenize::split_args;
 use crate::server::connection::Outcome;
+use crate::server::reply::Reply;
 use colored::Colorize;
 
 pub fn lesson_banner(lesson: &Lesson, server: &str) -> String {
@@ -64,6 +65,11 @@ pub fn reply_text(line: &str, outcome: &Outcome) -> String {
         ),
         Outcome::Done(reply) => {
             let args = split_args(line).unwrap_or_default();
+            // INFO, CLIENT LIST, MEMORY DOCTOR...: text for humans, printed as is (like redis-cli).
+            if crate::render::reply::printed_as_is(&args) {
+                return String::from_utf8_lossy(&crate::render::reply::format_as_is(reply))
+                    .into_owned();
+            }
             if let Some(text) =
                 table::pair_headers(&args).and_then(|h| table::pairs_table(reply, h))
             {
@@ -113,19 +119,24 @@ pub fn event(lesson: &Lesson, event: &Event, echo_learner: bool) -> String {
             format_tty(reply)
         ),
         Event::Received { client, message } => {
+            let text_of = |r: &Reply| r.as_text().unwrap_or_default();
             let text = match message.elements().as_deref() {
                 Some([kind, channel, payload])
-                    if kind.as_text().as_deref() != Some("subscribe") =>
+                    if matches!(text_of(kind).as_str(), "message" | "smessage") =>
                 {
                     format!(
                         "{} on {}: {}",
-                        kind.as_text().unwrap_or_default(),
-                        channel.as_text().unwrap_or_default(),
-                        crate::render::reply::repr_bytes(
-                            payload.as_text().unwrap_or_default().as_bytes()
-                        )
+                        text_of(kind),
+                        text_of(channel),
+                        crate::render::reply::repr_bytes(text_of(payload).as_bytes())
                     )
                 }
+                Some([kind, pattern, channel, payload]) if text_of(kind) == "pmessage" => format!(
+                    "pmessage on {} (pattern {}): {}",
+                    text_of(channel),
+                    text_of(pattern),
+                    crate::render::reply::repr_bytes(text_of(payload).as_bytes())
+                ),
                 _ => format_tty(message).trim_end().to_string(),
             };
             format!("{} {text}\n", format!("{client} received").magenta())

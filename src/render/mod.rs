@@ -78,14 +78,19 @@ pub fn prose(text: &str) -> String {
     out
 }
 
-/// `*word*` in bold; a lone `*` (as in `2 * 3`) is left alone.
+/// `*word*` in bold, as markdown does: the stars must sit at word boundaries, so `2 * 3` and
+/// `O(N*K) + O(M*log M)` are left alone.
 fn emphasis(text: &str) -> String {
     use colored::Colorize;
     static EMPHASIS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = EMPHASIS
-        .get_or_init(|| regex::Regex::new(r"\*([^*\s](?:[^*]*[^*\s])?)\*").expect("valid regex"));
-    re.replace_all(text, |caps: &regex::Captures| caps[1].bold().to_string())
-        .into_owned()
+    let re = EMPHASIS.get_or_init(|| {
+        regex::Regex::new(r#"(^|[\s(\["'])\*([^*\s](?:[^*]*[^*\s])?)\*($|[\s.,;:!?)\]"'])"#)
+            .expect("valid regex")
+    });
+    re.replace_all(text, |caps: &regex::Captures| {
+        format!("{}{}{}", &caps[1], caps[2].bold(), &caps[3])
+    })
+    .into_owned()
 }
 
 #[cfg(test)]
@@ -97,6 +102,11 @@ mod tests {
         colored::control::set_override(false);
         assert_eq!(prose("a *big* win and **more**"), "a big win and more");
         assert_eq!(prose("2 * 3 * 4"), "2 * 3 * 4");
+        assert_eq!(
+            prose("cost O(N*K) + O(M*log M)."),
+            "cost O(N*K) + O(M*log M)."
+        );
+        assert_eq!(prose("(*really*)"), "(really)");
         assert_eq!(prose("`KEYS *` is slow"), "KEYS * is slow");
     }
 }

@@ -72,6 +72,11 @@ fn write_tty(reply: &Reply, prefix: &str, out: &mut String) {
                 write_tty(key, &child_prefix, out);
                 out.pop();
                 out.push_str(" => ");
+                // redis-cli starts a non-empty aggregate value on its own line, indented.
+                if value.elements().is_some_and(|e| !e.is_empty()) {
+                    out.push('\n');
+                    out.push_str(&child_prefix);
+                }
                 write_tty(value, &child_prefix, out);
             }
         }
@@ -146,5 +151,104 @@ mod tests {
         assert_eq!(format_tty(&Reply::Array(vec![])), "(empty array)\n");
         let map = Reply::Map(vec![(bulk("f"), Reply::Int(1))]);
         assert_eq!(format_tty(&map), "1# \"f\" => (integer) 1\n");
+    }
+}
+
+/// Commands whose replies redis-cli prints as-is, without quoting or a trailing newline, in every
+/// output mode (their text is meant for humans: INFO, CLIENT LIST, MEMORY DOCTOR...).
+pub fn printed_as_is(args: &[Vec<u8>]) -> bool {
+    let word = |i: usize| {
+        args.get(i)
+            .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    let (command, sub, argc) = (word(0), word(1), args.len());
+    match command.as_str() {
+        "info" | "lolwut" => true,
+        "debug" => {
+            argc >= 2 && matches!(sub.as_str(), "htstats" | "htstats-key" | "client-eviction")
+        }
+        "memory" => argc >= 2 && matches!(sub.as_str(), "malloc-stats" | "doctor"),
+        "cluster" => argc == 2 && matches!(sub.as_str(), "nodes" | "info"),
+        "client" => argc >= 2 && matches!(sub.as_str(), "list" | "info"),
+        "latency" => (argc == 3 && sub == "graph") || (argc == 2 && sub == "doctor"),
+        "proxy" => argc >= 2 && sub == "info",
+        _ => false,
+    }
+}
+
+/// A reply of a [`printed_as_is`] command.
+pub fn format_as_is(reply: &Reply) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_raw(reply, &mut out);
+    out
+}
+
+/// The format redis-cli uses when stdout is not a terminal (its `cliFormatReplyRaw`), followed by
+/// the newline redis-cli adds after every reply.
+pub fn format_raw(reply: &Reply) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_raw(reply, &mut out);
+    out.push(b'\n');
+    out
+}
+
+fn write_raw(reply: &Reply, out: &mut Vec<u8>) {
+    match reply {
+        Reply::Nil => {}
+        // redis-cli ends an error with its own newline, then the one after every reply.
+        Reply::Error(e) => {
+            out.extend_from_slice(e.as_bytes());
+            out.push(b'\n');
+        }
+        Reply::Status(s) => out.extend_from_slice(s.as_bytes()),
+        Reply::Bulk(b) => out.extend_from_slice(b),
+        Reply::Verbatim { text, .. } => out.extend_from_slice(text.as_bytes()),
+        Reply::Bool(b) => out.extend_from_slice(if *b { b"(true)" } else { b"(false)" }),
+        Reply::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Reply::Double(d) => out.extend_from_slice(format_double(*d).as_bytes()),
+        Reply::BigNumber(n) => out.extend_from_slice(n.as_bytes()),
+        Reply::Array(items) | Reply::Set(items) | Reply::Push { data: items, .. } => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b'\n');
+                }
+                write_raw(item, out);
+            }
+        }
+        Reply::Map(pairs) => {
+            for (i, (key, value)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push(b'\n');
+                }
+                write_raw(key, out);
+                out.push(b' ');
+                write_raw(value, out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod raw_tests {
+    use super::*;
+
+    #[test]
+    fn raw_output_matches_redis_cli() {
+        let bulk = |s: &str| Reply::Bulk(s.as_bytes().to_vec());
+        assert_eq!(format_raw(&Reply::Nil), b"\n");
+        assert_eq!(format_raw(&Reply::Error("ERR x".into())), b"ERR x\n\n");
+        assert_eq!(
+            format_raw(&Reply::Array(vec![
+                bulk("a"),
+                Reply::Array(vec![bulk("b"), bulk("c")])
+            ])),
+            b"a\nb\nc\n"
+        );
+        assert_eq!(
+            format_raw(&Reply::Map(vec![(bulk("k"), Reply::Int(0))])),
+            b"k 0\n"
+        );
+        assert_eq!(format_raw(&Reply::Array(vec![])), b"\n");
     }
 }

@@ -1,3 +1,7 @@
 //! The Redis shell pieces shared with the guided lessons.
 
+pub mod docs;
+pub mod helper;
+pub mod history;
+pub mod shell;
 pub mod tokenize;

@@ -108,6 +108,22 @@ impl Server {
         self.sandbox.as_mut()
     }
 
+    /// How to reach the server from another connection (REPL completion), at database `db`.
+    pub fn client(&self, db: i64) -> Option<redis::Client> {
+        let settings = self.info.redis_settings().clone().set_db(db);
+        redis::Client::open(self.info.clone().set_redis_settings(settings)).ok()
+    }
+
+    /// `host:port` as redis-cli shows it in its prompt.
+    pub fn address(&self) -> String {
+        match self.info.addr() {
+            redis::ConnectionAddr::Tcp(host, port)
+            | redis::ConnectionAddr::TcpTls { host, port, .. } => format!("{host}:{port}"),
+            redis::ConnectionAddr::Unix(path) => path.display().to_string(),
+            _ => self.display.clone(),
+        }
+    }
+
     /// The database number given in the URL (0 if none).
     pub fn url_db(&self) -> i64 {
         self.info.redis_settings().db()
@@ -376,6 +392,11 @@ impl Clients {
             .ok_or_else(|| ConnError::Unsafe(format!("no client named {name}")))
     }
 
+    /// The database new connections select (after a SELECT in the REPL).
+    pub fn set_db(&mut self, db: i64) {
+        self.db = db;
+    }
+
     /// The command the client is blocked in, if any.
     pub fn pending(&self, name: &str) -> Option<&str> {
         self.clients.get(name).and_then(|c| c.pending.as_deref())
@@ -410,7 +431,18 @@ impl Clients {
             .requests
             .send(Request::One(args.to_vec()))
             .map_err(|_| lost(&display, "client thread ended"))?;
+        let quitting = args
+            .first()
+            .is_some_and(|a| a.eq_ignore_ascii_case(b"QUIT"));
         match client.responses.recv_timeout(wait) {
+            // QUIT closes the connection on purpose: the client's next command gets a new one.
+            Ok(Response::One(result)) if quitting => {
+                self.clients.remove(name);
+                self.inboxes.remove(name);
+                Ok(Outcome::Done(
+                    result.unwrap_or_else(|_| Reply::Status("OK".into())),
+                ))
+            }
             Ok(Response::One(result)) => result.map(Outcome::Done).map_err(|e| lost(&display, &e)),
             Ok(Response::Many(_)) => Err(lost(&display, "replies out of order")),
             Err(RecvTimeoutError::Timeout) => {

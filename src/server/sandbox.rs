@@ -352,11 +352,30 @@ pub mod reaper {
             return;
         };
         std::thread::spawn(move || {
-            if let Some(signal) = signals.forever().next() {
+            for signal in signals.forever() {
+                // While the REPL waits on a blocking command, Ctrl-C interrupts that command only.
+                if signal == SIGINT && INTERRUPTIBLE.load(std::sync::atomic::Ordering::SeqCst) {
+                    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+                    continue;
+                }
                 SIGNAL.store(signal, std::sync::atomic::Ordering::SeqCst);
                 exit_for_signal(signal);
             }
         });
+    }
+
+    static INTERRUPTIBLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+    /// Ctrl-C (SIGINT) now interrupts the running command instead of ending redis-lab.
+    pub fn interruptible(on: bool) {
+        INTERRUPTED.store(false, std::sync::atomic::Ordering::SeqCst);
+        INTERRUPTIBLE.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether Ctrl-C was pressed since `interruptible(true)`.
+    pub fn interrupted() -> bool {
+        INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The signal that is ending redis-lab, if any (0: none).

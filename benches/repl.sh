@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# redis-lab repl against redis-cli (and iredis if installed), in one run, on the same server:
+# one command start-to-exit, 10,000 SETs fed on stdin, peak memory. Writes docs/benchmarks.md.
+# Run on demand:  bash benches/repl.sh     (needs hyperfine, redis-server, redis-cli)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v hyperfine >/dev/null || { echo "install hyperfine: apt-get install -y hyperfine" >&2; exit 2; }
+cargo build --release -q
+LAB=$PWD/target/release/redis-lab
+WORK=$(mktemp -d)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --port "$PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" --daemonize no >/dev/null &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
+until redis-cli -p "$PORT" PING >/dev/null 2>&1; do sleep 0.02; done
+URL=redis://127.0.0.1:$PORT
+python3 -c 'import sys
+for i in range(10000): print(f"SET key:{i} value-{i}")' > "$WORK/sets.txt"
+
+median() { # json -> medians in ms, one per command
+  python3 - "$1" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+print(" ".join("%.1f" % (r["median"] * 1000) for r in results))
+PY
+}
+peak_stdin() { # file command... -> peak RSS in MB
+  python3 - "$@" <<'PY'
+import resource, subprocess, sys
+subprocess.run(sys.argv[2:], stdin=open(sys.argv[1]), stdout=subprocess.DEVNULL)
+print(f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024:.1f}")
+PY
+}
+
+hyperfine -N --warmup 5 --runs 50 --export-json "$WORK/one.json" \
+  "redis-cli -p $PORT SET k v" "$LAB repl --url $URL SET k v" >/dev/null 2>&1
+read -r CLI_ONE LAB_ONE < <(median "$WORK/one.json")
+hyperfine --warmup 2 --runs 10 --export-json "$WORK/bulk.json" \
+  "redis-cli -p $PORT < $WORK/sets.txt" "$LAB repl --url $URL < $WORK/sets.txt" >/dev/null 2>&1
+read -r CLI_BULK LAB_BULK < <(median "$WORK/bulk.json")
+CLI_MEM=$(peak_stdin "$WORK/sets.txt" redis-cli -p "$PORT")
+LAB_MEM=$(peak_stdin "$WORK/sets.txt" "$LAB" repl --url "$URL")
+IREDIS="not installed"
+if command -v iredis >/dev/null; then
+  hyperfine --runs 3 --export-json "$WORK/iredis.json" "iredis -p $PORT < $WORK/sets.txt" >/dev/null 2>&1
+  IREDIS="$(median "$WORK/iredis.json") ms"
+fi
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}')" "$1" "$2"; }
+
+{
+  echo "# Benchmarks"
+  echo
+  echo "Produced by \`bash benches/repl.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(redis-server --version | cut -d' ' -f3), against one local redis-server."
+  echo "Medians from hyperfine. Ratio = redis-lab / redis-cli (below 1 means redis-lab is faster)."
+  echo
+  echo "| measurement | redis-cli | redis-lab | ratio |"
+  echo "|---|---|---|---|"
+  echo "| one command, start to exit (\`SET k v\`) | $CLI_ONE ms | $LAB_ONE ms | $(ratio "$LAB_ONE" "$CLI_ONE") |"
+  echo "| 10,000 SETs fed on stdin | $CLI_BULK ms | $LAB_BULK ms | $(ratio "$LAB_BULK" "$CLI_BULK") |"
+  echo "| peak memory (10,000 SETs on stdin) | $CLI_MEM MB | $LAB_MEM MB | $(ratio "$LAB_MEM" "$CLI_MEM") |"
+  echo
+  echo "iredis, 10,000 SETs: $IREDIS."
+  echo
+  echo "redis-lab sends stdin lines in pipelined batches of 1,000 and prints replies in order, byte for byte"
+  echo "as redis-cli does (tests/repl.rs compares both on a 135-line corpus); redis-cli sends one command"
+  echo "per round trip. The one-command case is dominated by process start-up."
+} > docs/benchmarks.md
+cat docs/benchmarks.md

@@ -1,0 +1,290 @@
+//! rustyline integration: completion of commands, subcommands, tokens and keys; argument hints;
+//! highlighting.
+
+use crate::repl::docs::{Docs, hint};
+use crate::repl::tokenize::split_args;
+use colored::Colorize;
+use rustyline::completion::{Completer, Pair};
+use rustyline::highlight::{CmdKind, Highlighter};
+use rustyline::hint::Hinter;
+use rustyline::validate::Validator;
+use rustyline::{Context, Helper};
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// REPL commands that are not Redis commands.
+pub const META: &[&str] = &[
+    ":explain", ":table", ":help", "help", "quit", "exit", "clear",
+];
+
+/// Key completion never takes longer than this, however large the keyspace.
+const KEY_SCAN_BUDGET: Duration = Duration::from_millis(30);
+const KEY_SCAN_MAX: usize = 200;
+
+pub struct ReplHelper {
+    pub docs: Arc<OnceLock<Docs>>,
+    client: Option<redis::Client>,
+    connection: Mutex<Option<redis::Connection>>,
+    pub color: bool,
+}
+
+impl ReplHelper {
+    pub fn new(
+        docs: Arc<OnceLock<Docs>>,
+        client: Option<redis::Client>,
+        color: bool,
+    ) -> ReplHelper {
+        ReplHelper {
+            docs,
+            client,
+            connection: Mutex::new(None),
+            color,
+        }
+    }
+
+    /// After SELECT: complete keys of the new database.
+    pub fn set_client(&mut self, client: Option<redis::Client>) {
+        self.client = client;
+        if let Ok(mut connection) = self.connection.lock() {
+            *connection = None;
+        }
+    }
+
+    /// Keys starting with `prefix`, by SCAN: bounded in count and time, read-only.
+    fn keys(&self, prefix: &str) -> Vec<String> {
+        let Ok(mut guard) = self.connection.lock() else {
+            return Vec::new();
+        };
+        if guard.is_none() {
+            *guard = self.client.as_ref().and_then(|c| {
+                c.get_connection_with_timeout(Duration::from_millis(200))
+                    .ok()
+            });
+            if let Some(connection) = guard.as_ref() {
+                let _ = connection.set_read_timeout(Some(Duration::from_millis(200)));
+            }
+        }
+        let Some(connection) = guard.as_mut() else {
+            return Vec::new();
+        };
+        let pattern = format!("{}*", glob_escape(prefix));
+        let started = Instant::now();
+        let mut cursor = 0u64;
+        let mut found = Vec::new();
+        loop {
+            let reply: redis::RedisResult<(u64, Vec<String>)> = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query(connection);
+            match reply {
+                Ok((next, keys)) => {
+                    found.extend(keys);
+                    cursor = next;
+                }
+                Err(_) => {
+                    *guard = None; // a timed-out connection is not reused
+                    break;
+                }
+            }
+            if cursor == 0 || found.len() >= KEY_SCAN_MAX || started.elapsed() > KEY_SCAN_BUDGET {
+                break;
+            }
+        }
+        found.sort();
+        found.dedup();
+        found.truncate(KEY_SCAN_MAX);
+        found
+    }
+}
+
+fn glob_escape(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The words before the cursor, and where the word under the cursor starts.
+fn words_before(line: &str, pos: usize) -> (Vec<String>, usize, String) {
+    let head = &line[..pos];
+    let start = head.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    let current = head[start..].to_string();
+    let words = split_args(&head[..start])
+        .unwrap_or_default()
+        .into_iter()
+        .map(|w| String::from_utf8_lossy(&w).into_owned())
+        .collect();
+    (words, start, current)
+}
+
+impl Completer for ReplHelper {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let (words, start, current) = words_before(line, pos);
+        let upper = current.to_ascii_uppercase();
+        let pair = |s: String| Pair {
+            display: s.clone(),
+            replacement: s,
+        };
+        let mut candidates: Vec<Pair> = Vec::new();
+        let docs = self.docs.get();
+        if words.is_empty() {
+            // A command name (in the case the user types in), or a REPL command.
+            let lower = current
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase());
+            if let Some(docs) = docs {
+                for name in docs.names().filter(|n| n.starts_with(&upper)) {
+                    candidates.push(pair(if lower {
+                        name.to_ascii_lowercase()
+                    } else {
+                        name.to_string()
+                    }));
+                }
+            }
+            candidates.extend(
+                META.iter()
+                    .filter(|m| m.starts_with(&current))
+                    .map(|m| pair(m.to_string())),
+            );
+            return Ok((start, candidates));
+        }
+        if let Some(docs) = docs
+            && let Some(command) = docs.commands.get(&words[0].to_ascii_uppercase())
+        {
+            if words.len() == 1 && !command.subcommands.is_empty() {
+                candidates.extend(
+                    command
+                        .subcommands
+                        .keys()
+                        .filter(|s| s.starts_with(&upper))
+                        .map(|s| pair(s.clone())),
+                );
+                return Ok((start, candidates));
+            }
+            // Option tokens (NX, WITHSCORES, EX...) of the command.
+            if !current.is_empty() {
+                let (doc, _) = docs.lookup(&words).unwrap_or((command, 1));
+                let mut tokens = Vec::new();
+                collect_tokens(&doc.args, &mut tokens);
+                tokens.sort();
+                tokens.dedup();
+                candidates.extend(
+                    tokens
+                        .into_iter()
+                        .filter(|t| t.starts_with(&upper) && t != &upper)
+                        .map(pair),
+                );
+            }
+        }
+        candidates.extend(self.keys(&current).into_iter().map(pair));
+        Ok((start, candidates))
+    }
+}
+
+fn collect_tokens(args: &[crate::repl::docs::Arg], out: &mut Vec<String>) {
+    for arg in args {
+        if let Some(token) = &arg.token {
+            out.push(token.clone());
+        }
+        collect_tokens(&arg.children, out);
+    }
+}
+
+impl Hinter for ReplHelper {
+    type Hint = String;
+
+    fn hint(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> Option<String> {
+        if pos < line.len() || line.trim().is_empty() {
+            return None;
+        }
+        let docs = self.docs.get()?;
+        let words: Vec<String> = split_args(line)
+            .ok()?
+            .into_iter()
+            .map(|w| String::from_utf8_lossy(&w).into_owned())
+            .collect();
+        let (doc, used) = docs.lookup(&words)?;
+        let ends_with_space = line.ends_with(char::is_whitespace);
+        if !ends_with_space && words.len() == used {
+            return None; // still typing the command name
+        }
+        let text = hint(doc, &words[used..], ends_with_space)?;
+        Some(if ends_with_space {
+            text
+        } else {
+            format!(" {text}")
+        })
+    }
+}
+
+impl Highlighter for ReplHelper {
+    fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
+        if !self.color || line.is_empty() {
+            return Cow::Borrowed(line);
+        }
+        let known = |word: &str| {
+            self.docs
+                .get()
+                .is_some_and(|d| d.commands.contains_key(&word.to_ascii_uppercase()))
+        };
+        let mut out = String::with_capacity(line.len() + 16);
+        let mut first = true;
+        // Colour word by word, keeping the user's spacing and quotes exactly as typed.
+        for piece in line.split_inclusive(char::is_whitespace) {
+            let word = piece.trim_end();
+            let space = &piece[word.len()..];
+            let styled = if word.is_empty() {
+                String::new()
+            } else if first {
+                if known(word) || META.contains(&word) {
+                    word.yellow().bold().to_string()
+                } else {
+                    word.to_string()
+                }
+            } else if word.starts_with('"') || word.starts_with('\'') {
+                word.green().to_string()
+            } else if word.parse::<f64>().is_ok() {
+                word.cyan().to_string()
+            } else {
+                word.to_string()
+            };
+            if !word.is_empty() {
+                first = false;
+            }
+            out.push_str(&styled);
+            out.push_str(space);
+        }
+        Cow::Owned(out)
+    }
+
+    fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
+        if self.color {
+            Cow::Owned(hint.dimmed().to_string())
+        } else {
+            Cow::Borrowed(hint)
+        }
+    }
+
+    fn highlight_char(&self, _line: &str, _pos: usize, _kind: CmdKind) -> bool {
+        self.color
+    }
+}
+
+impl Validator for ReplHelper {}
+impl Helper for ReplHelper {}

@@ -1,0 +1,523 @@
+//! `redis-lab repl`: interactive on a terminal, pipelined when stdin is a pipe (output identical to
+//! redis-cli's), or one command from the arguments.
+
+use crate::engine::explain::{self, Explanation, OBSERVER};
+use crate::render::reply::{format_as_is, format_raw, format_tty, printed_as_is};
+use crate::render::table::{pair_headers, pairs_table};
+use crate::repl::docs::{Docs, syntax};
+use crate::repl::helper::ReplHelper;
+use crate::repl::history::is_sensitive;
+use crate::repl::tokenize::{join_args, split_args};
+use crate::server::connection::{Clients, ConnError, Outcome, Server, ServerChoice};
+use crate::server::reply::Reply;
+use crate::server::sandbox::reaper;
+use colored::Colorize;
+use rustyline::error::ReadlineError;
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use thiserror::Error;
+
+const CLIENT: &str = "repl";
+/// Commands per pipelined batch when reading a pipe.
+const BATCH: usize = 1000;
+
+#[derive(Debug, Error)]
+pub enum ReplError {
+    #[error(transparent)]
+    Conn(#[from] ConnError),
+    #[error("terminal: {0}")]
+    Terminal(#[from] ReadlineError),
+    #[error("output: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ReplOptions {
+    pub server: ServerChoice,
+    /// Some(true): raw output, Some(false): terminal output, None: raw unless stdout is a terminal.
+    pub raw: Option<bool>,
+    /// Field/value replies as tables.
+    pub table: bool,
+    /// A command to run once (redis-cli CMD ARG...).
+    pub command: Vec<String>,
+}
+
+struct Shell {
+    server: Server,
+    clients: Clients,
+    raw: bool,
+    table: bool,
+    db: i64,
+    in_multi: bool,
+    docs: Arc<OnceLock<Docs>>,
+}
+
+pub fn run(options: &ReplOptions) -> Result<(), ReplError> {
+    let server = Server::open(&options.server)?;
+    let db = server.url_db();
+    let raw = options.raw.unwrap_or(!std::io::stdout().is_terminal());
+    let mut shell = Shell {
+        clients: Clients::new(db),
+        server,
+        raw,
+        table: options.table,
+        db,
+        in_multi: false,
+        docs: Arc::new(OnceLock::new()),
+    };
+    if !options.command.is_empty() {
+        let args: Vec<Vec<u8>> = options
+            .command
+            .iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect();
+        return shell.one_shot(&args);
+    }
+    if std::io::stdin().is_terminal() {
+        shell.interactive()
+    } else {
+        shell.pipe()
+    }
+}
+
+impl Shell {
+    fn print(&self, args: &[Vec<u8>], reply: &Reply, out: &mut impl Write) -> std::io::Result<()> {
+        if printed_as_is(args) {
+            return out.write_all(&format_as_is(reply));
+        }
+        if self.raw {
+            return out.write_all(&format_raw(reply));
+        }
+        if self.table
+            && let Some(table) = pair_headers(args).and_then(|h| pairs_table(reply, h))
+        {
+            return writeln!(out, "{table}");
+        }
+        let text = format_tty(reply);
+        if reply.is_error() {
+            write!(out, "{}", text.red())
+        } else {
+            write!(out, "{text}")
+        }
+    }
+
+    fn one_shot(&mut self, args: &[Vec<u8>]) -> Result<(), ReplError> {
+        let reply = self.execute(args)?;
+        let mut out = std::io::stdout().lock();
+        if let Some(reply) = reply {
+            self.print(args, &reply, &mut out)?;
+        }
+        out.flush()?;
+        Ok(())
+    }
+
+    /// stdin is a pipe: one command per line, sent in pipelined batches, replies in order.
+    fn pipe(&mut self) -> Result<(), ReplError> {
+        let stdin = std::io::stdin().lock();
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let mut batch: Vec<Vec<Vec<u8>>> = Vec::new();
+        for line in stdin.split(b'\n') {
+            let line = line?;
+            let line = line.strip_suffix(b"\r").unwrap_or(&line);
+            let args = match crate::repl::tokenize::split_args_bytes(line) {
+                Ok(args) => args,
+                Err(_) => {
+                    self.flush_batch(&mut batch, &mut out)?;
+                    writeln!(out, "Invalid argument(s)")?;
+                    continue;
+                }
+            };
+            let (repeat, args) = repeat_count(args);
+            let Some(first) = args.first() else { continue };
+            if first.eq_ignore_ascii_case(b"quit") || first.eq_ignore_ascii_case(b"exit") {
+                break;
+            }
+            for _ in 0..repeat {
+                batch.push(args.clone());
+            }
+            if batch.len() >= BATCH {
+                self.flush_batch(&mut batch, &mut out)?;
+            }
+        }
+        self.flush_batch(&mut batch, &mut out)?;
+        out.flush()?;
+        Ok(())
+    }
+
+    fn flush_batch(
+        &mut self,
+        batch: &mut Vec<Vec<Vec<u8>>>,
+        out: &mut impl Write,
+    ) -> Result<(), ReplError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let commands = std::mem::take(batch);
+        let replies = self
+            .clients
+            .pipeline(&self.server, CLIENT, commands.clone())?;
+        for (args, reply) in commands.iter().zip(&replies) {
+            self.track_state(args, reply);
+            self.print(args, reply, out)?;
+        }
+        Ok(())
+    }
+
+    /// Follows SELECT and MULTI so the prompt and new connections are right.
+    fn track_state(&mut self, args: &[Vec<u8>], reply: &Reply) {
+        if reply.is_error() {
+            return;
+        }
+        let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+        match name.as_str() {
+            "SELECT" if !self.in_multi => {
+                if let Some(db) = args
+                    .get(1)
+                    .and_then(|d| String::from_utf8_lossy(d).parse().ok())
+                {
+                    self.db = db;
+                    self.clients.set_db(db);
+                }
+            }
+            "MULTI" => self.in_multi = true,
+            "EXEC" | "DISCARD" => self.in_multi = false,
+            _ => {}
+        }
+    }
+
+    /// Runs one command; Ctrl-C ends a blocking command, a subscription or MONITOR and returns
+    /// to the prompt with a fresh connection. None when interrupted.
+    fn execute(&mut self, args: &[Vec<u8>]) -> Result<Option<Reply>, ReplError> {
+        reaper::interruptible(true);
+        let result = self.execute_interruptible(args);
+        reaper::interruptible(false);
+        result
+    }
+
+    fn execute_interruptible(&mut self, args: &[Vec<u8>]) -> Result<Option<Reply>, ReplError> {
+        let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+        let streaming = matches!(
+            name.as_str(),
+            "SUBSCRIBE" | "PSUBSCRIBE" | "SSUBSCRIBE" | "MONITOR"
+        );
+        let outcome = match self
+            .clients
+            .run(&self.server, CLIENT, args, Duration::from_millis(100))
+        {
+            Err(ConnError::Unsafe(message)) => return Ok(Some(Reply::Error(message))),
+            other => other?,
+        };
+        let reply = match outcome {
+            Outcome::Done(reply) => reply,
+            Outcome::Waiting => loop {
+                if reaper::interrupted() {
+                    self.clients.clear_on(&self.server);
+                    return Ok(None);
+                }
+                if let Some((_, _, result)) = self
+                    .clients
+                    .collect_released(Duration::from_millis(50))
+                    .pop()
+                {
+                    break result.unwrap_or_else(Reply::Error);
+                }
+            },
+        };
+        self.track_state(args, &reply);
+        if streaming && !reply.is_error() && !self.raw {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "Reading messages... (press Ctrl-C to quit)")?;
+            self.print(args, &reply, &mut out)?;
+            out.flush()?;
+            drop(out);
+            let mut shown = 0;
+            while !reaper::interrupted() {
+                let messages = self.clients.received(CLIENT);
+                let mut out = std::io::stdout().lock();
+                for message in &messages[shown.min(messages.len())..] {
+                    self.print(args, message, &mut out)?;
+                }
+                out.flush()?;
+                shown = messages.len();
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            self.clients.clear_on(&self.server);
+            return Ok(None);
+        }
+        Ok(Some(reply))
+    }
+
+    fn prompt(&self) -> String {
+        let db = if self.db != 0 {
+            format!("[{}]", self.db)
+        } else {
+            String::new()
+        };
+        let tx = if self.in_multi { "(TX)" } else { "" };
+        format!("{}{db}{tx}> ", self.server.address())
+    }
+
+    fn interactive(&mut self) -> Result<(), ReplError> {
+        let color = colored::control::SHOULD_COLORIZE.should_colorize();
+        self.load_docs_in_background();
+        let config = rustyline::Config::builder()
+            .completion_type(rustyline::CompletionType::List)
+            .auto_add_history(false)
+            .build();
+        let mut editor: rustyline::Editor<ReplHelper, rustyline::history::DefaultHistory> =
+            rustyline::Editor::with_config(config)?;
+        editor.set_helper(Some(ReplHelper::new(
+            self.docs.clone(),
+            self.server.client(self.db),
+            color,
+        )));
+        let history = crate::progress::data_dir()
+            .ok()
+            .map(|d| d.join("repl_history"));
+        if let Some(path) = &history {
+            let _ = editor.load_history(path);
+        }
+        println!(
+            "{}",
+            format!("Connected to {}. Type `help CMD`, `help @group`, `:explain CMD ...`, Tab to complete; Ctrl-D to leave.", self.server.display())
+                .dimmed()
+        );
+        loop {
+            let line = match editor.readline(&self.prompt()) {
+                Ok(line) => line,
+                Err(ReadlineError::Interrupted) => continue,
+                Err(ReadlineError::Eof) => break,
+                Err(e) => return Err(e.into()),
+            };
+            let trimmed = line.trim();
+            if trimmed.is_empty() {
+                continue;
+            }
+            if !is_sensitive(trimmed) {
+                let _ = editor.add_history_entry(trimmed);
+                if let Some(path) = &history {
+                    if let Some(dir) = path.parent() {
+                        let _ = std::fs::create_dir_all(dir);
+                    }
+                    let _ = editor.append_history(path);
+                }
+            }
+            let db_before = self.db;
+            if !self.meta(trimmed)? {
+                break;
+            }
+            if self.db != db_before
+                && let Some(helper) = editor.helper_mut()
+            {
+                helper.set_client(self.server.client(self.db));
+            }
+        }
+        Ok(())
+    }
+
+    /// Handles one interactive line; false to leave.
+    fn meta(&mut self, line: &str) -> Result<bool, ReplError> {
+        let mut out = std::io::stdout();
+        let lower = line.to_ascii_lowercase();
+        if lower == "quit" || lower == "exit" {
+            return Ok(false);
+        }
+        if lower == "clear" {
+            print!("\x1b[H\x1b[2J");
+            return Ok(true);
+        }
+        if lower == ":table" {
+            self.table = !self.table;
+            println!(
+                "Field/value replies as tables: {}",
+                if self.table { "on" } else { "off" }
+            );
+            return Ok(true);
+        }
+        if lower == "help" || lower == ":help" || lower.starts_with("help ") {
+            self.help(
+                line.split_whitespace()
+                    .skip(1)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .trim(),
+            );
+            return Ok(true);
+        }
+        let (explaining, rest) = match line.strip_prefix(":explain") {
+            Some(rest) => (true, rest),
+            None => (false, line),
+        };
+        let args = match split_args(rest) {
+            Ok(args) if !args.is_empty() => args,
+            Ok(_) => return Ok(true),
+            Err(_) => {
+                println!("Invalid argument(s)");
+                return Ok(true);
+            }
+        };
+        let (repeat, args) = repeat_count(args);
+        if explaining {
+            self.explain(&args)?;
+            return Ok(true);
+        }
+        for _ in 0..repeat {
+            match self.execute(&args) {
+                Ok(Some(reply)) => self.print(&args, &reply, &mut out)?,
+                Ok(None) => println!("{}", "(interrupted)".dimmed()),
+                Err(ReplError::Conn(e)) => {
+                    println!("{} {e}", "error:".red().bold());
+                    if self.server.is_sandbox() && self.server.restart().is_ok() {
+                        self.clients.clear();
+                        println!(
+                            "{}",
+                            "The sandbox server was restarted (its data is gone).".yellow()
+                        );
+                    } else {
+                        self.clients.clear();
+                        println!("{}", "Reconnecting on the next command.".yellow());
+                    }
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        out.flush()?;
+        Ok(true)
+    }
+
+    fn load_docs_in_background(&self) {
+        let docs = self.docs.clone();
+        let Some(client) = self.server.client(0) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            let Ok(mut connection) = client.get_connection() else {
+                return;
+            };
+            if let Ok(value) = redis::cmd("COMMAND")
+                .arg("DOCS")
+                .query::<redis::Value>(&mut connection)
+            {
+                let _ = docs.set(Docs::from_reply(&Reply::from(value)));
+            }
+        });
+    }
+
+    fn docs(&self) -> Option<&Docs> {
+        // Help asked for right at start-up: give the background load a moment.
+        for _ in 0..50 {
+            if let Some(docs) = self.docs.get() {
+                return Some(docs);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    fn help(&self, topic: &str) {
+        let Some(docs) = self.docs() else {
+            println!("Command documentation is not available from this server.");
+            return;
+        };
+        if topic.is_empty() {
+            println!(
+                "Type a Redis command, or:\n  help CMD        summary, syntax, complexity of a command\n  help @group     the commands of a group (@string, @list, @sorted-set, @hash, @stream, ...)\n  :explain CMD    run CMD and show what it changed in its keys, and its cost\n  :table          show field/value replies as tables\n  quit            leave (or Ctrl-D); Ctrl-C cancels a line or a blocking command\n  Tab completes commands, options and key names; the grey hint shows the syntax still to type."
+            );
+            return;
+        }
+        if let Some(group) = topic.strip_prefix('@') {
+            let commands = docs.group(group);
+            if commands.is_empty() {
+                let groups: std::collections::BTreeSet<&str> =
+                    docs.commands.values().map(|c| c.group.as_str()).collect();
+                println!(
+                    "No group `{group}`. Groups: {}",
+                    groups
+                        .into_iter()
+                        .map(|g| format!("@{g}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+            }
+            for command in commands {
+                println!("  {}  {}", syntax(command).bold(), command.summary.dimmed());
+            }
+            return;
+        }
+        let words: Vec<String> = topic.split_whitespace().map(str::to_string).collect();
+        match docs.lookup(&words) {
+            Some((doc, _)) => {
+                println!("\n  {}", syntax(doc).bold());
+                println!("  {} {}", "summary:".yellow(), doc.summary);
+                println!("  {} {}", "since:".yellow(), doc.since);
+                println!("  {} {}", "group:".yellow(), doc.group);
+                if !doc.complexity.is_empty() {
+                    println!("  {} {}", "complexity:".yellow(), doc.complexity);
+                }
+                if !doc.subcommands.is_empty() {
+                    println!(
+                        "  {} {}",
+                        "subcommands:".yellow(),
+                        doc.subcommands
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                }
+                println!();
+            }
+            None => {
+                let suggestion = crate::lesson::diagnostic::did_you_mean(
+                    &topic.to_ascii_uppercase(),
+                    docs.names(),
+                );
+                match suggestion {
+                    Some(s) => println!("No command `{topic}`. Did you mean `{s}`?"),
+                    None => println!("No command `{topic}`."),
+                }
+            }
+        }
+    }
+
+    /// Runs a command and shows what it did to its keys, like the lesson engine does.
+    fn explain(&mut self, args: &[Vec<u8>]) -> Result<(), ReplError> {
+        self.clients.set_db(self.db);
+        let (keys, writes) = explain::keys_of(&mut self.clients, &self.server, args)?;
+        let before = explain::snapshot(&mut self.clients, &self.server, &keys)?;
+        let reply = self.execute(args)?;
+        let mut out = std::io::stdout();
+        let Some(reply) = reply else {
+            println!("{}", "(interrupted)".dimmed());
+            return Ok(());
+        };
+        self.print(args, &reply, &mut out)?;
+        let after = explain::snapshot(&mut self.clients, &self.server, &keys)?;
+        let doc = explain::Docs::default().get(&mut self.clients, &self.server, args)?;
+        let explanation = Explanation {
+            command: join_args(args),
+            summary: doc.as_ref().and_then(|d| d.summary.clone()),
+            complexity: doc.and_then(|d| d.complexity),
+            changes: explain::changes(&keys, before, after),
+            wrote: writes.unwrap_or_else(|| explain::is_write(args))
+                && !reply.is_error()
+                && reply != Reply::Nil,
+        };
+        print!("{}", crate::render::lesson::explain(&explanation));
+        let _ = OBSERVER;
+        Ok(())
+    }
+}
+
+/// redis-cli's repeat prefix: `5 INCR counter` runs INCR five times.
+fn repeat_count(mut args: Vec<Vec<u8>>) -> (u64, Vec<Vec<u8>>) {
+    if args.len() > 1
+        && let Ok(n) = String::from_utf8_lossy(&args[0]).parse::<u64>()
+    {
+        args.remove(0);
+        return (n, args);
+    }
+    (1, args)
+}

@@ -1,0 +1,239 @@
+//! The REPL against the real redis-cli: the same input gives byte-identical output, in raw mode
+//! (stdout not a terminal) and in terminal mode (FAKETTY), on RESP2 and RESP3 replies.
+
+mod common;
+
+use common::*;
+use redis_lab::server::sandbox::{Sandbox, SandboxOptions};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+const CORPUS: &str = include_str!("corpus/replies.txt");
+
+fn redis_cli() -> std::path::PathBuf {
+    let server = require_redis();
+    let cli = server.with_file_name("redis-cli");
+    assert!(
+        cli.exists(),
+        "redis-cli is installed with redis-server (package redis-tools)"
+    );
+    cli
+}
+
+fn feed(mut command: Command, input: &str) -> Vec<u8> {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap().stdout
+}
+
+/// A connection id inside HELLO's reply depends on how many connections the server has seen.
+fn normalize(output: &[u8]) -> String {
+    let text = String::from_utf8_lossy(output);
+    let re =
+        regex::Regex::new(r#"(?m)^(id |id\n|.*"id" => \(integer\) |.*"id"\n.*\(integer\) )\d+$"#)
+            .unwrap();
+    re.replace_all(&text, "${1}N").into_owned()
+}
+
+fn ours(port: u16, extra: &[&str], input: &str) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redis-lab"));
+    cmd.args([
+        "repl",
+        "--url",
+        &format!("redis://127.0.0.1:{port}"),
+        "--color",
+        "never",
+    ])
+    .args(extra);
+    normalize(&feed(cmd, input))
+}
+
+fn theirs(port: u16, fake_tty: bool, input: &str) -> String {
+    let mut cmd = Command::new(redis_cli());
+    cmd.args(["-p", &port.to_string()]);
+    if fake_tty {
+        cmd.env("FAKETTY", "1");
+    }
+    normalize(&feed(cmd, input))
+}
+
+fn fresh() -> Sandbox {
+    Sandbox::start(&SandboxOptions::default()).unwrap()
+}
+
+fn assert_same(ours: &str, theirs: &str) {
+    if ours != theirs {
+        for (i, (a, b)) in ours.lines().zip(theirs.lines()).enumerate() {
+            assert_eq!(a, b, "first difference at output line {}", i + 1);
+        }
+        assert_eq!(
+            ours.lines().count(),
+            theirs.lines().count(),
+            "different number of lines"
+        );
+        assert_eq!(ours, theirs);
+    }
+}
+
+#[test]
+fn the_corpus_is_large_enough() {
+    assert!(CORPUS.lines().count() >= 100);
+}
+
+#[test]
+fn raw_output_is_byte_identical_to_redis_cli() {
+    let (a, b) = (fresh(), fresh());
+    assert_same(
+        &ours(a.port(), &[], CORPUS),
+        &theirs(b.port(), false, CORPUS),
+    );
+}
+
+#[test]
+fn terminal_output_is_byte_identical_to_redis_cli() {
+    let (a, b) = (fresh(), fresh());
+    assert_same(
+        &ours(a.port(), &["--no-raw"], CORPUS),
+        &theirs(b.port(), true, CORPUS),
+    );
+}
+
+#[test]
+fn one_command_from_the_arguments_like_redis_cli() {
+    let server = fresh();
+    let url = format!("redis://127.0.0.1:{}", server.port());
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_redis-lab"))
+            .args(["repl", "--url", &url])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(run(&["SET", "k", "two words"]), "OK\n");
+    assert_eq!(run(&["GET", "k"]), "two words\n");
+    assert_eq!(run(&["--no-raw", "GET", "k"]), "\"two words\"\n");
+}
+
+mod terminal {
+    use super::*;
+    use rexpect::session::{PtySession, spawn_command};
+
+    fn repl(url: &str, data: &std::path::Path) -> PtySession {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_redis-lab"));
+        cmd.args(["repl", "--url", url])
+            .env("REDIS_LAB_DATA_DIR", data)
+            .env("NO_COLOR", "1")
+            .env("TERM", "xterm");
+        spawn_command(cmd, Some(15_000)).expect("spawn in a pty")
+    }
+
+    #[test]
+    fn tab_completes_commands_and_keys_and_hints_show_the_syntax() {
+        let server = fresh();
+        let url = format!("redis://127.0.0.1:{}", server.port());
+        let data = tempfile::tempdir().unwrap();
+        let mut p = repl(&url, data.path());
+        let prompt = format!("127.0.0.1:{}> ", server.port());
+        p.exp_string(&prompt).unwrap();
+        p.send_line("SET user:4242 ann").unwrap();
+        p.exp_string("OK").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300)); // command docs load in the background
+        p.send("STRL").unwrap();
+        p.send("\t").unwrap();
+        p.send(" user:42").unwrap();
+        p.send("\t").unwrap();
+        p.send_line("").unwrap();
+        p.exp_string("(integer) 3").unwrap(); // STRLEN user:4242 -> "ann"
+        p.exp_string(&prompt).unwrap(); // typing before the prompt is back would be discarded
+        p.send("SET k v EX ").unwrap();
+        p.flush().unwrap();
+        p.exp_string("seconds").unwrap();
+        p.send_control('u').unwrap();
+        p.send_line("quit").unwrap();
+        p.exp_eof().unwrap();
+    }
+
+    #[test]
+    fn ctrl_c_leaves_blpop_and_subscribe_and_the_connection_still_works() {
+        let server = fresh();
+        let url = format!("redis://127.0.0.1:{}", server.port());
+        let data = tempfile::tempdir().unwrap();
+        let mut p = repl(&url, data.path());
+        let prompt = format!("127.0.0.1:{}> ", server.port());
+        p.exp_string(&prompt).unwrap();
+        p.send_line("SELECT 3").unwrap();
+        p.exp_string(&format!("127.0.0.1:{}[3]> ", server.port()))
+            .unwrap();
+        p.send_line("BLPOP nothing 0").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        p.send_control('c').unwrap();
+        p.exp_string("(interrupted)").unwrap();
+        p.send_line("SUBSCRIBE news").unwrap();
+        p.exp_string("Reading messages").unwrap();
+        let cli = Command::new(redis_cli())
+            .args(["-p", &server.port().to_string(), "PUBLISH", "news", "hello"])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&cli.stdout).trim(), "1");
+        p.exp_string("\"hello\"").unwrap();
+        p.send_control('c').unwrap();
+        p.exp_string("(interrupted)").unwrap();
+        // Back at the prompt on a fresh connection, still in database 3.
+        p.send_line("SET back yes").unwrap();
+        p.exp_string("OK").unwrap();
+        let check = Command::new(redis_cli())
+            .args(["-p", &server.port().to_string(), "-n", "3", "GET", "back"])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&check.stdout).trim(), "yes");
+        p.send_line("quit").unwrap();
+        p.exp_eof().unwrap();
+    }
+
+    #[test]
+    fn secrets_never_reach_the_history_file() {
+        let server = fresh();
+        let url = format!("redis://127.0.0.1:{}", server.port());
+        let data = tempfile::tempdir().unwrap();
+        let mut p = repl(&url, data.path());
+        let prompt = format!("127.0.0.1:{}> ", server.port());
+        p.exp_string(&prompt).unwrap();
+        // Wait for each reply, then the prompt: rustyline redraws the prompt while a line is
+        // typed, so the prompt alone does not mean the command has run.
+        for (line, reply) in [
+            ("SET visible 1", "OK"),
+            ("AUTH s3cret-one", "(error)"),
+            ("CONFIG SET requirepass s3cret-two", "OK"),
+            ("CONFIG SET requirepass \"\"", "OK"),
+            (
+                "HELLO 3 AUTH default s3cret-three",
+                "\"proto\" => (integer) 3",
+            ),
+            ("2 AUTH s3cret-four", "(error)"),
+            ("GET \"unterminated s3cret-five", "Invalid argument(s)"),
+        ] {
+            p.send_line(line).unwrap();
+            p.exp_string(reply).unwrap();
+            p.exp_string(&prompt).unwrap();
+        }
+        p.send_line("quit").unwrap();
+        p.exp_eof().unwrap();
+        let history = std::fs::read_to_string(data.path().join("repl_history")).unwrap();
+        assert!(history.contains("SET visible 1"), "{history}");
+        assert!(
+            !history.contains("s3cret"),
+            "a secret reached the history: {history}"
+        );
+    }
+}
