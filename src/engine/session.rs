@@ -238,6 +238,13 @@ impl Session {
             lesson_errors: Vec::new(),
             recording: true,
         };
+        if session.lesson.requires.sandbox && !session.server.is_sandbox() {
+            return Err(SessionError::Unmet(
+                "this lesson changes the server's configuration or restarts it, so it runs only on a private \
+                 sandbox that redis-lab starts, never on a server given with --url: run it without --url"
+                    .into(),
+            ));
+        }
         session.facts = session.server_facts()?;
         if let Some(reason) = requirements::unmet(&session.lesson.requires, &session.facts) {
             return Err(SessionError::Unmet(reason));
@@ -535,6 +542,24 @@ impl Session {
         who: Who,
     ) -> Result<Vec<Event>, SessionError> {
         let mut events = Vec::new();
+        if let Some(extra_args) = &spec.restart {
+            if !self.server.is_sandbox() {
+                return Ok(vec![Event::Refused(
+                    "redis-lab restarts only servers it started".into(),
+                )]);
+            }
+            self.clients.clear();
+            self.server.crash_and_restart(extra_args)?;
+            self.dirty = true;
+            let with = if extra_args.is_empty() {
+                String::new()
+            } else {
+                format!(" with {}", extra_args.join(" "))
+            };
+            events.push(Event::Notice(format!(
+                "The server was killed (as in a crash: nothing saved on the way out) and started again on the same data directory{with}."
+            )));
+        }
         if let (Some(args), Some(count)) = (&spec.cmd, spec.repeat) {
             let args = args_of(args).map_err(SessionError::Fixture)?;
             let client = spec.client.as_deref().unwrap_or(default_client).to_string();

@@ -108,6 +108,10 @@ pub struct Requires {
     /// Extra `redis-server` arguments for the sandbox (for example `--enable-debug-command local`).
     #[serde(default)]
     pub server_args: Vec<String>,
+    /// The lesson changes server configuration or restarts the server, so it runs only on a
+    /// sandbox redis-lab started, never on a server given with --url.
+    #[serde(default)]
+    pub sandbox: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -184,6 +188,9 @@ pub struct Snippet {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandSpec {
     pub cmd: Option<Args>,
+    /// Kill the sandbox server as a crash would and start it again on the same data directory,
+    /// with these extra `redis-server` arguments for the new start (persistence lessons).
+    pub restart: Option<Vec<String>>,
     /// Run the command this many times (`{i}` in an argument becomes 0, 1, 2, ...) and report
     /// how long it took: the engine measures, the learner compares.
     pub repeat: Option<u32>,
@@ -456,6 +463,8 @@ struct CommandSpecMap {
     #[serde(default)]
     cmd: Option<Args>,
     #[serde(default)]
+    restart: Option<Vec<String>>,
+    #[serde(default)]
     repeat: Option<u32>,
     #[serde(default)]
     pipeline: bool,
@@ -478,6 +487,7 @@ impl<'de> Deserialize<'de> for CommandSpec {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<CommandSpec, E> {
                 Ok(CommandSpec {
                     cmd: Some(Args::Line(v.to_string())),
+                    restart: None,
                     repeat: None,
                     pipeline: false,
                     client: None,
@@ -487,9 +497,9 @@ impl<'de> Deserialize<'de> for CommandSpec {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CommandSpec, A::Error> {
                 let m = CommandSpecMap::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                if m.cmd.is_none() && m.wait_ms.is_none() {
+                if m.cmd.is_none() && m.wait_ms.is_none() && m.restart.is_none() {
                     return Err(de::Error::custom(
-                        "a command needs `cmd` (what to run) or `wait_ms` (how long to pause)",
+                        "a command needs `cmd` (what to run), `wait_ms` (how long to pause) or `restart`",
                     ));
                 }
                 if m.repeat.is_some() && m.cmd.is_none() {
@@ -497,6 +507,7 @@ impl<'de> Deserialize<'de> for CommandSpec {
                 }
                 Ok(CommandSpec {
                     cmd: m.cmd,
+                    restart: m.restart,
                     repeat: m.repeat,
                     pipeline: m.pipeline,
                     client: m.client,
@@ -572,7 +583,8 @@ impl JsonSchema for CommandSpec {
                         "wait_ms": {"type": "integer", "minimum": 0, "description": "Pause this long after the command (or just pause, without cmd)."},
                         "background": {"type": "boolean", "description": "Do not wait for the reply: the command blocks until another client acts."},
                         "repeat": {"type": "integer", "minimum": 1, "description": "Run it this many times ({i} in an argument is the iteration) and report the time taken."},
-                        "pipeline": {"type": "boolean", "description": "With repeat: send them all in one pipeline."}
+                        "pipeline": {"type": "boolean", "description": "With repeat: send them all in one pipeline."},
+                        "restart": {"type": "array", "items": {"type": "string"}, "description": "Kill the sandbox server like a crash and start it again on the same data, with these extra redis-server arguments (needs requires.sandbox)."}
                     }
                 }
             ]

@@ -142,6 +142,16 @@ impl Server {
             .map_err(|e| self.unreachable(&e))
     }
 
+    /// Kills the sandbox server and starts it again on the same data (a crash and a restart).
+    pub fn crash_and_restart(&mut self, extra_args: &[String]) -> Result<(), ConnError> {
+        match &mut self.sandbox {
+            Some(sandbox) => Ok(sandbox.crash_and_restart(extra_args)?),
+            None => Err(ConnError::Unsafe(
+                "redis-lab does not restart servers it did not start".into(),
+            )),
+        }
+    }
+
     /// Restarts the sandbox server with a clean state. Not possible on an external server.
     pub fn restart(&mut self) -> Result<(), ConnError> {
         match &mut self.sandbox {

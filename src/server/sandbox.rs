@@ -159,9 +159,28 @@ impl Sandbox {
     /// Stops this server and starts a fresh one on the same port and dir (clean state).
     pub fn restart(&mut self) -> Result<(), SandboxError> {
         self.kill();
-        let log = self.dir.path().join("redis.log");
-        let _ = std::fs::remove_file(log);
+        // A clean state: no dump.rdb or appendonlydir from a persistence lesson may come back.
+        if let Ok(entries) = std::fs::read_dir(self.dir.path()) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let _ = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+            }
+        }
         self.child = spawn(&self.binary, self.port, self.dir.path(), &self.options)?;
+        wait_ready(&mut self.child, self.port, self.dir.path())
+    }
+
+    /// Kills the server as a crash would (no save) and starts it again on the same data
+    /// directory and port, with `extra_args` for this start (e.g. `--appendonly yes`).
+    pub fn crash_and_restart(&mut self, extra_args: &[String]) -> Result<(), SandboxError> {
+        self.kill();
+        let mut options = self.options.clone();
+        options.extra_args.extend(extra_args.iter().cloned());
+        self.child = spawn(&self.binary, self.port, self.dir.path(), &options)?;
         wait_ready(&mut self.child, self.port, self.dir.path())
     }
 
@@ -230,8 +249,15 @@ fn spawn(
 ) -> Result<Child, SandboxError> {
     let log = std::fs::File::create(dir.join("redis.log")).map_err(SandboxError::TempDir)?;
     let log_err = log.try_clone().map_err(SandboxError::TempDir)?;
+    // A config file of the sandbox's own, so CONFIG REWRITE works (and a restart reads it back).
+    let config = dir.join("redis.conf");
+    if !config.exists() {
+        std::fs::write(&config, "# redis-lab sandbox; CONFIG REWRITE writes here\n")
+            .map_err(SandboxError::TempDir)?;
+    }
     let mut command = Command::new(binary);
     command
+        .arg(&config)
         .arg("--port")
         .arg(port.to_string())
         .args([
