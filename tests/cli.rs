@@ -152,6 +152,32 @@ fn progress_is_saved_on_quit_and_resumed_on_the_next_run() {
         .stdout(predicate::str::contains("Step 1/7"));
 }
 
+#[test]
+fn a_binary_file_is_reported_not_parsed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("image.yaml"),
+        [0x89, b'P', b'N', b'G', 0, 0xff, 0xfe, 0],
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let output = redis_lab(&data)
+        .arg("list")
+        .arg("--lessons")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "a broken file does not stop the catalog"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("image.yaml") && stderr.contains("not UTF-8"),
+        "{stderr}"
+    );
+}
+
 /// Error messages for broken lesson files, pinned as snapshots: file, line, column, the line.
 #[test]
 fn broken_lesson_files_are_reported_precisely() {
@@ -184,6 +210,21 @@ fn broken_lesson_files_are_reported_precisely() {
         (
             "escaping-fixture",
             good.replace("steps:", "fixtures: [../../etc/passwd]\nsteps:"),
+        ),
+        (
+            "bad-indentation",
+            good.replace("    title: One", "      title: One"),
+        ),
+        (
+            "deeply-nested",
+            good.replace(
+                "hints: [h]",
+                &format!("hints: {}{}", "[".repeat(100_000), "]".repeat(100_000)),
+            ),
+        ),
+        (
+            "huge-file",
+            format!("{good}# {}\n", "x".repeat(2 * 1024 * 1024)),
         ),
     ];
     for (name, text) in cases {

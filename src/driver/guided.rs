@@ -19,6 +19,7 @@ Type Redis commands to complete the task. Lesson commands start with a colon:
   :hint       the next hint (each call shows a more precise one)
   :solution   show the commands that solve this step
   :skip       run the solution for you and go to the next step
+  :retry      start this step again (the server is rebuilt to its start)
   :back       go back one step (the server is rebuilt to that point)
   :reset      start the lesson over
   :list       the steps of this lesson and where you are
@@ -207,6 +208,7 @@ pub fn run(
             }
             ":skip" => session.skip(),
             ":back" => session.back(&mut |_, _| {}),
+            ":retry" => session.retry(&mut |_, _| {}),
             ":reset" => session.goto(0, &mut |_, _| {}),
             other if other.starts_with(':') => {
                 println!("Unknown lesson command `{other}`. Type :help for the list.");

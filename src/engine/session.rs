@@ -501,7 +501,6 @@ impl Session {
     fn enter_step(&mut self, index: usize) -> Result<Vec<Event>, SessionError> {
         self.step = index;
         self.client_override = None;
-        self.last_measure = None;
         self.hints_shown = 0;
         self.used.clear();
         self.replies.clear();
@@ -612,15 +611,29 @@ impl Session {
             }
         }
         let started = Instant::now();
-        if pipelined {
-            self.clients.pipeline(&self.server, client, commands)?;
+        let replies: Vec<Reply> = if pipelined {
+            self.clients
+                .pipeline(&self.server, client, commands.clone())?
         } else {
+            let mut replies = Vec::with_capacity(commands.len());
             for command in &commands {
-                self.clients
-                    .run(&self.server, client, command, Duration::from_secs(5))?;
+                if let Outcome::Done(reply) =
+                    self.clients
+                        .run(&self.server, client, command, SLOW_COMMAND)?
+                {
+                    replies.push(reply);
+                }
+            }
+            replies
+        };
+        let elapsed = started.elapsed();
+        // The replies count for reply checks like any other command's.
+        if self.recording {
+            let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+            for reply in replies {
+                self.replies.push((client.to_string(), name.clone(), reply));
             }
         }
-        let elapsed = started.elapsed();
         let line = join_args(args);
         let label = format!(
             "{count} × {line}{}",
@@ -777,8 +790,16 @@ impl Session {
                 Ok(Vec::new())
             };
         }
+        // redis-cli's repeat prefix: `15 INCR counter` runs INCR fifteen times.
+        let (times, args) = match String::from_utf8_lossy(&args[0]).parse::<u32>() {
+            Ok(n) if args.len() > 1 => (n.min(10_000), args[1..].to_vec()),
+            _ => (1, args),
+        };
         let client = self.learner_client().to_string();
-        let mut events = self.execute(&client, &args, Who::Learner, wait_for(&args))?;
+        let mut events = Vec::new();
+        for _ in 0..times {
+            events.extend(self.execute(&client, &args, Who::Learner, wait_for(&args))?);
+        }
         // Inside MULTI nothing has happened yet: judge the state after EXEC, not after each QUEUED.
         let queued = events
             .iter()
@@ -824,7 +845,7 @@ impl Session {
             let name = forbidden.value.to_ascii_uppercase();
             if self.used.contains(&name) {
                 verdict.rules.push(Failure {
-                    label: format!("this step must be done without {name}"),
+                    label: format!("this step must be done without {name} (type :retry to start the step again)"),
                     expected: format!("no {name}"),
                     found: format!("{name} was used"),
                 });
@@ -1097,6 +1118,12 @@ impl Session {
         progress: LoadProgress,
     ) -> Result<Vec<Event>, SessionError> {
         self.rebuild(index, progress)
+    }
+
+    /// Starts the current step again from its initial state.
+    pub fn retry(&mut self, progress: LoadProgress) -> Result<Vec<Event>, SessionError> {
+        let step = self.step;
+        self.rebuild(step, progress)
     }
 
     pub fn back(&mut self, progress: LoadProgress) -> Result<Vec<Event>, SessionError> {

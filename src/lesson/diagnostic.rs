@@ -59,15 +59,21 @@ impl fmt::Display for Diagnostic {
         writeln!(f, "{pad}--> {}", self.position())?;
         if let Some(line) = &self.source_line {
             // Tabs would misplace the caret; show them as one space each, as the caret counts them.
-            let shown = line.replace('\t', " ");
+            let chars: Vec<char> = line.replace('\t', " ").chars().collect();
+            let caret_at = ((self.column.max(1) - 1) as usize).min(chars.len());
+            // A very long line (minified, or an attack) is shown as a window around the column.
+            const WIDTH: usize = 120;
+            let start = caret_at
+                .saturating_sub(WIDTH / 2)
+                .min(chars.len().saturating_sub(WIDTH));
+            let end = (start + WIDTH).min(chars.len());
+            let lead = if start > 0 { "…" } else { "" };
+            let tail = if end < chars.len() { "…" } else { "" };
+            let shown: String = chars[start..end].iter().collect();
             writeln!(f, "{pad} |")?;
-            writeln!(f, "{number} | {shown}")?;
-            let caret_at = (self.column.max(1) - 1) as usize;
-            writeln!(
-                f,
-                "{pad} | {}^",
-                " ".repeat(caret_at.min(shown.chars().count()))
-            )?;
+            writeln!(f, "{number} | {lead}{shown}{tail}")?;
+            let offset = caret_at - start + lead.chars().count();
+            writeln!(f, "{pad} | {}^", " ".repeat(offset))?;
         }
         if let Some(help) = &self.help {
             writeln!(f, "{pad} = help: {help}")?;
