@@ -74,10 +74,18 @@ pub fn run(cli: Cli) -> Result<Status> {
             raw,
             no_raw,
             table,
+            sandbox,
+            node,
+            cluster,
             server,
         }) => {
+            let mut server_choice = session_options(&server).server;
+            if sandbox {
+                server_choice.url = Some(driver::sandbox::node_url(node.as_deref())?);
+            }
             let options = crate::repl::shell::ReplOptions {
-                server: session_options(&server).server,
+                server: server_choice,
+                cluster,
                 raw: if raw {
                     Some(true)
                 } else if no_raw {
@@ -91,6 +99,20 @@ pub fn run(cli: Cli) -> Result<Status> {
             crate::repl::shell::run(&options)?;
             Ok(Status::Ok)
         }
+        Some(Command::Sandbox { action }) => match action {
+            crate::cli::SandboxAction::Up {
+                topology,
+                redis_server,
+            } => {
+                let options = SandboxOptions {
+                    redis_server,
+                    ..SandboxOptions::default()
+                };
+                driver::sandbox::up(topology.into(), &options)
+            }
+            crate::cli::SandboxAction::Status => driver::sandbox::status(),
+            crate::cli::SandboxAction::Down => driver::sandbox::down(),
+        },
         Some(Command::Schema) => {
             print!("{}", crate::lesson::model::json_schema_text());
             Ok(Status::Ok)

@@ -118,8 +118,22 @@ pub enum Command {
         /// Show field/value replies (HGETALL, CONFIG GET, WITHSCORES) as tables.
         #[arg(long)]
         table: bool,
+        /// Connect to the running `redis-lab sandbox up` topology.
+        #[arg(long, conflicts_with = "url")]
+        sandbox: bool,
+        /// With --sandbox: the node to connect to (default: the master, or node-1).
+        #[arg(long, requires = "sandbox", value_name = "NAME")]
+        node: Option<String>,
+        /// Cluster mode: follow MOVED and ASK redirections, like redis-cli -c.
+        #[arg(short = 'c', long = "cluster")]
+        cluster: bool,
         #[command(flatten)]
         server: ServerArgs,
+    },
+    /// Keep a multi-node topology running for exploration: up, status, down.
+    Sandbox {
+        #[command(subcommand)]
+        action: SandboxAction,
     },
     /// Run a lesson: redis-lab lesson leaderboard
     Lesson {
@@ -152,6 +166,45 @@ impl From<TrackArg> for crate::lesson::model::Track {
             TrackArg::DataStructures => Self::DataStructures,
             TrackArg::Patterns => Self::Patterns,
             TrackArg::Operations => Self::Operations,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxAction {
+    /// Start a topology and keep it running in this terminal until Ctrl-C or `sandbox down`.
+    Up {
+        #[arg(value_enum)]
+        topology: TopologyArg,
+        /// The redis-server binary (default: redis-server on PATH).
+        #[arg(long, env = "REDIS_LAB_REDIS_SERVER", value_name = "PATH")]
+        redis_server: Option<PathBuf>,
+    },
+    /// Show the running topology and how to reach each node.
+    Status,
+    /// Stop the running topology (from any terminal).
+    Down,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TopologyArg {
+    /// Five independent servers (Redlock).
+    Redlock5,
+    /// A master and a replica.
+    Replica,
+    /// A master, a replica and three Sentinels.
+    Sentinel,
+    /// Three masters and three replicas.
+    Cluster,
+}
+
+impl From<TopologyArg> for crate::lesson::model::Topology {
+    fn from(t: TopologyArg) -> Self {
+        match t {
+            TopologyArg::Redlock5 => Self::Redlock5,
+            TopologyArg::Replica => Self::Replica,
+            TopologyArg::Sentinel => Self::Sentinel,
+            TopologyArg::Cluster => Self::Cluster,
         }
     }
 }

@@ -41,6 +41,8 @@ pub struct ReplOptions {
     pub table: bool,
     /// A command to run once (redis-cli CMD ARG...).
     pub command: Vec<String>,
+    /// Follow MOVED and ASK redirections (redis-cli -c).
+    pub cluster: bool,
 }
 
 struct Shell {
@@ -51,6 +53,7 @@ struct Shell {
     db: i64,
     in_multi: bool,
     docs: Arc<OnceLock<Docs>>,
+    cluster: bool,
 }
 
 pub fn run(options: &ReplOptions) -> Result<(), ReplError> {
@@ -65,6 +68,7 @@ pub fn run(options: &ReplOptions) -> Result<(), ReplError> {
         db,
         in_multi: false,
         docs: Arc::new(OnceLock::new()),
+        cluster: options.cluster,
     };
     if !options.command.is_empty() {
         let args: Vec<Vec<u8>> = options
@@ -154,6 +158,16 @@ impl Shell {
             return Ok(());
         }
         let commands = std::mem::take(batch);
+        if self.cluster {
+            // A redirection changes the node mid-stream: no pipelining across nodes.
+            for args in &commands {
+                if let Some(reply) = self.execute(args)? {
+                    self.track_state(args, &reply);
+                    self.print(args, &reply, out)?;
+                }
+            }
+            return Ok(());
+        }
         let replies = self
             .clients
             .pipeline(&self.server, CLIENT, commands.clone())?;
@@ -190,7 +204,29 @@ impl Shell {
     /// to the prompt with a fresh connection. None when interrupted.
     fn execute(&mut self, args: &[Vec<u8>]) -> Result<Option<Reply>, ReplError> {
         reaper::interruptible(true);
-        let result = self.execute_interruptible(args);
+        let mut result = self.execute_interruptible(args);
+        // Cluster mode: follow MOVED (and ASK) to the node that owns the slot, and say so.
+        let mut hops = 0;
+        while self.cluster && hops < 5 {
+            let Ok(Some(Reply::Error(error))) = &result else {
+                break;
+            };
+            let Some((kind, slot, address)) = redirection(error) else {
+                break;
+            };
+            let (kind, slot, address) = (kind.to_string(), slot.to_string(), address.to_string());
+            hops += 1;
+            if !self.raw {
+                println!("-> Redirected to slot [{slot}] located at {address}");
+            }
+            self.server = Server::external(&format!("redis://{address}"))?;
+            self.clients = Clients::new(self.db);
+            if kind == "ASK" {
+                self.clients
+                    .pipeline(&self.server, CLIENT, vec![vec![b"ASKING".to_vec()]])?;
+            }
+            result = self.execute_interruptible(args);
+        }
         reaper::interruptible(false);
         result
     }
@@ -509,6 +545,13 @@ impl Shell {
         let _ = OBSERVER;
         Ok(())
     }
+}
+
+/// `MOVED 3999 127.0.0.1:6381` or `ASK ...`: (kind, slot, address).
+fn redirection(error: &str) -> Option<(&str, &str, &str)> {
+    let mut words = error.split_whitespace();
+    let kind = words.next().filter(|k| *k == "MOVED" || *k == "ASK")?;
+    Some((kind, words.next()?, words.next()?))
 }
 
 /// redis-cli's repeat prefix: `5 INCR counter` runs INCR five times.

@@ -4,3 +4,4 @@ pub mod connection;
 pub mod reply;
 pub mod safety;
 pub mod sandbox;
+pub mod topology;

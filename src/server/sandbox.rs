@@ -44,6 +44,9 @@ pub struct SandboxOptions {
     pub extra_args: Vec<String>,
     /// Module `.so` files to load (`--loadmodule`).
     pub modules: Vec<PathBuf>,
+    /// Run as a Sentinel with this configuration (Sentinel rewrites its config file, so it
+    /// lives in the sandbox's dir).
+    pub sentinel_config: Option<String>,
 }
 
 pub struct Sandbox {
@@ -184,6 +187,26 @@ impl Sandbox {
         wait_ready(&mut self.child, self.port, self.dir.path())
     }
 
+    /// Stops the server (SIGKILL: a crash, nothing saved); `start_again` brings it back on the
+    /// same port and data directory.
+    pub fn stop(&mut self) {
+        self.kill();
+    }
+
+    pub fn start_again(&mut self) -> Result<(), SandboxError> {
+        self.child = spawn(&self.binary, self.port, self.dir.path(), &self.options)?;
+        wait_ready(&mut self.child, self.port, self.dir.path())
+    }
+
+    /// Freezes (SIGSTOP) or thaws (SIGCONT) the server: a node that hangs without dying.
+    pub fn pause(&mut self, frozen: bool) {
+        let signal = if frozen { libc::SIGSTOP } else { libc::SIGCONT };
+        // SAFETY: a signal to our own child process.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, signal);
+        }
+    }
+
     /// Whether the server process is still running.
     pub fn is_alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
@@ -252,27 +275,24 @@ fn spawn(
     // A config file of the sandbox's own, so CONFIG REWRITE works (and a restart reads it back).
     let config = dir.join("redis.conf");
     if !config.exists() {
-        std::fs::write(&config, "# redis-lab sandbox; CONFIG REWRITE writes here\n")
-            .map_err(SandboxError::TempDir)?;
+        let text = match &options.sentinel_config {
+            Some(sentinel) => sentinel.clone(),
+            None => "# redis-lab sandbox; CONFIG REWRITE writes here\n".to_string(),
+        };
+        std::fs::write(&config, text).map_err(SandboxError::TempDir)?;
     }
     let mut command = Command::new(binary);
     command
         .arg(&config)
         .arg("--port")
         .arg(port.to_string())
-        .args([
-            "--bind",
-            "127.0.0.1",
-            "--daemonize",
-            "no",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .arg("--dir")
-        .arg(dir)
-        .args(["--logfile", ""]);
+        .args(["--bind", "127.0.0.1", "--daemonize", "no"]);
+    if options.sentinel_config.is_some() {
+        command.arg("--sentinel");
+    } else {
+        command.args(["--save", "", "--appendonly", "no"]);
+    }
+    command.arg("--dir").arg(dir).args(["--logfile", ""]);
     for module in &options.modules {
         command.arg("--loadmodule").arg(module);
     }
@@ -365,8 +385,13 @@ pub mod reaper {
             Ok(dirs) => dirs.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         };
-        for dir in dirs {
-            let _ = std::fs::remove_dir_all(dir);
+        for path in dirs {
+            // Temp dirs, and files such as the running-sandbox record.
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
         }
     }
 

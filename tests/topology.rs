@@ -1,0 +1,183 @@
+//! Real multi-node topologies: started locally, ready only when every node agrees, reachable
+//! from the REPL (with -c for the cluster), and gone after `sandbox down` or a signal.
+
+mod common;
+
+use common::*;
+use redis_lab::server::sandbox::SandboxOptions;
+use redis_lab::server::topology::{Kind, Role, Topology};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn query(port: u16, args: &[&str]) -> String {
+    let mut connection = redis::Client::open(format!("redis://127.0.0.1:{port}"))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    match cmd.query::<redis::Value>(&mut connection).unwrap() {
+        redis::Value::BulkString(b) => String::from_utf8_lossy(&b).into_owned(),
+        redis::Value::VerbatimString { text, .. } => text,
+        redis::Value::SimpleString(s) => s,
+        redis::Value::Okay => "OK".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn start(kind: Kind) -> Topology {
+    require_redis();
+    Topology::start(kind, &SandboxOptions::default(), &mut |_| {}).expect("topology starts")
+}
+
+#[test]
+fn redlock5_is_five_independent_servers() {
+    let topology = start(Kind::Redlock5);
+    assert_eq!(topology.nodes.len(), 5);
+    for node in &topology.nodes {
+        assert!(query(node.port(), &["INFO", "replication"]).contains("role:master"));
+        assert!(query(node.port(), &["INFO", "replication"]).contains("connected_slaves:0"));
+    }
+}
+
+#[test]
+fn a_replica_has_the_masters_writes() {
+    let topology = start(Kind::Replica);
+    let master = topology.node("master").unwrap().port();
+    let replica = topology.node("replica").unwrap().port();
+    // WAIT waits for this connection's own writes: SET and WAIT on the same connection.
+    let mut connection = redis::Client::open(format!("redis://127.0.0.1:{master}"))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("k")
+        .arg("v")
+        .query(&mut connection)
+        .unwrap();
+    let acked: i64 = redis::cmd("WAIT")
+        .arg(1)
+        .arg(2000)
+        .query(&mut connection)
+        .unwrap();
+    assert_eq!(acked, 1);
+    assert_eq!(query(replica, &["GET", "k"]), "v");
+}
+
+#[test]
+fn every_sentinel_sees_the_master_its_replica_and_the_others() {
+    let topology = start(Kind::Sentinel);
+    let master = topology.node("master").unwrap().port().to_string();
+    let sentinels: Vec<_> = topology
+        .nodes
+        .iter()
+        .filter(|n| n.role == Role::Sentinel)
+        .collect();
+    assert_eq!(sentinels.len(), 3);
+    for sentinel in sentinels {
+        let mut connection = redis::Client::open(sentinel.url())
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        let address: Vec<String> = redis::cmd("SENTINEL")
+            .arg("GET-MASTER-ADDR-BY-NAME")
+            .arg("mymaster")
+            .query(&mut connection)
+            .unwrap();
+        assert_eq!(address, vec!["127.0.0.1".to_string(), master.clone()]);
+    }
+}
+
+#[test]
+fn the_cluster_is_whole_and_the_repl_follows_redirections() {
+    let topology = start(Kind::Cluster);
+    for node in &topology.nodes {
+        let info = query(node.port(), &["CLUSTER", "INFO"]);
+        assert!(
+            info.contains("cluster_state:ok") && info.contains("cluster_slots_assigned:16384"),
+            "{info}"
+        );
+    }
+    let url = topology.nodes[0].url();
+    let repl = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_redis-lab"))
+            .args(["repl", "--url", &url, "-c", "--no-raw", "--color", "never"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // Keys spread over the three masters: every SET lands, redirected where needed.
+    let mut redirected = false;
+    for i in 0..10 {
+        let out = repl(&["SET", &format!("user:{i}"), "x"]);
+        assert!(out.ends_with("OK\n"), "{out}");
+        redirected |= out.contains("-> Redirected to slot");
+    }
+    assert!(redirected, "some keys live on other nodes than node-1");
+    assert!(repl(&["MSET", "a", "1", "b", "2"]).contains("CROSSSLOT"));
+    assert!(repl(&["MSET", "{user:42}:a", "1", "{user:42}:b", "2"]).ends_with("OK\n"));
+}
+
+#[test]
+fn sandbox_up_is_reachable_and_down_leaves_no_server() {
+    require_redis();
+    let data = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_redis-lab");
+    let mut up = Command::new(bin)
+        .args(["sandbox", "up", "replica"])
+        .env("REDIS_LAB_DATA_DIR", data.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let record = data.path().join("sandbox.json");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !record.exists() {
+        assert!(Instant::now() < deadline, "sandbox up never became ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let text = std::fs::read_to_string(&record).unwrap();
+    let ports: Vec<u16> = serde_json::from_str::<serde_json::Value>(&text).unwrap()["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["port"].as_u64().unwrap() as u16)
+        .collect();
+    assert_eq!(ports.len(), 2);
+    let set = Command::new(bin)
+        .args(["repl", "--sandbox", "SET", "from-repl", "yes"])
+        .env("REDIS_LAB_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&set.stdout), "OK\n");
+    let status = Command::new(bin)
+        .args(["sandbox", "status"])
+        .env("REDIS_LAB_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&status.stdout).contains("replica sandbox is running"));
+    let down = Command::new(bin)
+        .args(["sandbox", "down"])
+        .env("REDIS_LAB_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    assert!(
+        !up.wait().unwrap().success(),
+        "up ends by the signal `down` sends"
+    );
+    assert!(!record.exists(), "the record is removed");
+    for port in ports {
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "nothing listens on {port} any more"
+        );
+    }
+}
