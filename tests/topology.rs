@@ -181,3 +181,30 @@ fn sandbox_up_is_reachable_and_down_leaves_no_server() {
         );
     }
 }
+
+const FAILOVER: &str = "format: 1\nid: failover\ntitle: Failover\ntrack: operations\nlevel: advanced\nsummary: A real failover.\nrequires: {topology: sentinel, sandbox: true}\nsteps:\n  - id: ask\n    title: Ask\n    explain: Sentinels know the master.\n    task: Ask sentinel-1 where the master is.\n    on: sentinel-1\n    hints: [SENTINEL GET-MASTER-ADDR-BY-NAME mymaster]\n    solution: [SENTINEL GET-MASTER-ADDR-BY-NAME mymaster]\n    checks:\n      - expect: {length: 2}\n  - id: failover\n    title: Kill the master\n    explain: Stop the master.\n    task: Stop the master.\n    run:\n      - {cmd: \"SUBSCRIBE +switch-master\", client: watcher, on: sentinel-2}\n    hints: [wait]\n    solution:\n      - fault: {stop: master}\n    checks:\n      - probe: INFO replication\n        on: replica\n        expect: {matches: \"role:master\"}\n        poll_ms: 8000\n      - received: watcher\n        on: sentinel-2\n        expect: {length: {min: 1}}\n        poll_ms: 3000\n";
+
+#[test]
+fn a_lesson_runs_a_real_sentinel_failover_and_refuses_url_servers() {
+    use redis_lab::engine::prove::{Outcome, prove_lesson};
+    use redis_lab::engine::session::SessionOptions;
+    require_redis();
+    let dir = pack(&[("failover.yaml", FAILOVER)]);
+    let catalog = pack_catalog(dir.path());
+    assert!(catalog.problems.is_empty(), "{:?}", catalog.problems);
+    let entry = entry(&catalog, "failover");
+    let proof = prove_lesson(&entry, &SessionOptions::default());
+    assert_eq!(
+        proof.outcome,
+        Outcome::Passed,
+        "the replica is promoted and +switch-master is seen"
+    );
+    // On a server given with --url: refused with the reason, never run.
+    let server = redis_lab::server::sandbox::Sandbox::start(&SandboxOptions::default()).unwrap();
+    let mut options = SessionOptions::default();
+    options.server.url = Some(server.url());
+    match prove_lesson(&entry, &options).outcome {
+        Outcome::Skipped(reason) => assert!(reason.contains("--url"), "{reason}"),
+        other => panic!("must be refused on --url, not {other:?}"),
+    }
+}

@@ -242,12 +242,16 @@ fn prompt(session: &Session) -> String {
     if session.is_finished() {
         return format!("{} done> ", lesson.id());
     }
+    // In a multi-node lesson the prompt says which node the learner types to.
+    let who = match session.learner_node() {
+        Some(node) => format!("{}@{node}", session.learner_client()),
+        None => session.learner_client().to_string(),
+    };
     format!(
-        "{} {}/{} {}> ",
+        "{} {}/{} {who}> ",
         lesson.id(),
         session.step_index() + 1,
-        lesson.steps.len(),
-        session.learner_client()
+        lesson.steps.len()
     )
 }
 

@@ -1,7 +1,7 @@
 //! Whether a server can run a lesson: Redis version, modules, topology. A lesson whose needs are
 //! not met is skipped with the reason and how to fix it, never failed and never passed.
 
-use crate::lesson::model::{Requires, Topology};
+use crate::lesson::model::Requires;
 use crate::server::reply::Reply;
 
 /// What the server is, as `INFO server` and `MODULE LIST` describe it.
@@ -67,12 +67,6 @@ pub fn unmet_step(requires: &Requires, facts: &ServerFacts) -> Option<String> {
 }
 
 fn unmet_for(what: &str, requires: &Requires, facts: &ServerFacts) -> Option<String> {
-    if requires.topology != Topology::Single {
-        return Some(format!(
-            "this {what} needs the `{}` topology (several servers), which this version of redis-lab cannot start yet",
-            topology_name(requires.topology)
-        ));
-    }
     if let Some(req) = &requires.redis {
         let req_text = &req.value;
         match (
@@ -110,16 +104,6 @@ fn unmet_for(what: &str, requires: &Requires, facts: &ServerFacts) -> Option<Str
         ));
     }
     None
-}
-
-fn topology_name(topology: Topology) -> &'static str {
-    match topology {
-        Topology::Single => "single",
-        Topology::Redlock5 => "redlock5",
-        Topology::Replica => "replica",
-        Topology::Sentinel => "sentinel",
-        Topology::Cluster => "cluster",
-    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,8 @@ pub enum SessionError {
     Fixture(String),
     #[error("{0}")]
     Database(String),
+    #[error(transparent)]
+    Topology(#[from] crate::server::topology::TopologyError),
     /// The server cannot run this lesson (version, module, topology): skip, do not fail.
     #[error("{0}")]
     Unmet(String),
@@ -186,6 +188,16 @@ pub struct Session {
     lesson_errors: Vec<(usize, String)>,
     /// Whether commands run now are explained (not the lesson's own `run` demonstrations).
     recording: bool,
+    /// The servers of a multi-node lesson; `server` then points at `current_node`.
+    topology: Option<crate::server::topology::Topology>,
+    /// Connections to the other nodes, by node name.
+    nodes: std::collections::HashMap<String, (Server, Clients)>,
+    /// The node `server`/`clients` point at (`master`, `node-1`); empty on a single server.
+    current_node: String,
+    /// Where the learner types in a cluster after a MOVED redirection (as redis-cli -c does).
+    learner_node: Option<String>,
+    /// How to start servers again (topology restarts).
+    sandbox_options: crate::server::sandbox::SandboxOptions,
     /// Whether the command being run writes one of its keys (COMMAND GETKEYSANDFLAGS).
     last_writes: Option<bool>,
     /// The last timed repeat in this step (its label, seconds per command), to compare with.
@@ -211,7 +223,25 @@ impl Session {
             .sandbox
             .extra_args
             .extend(entry.lesson.requires.server_args.iter().cloned());
-        let server = Server::open(&server_choice)?;
+        let kind = entry.lesson.requires.topology;
+        let (server, topology, current_node) = if kind == crate::lesson::model::Topology::Single {
+            (Server::open(&server_choice)?, None, String::new())
+        } else {
+            if server_choice.url.is_some() {
+                return Err(SessionError::Unmet(format!(
+                    "this lesson needs the `{}` topology: several servers that redis-lab starts and stops itself, \
+                     so it cannot run on a server given with --url. Run it without --url",
+                    crate::server::topology::kind_name(kind)
+                )));
+            }
+            let topology = crate::server::topology::Topology::start(
+                kind,
+                &server_choice.sandbox,
+                &mut |_| {},
+            )?;
+            let (name, server) = default_node(&topology)?;
+            (server, Some(topology), name)
+        };
         let lesson = entry.lesson.clone();
         let mut session = Session {
             entry,
@@ -237,8 +267,13 @@ impl Session {
             unavailable: Vec::new(),
             lesson_errors: Vec::new(),
             recording: true,
+            topology,
+            nodes: Default::default(),
+            current_node,
+            learner_node: None,
+            sandbox_options: server_choice.sandbox.clone(),
         };
-        if session.lesson.requires.sandbox && !session.server.is_sandbox() {
+        if session.lesson.requires.sandbox && !session.server.is_owned() {
             return Err(SessionError::Unmet(
                 "this lesson changes the server's configuration or restarts it, so it runs only on a private \
                  sandbox that redis-lab starts, never on a server given with --url: run it without --url"
@@ -250,7 +285,7 @@ impl Session {
             return Err(SessionError::Unmet(reason));
         }
         let mut events = Vec::new();
-        if !session.server.is_sandbox() {
+        if !session.server.is_owned() {
             events.push(Event::Notice(session.choose_database()?));
         }
         events.extend(session.rebuild(start_at, progress)?);
@@ -389,6 +424,7 @@ impl Session {
             self.run_spec(
                 &spec.value,
                 crate::lesson::model::DEFAULT_CLIENT,
+                None,
                 Who::Lesson,
             )?;
         }
@@ -403,9 +439,11 @@ impl Session {
                 .iter()
                 .chain(&lesson.steps[index].solution)
             {
+                let step = &lesson.steps[index];
                 self.run_spec(
                     &spec.value,
-                    lesson.steps[index].learner_client(),
+                    step.learner_client(),
+                    step.on.as_deref(),
                     Who::Lesson,
                 )?;
             }
@@ -417,7 +455,26 @@ impl Session {
     fn clean_state(&mut self) -> Result<(), SessionError> {
         self.clients.clear_on(&self.server);
         self.shown_received.clear();
-        if self.server.is_sandbox() {
+        self.learner_node = None;
+        if let Some(topology) = &self.topology {
+            if self.dirty {
+                // A fresh topology: faults, failovers and writes of the previous run are gone.
+                let kind = topology.kind;
+                self.nodes.clear();
+                self.topology = None;
+                let topology = crate::server::topology::Topology::start(
+                    kind,
+                    &self.sandbox_options,
+                    &mut |_| {},
+                )?;
+                let (name, server) = default_node(&topology)?;
+                self.server = server;
+                self.current_node = name;
+                self.clients = Clients::new(0);
+                self.topology = Some(topology);
+                self.dirty = false;
+            }
+        } else if self.server.is_sandbox() {
             if self.dirty {
                 self.server.restart()?;
                 self.dirty = false;
@@ -458,7 +515,7 @@ impl Session {
         let total = all.len();
         let mut done = 0;
         for batch in all.chunks(FIXTURE_BATCH) {
-            if !self.server.is_sandbox() {
+            if !self.server.is_owned() {
                 for args in batch {
                     if let Some(reason) = external_refusal(args, self.force) {
                         return Err(SessionError::Fixture(reason));
@@ -490,7 +547,7 @@ impl Session {
     fn track_keys(&mut self, args: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, SessionError> {
         let (keys, writes) = explain::keys_of(&mut self.clients, &self.server, args)?;
         self.last_writes = writes;
-        if self.server.is_sandbox() {
+        if self.server.is_owned() {
             self.dirty = true;
         } else {
             self.touched.extend(keys.iter().cloned());
@@ -517,7 +574,12 @@ impl Session {
         let mut events = vec![Event::StepStarted { index }];
         self.recording = false;
         for spec in &step.run {
-            let result = self.run_spec(&spec.value, step.learner_client(), Who::Lesson);
+            let result = self.run_spec(
+                &spec.value,
+                step.learner_client(),
+                step.on.as_deref(),
+                Who::Lesson,
+            );
             if result.is_err() {
                 self.recording = true;
             }
@@ -534,12 +596,15 @@ impl Session {
     }
 
     /// Runs one command of a lesson (setup, run or solution) and reports what happened.
+    /// `default_node` is the step's `on`, for commands that name no node themselves.
     fn run_spec(
         &mut self,
         spec: &CommandSpec,
         default_client: &str,
+        default_node: Option<&str>,
         who: Who,
     ) -> Result<Vec<Event>, SessionError> {
+        let node = spec.on.as_deref().or(default_node);
         let mut events = Vec::new();
         if let Some(extra_args) = &spec.restart {
             if !self.server.is_sandbox() {
@@ -559,10 +624,15 @@ impl Session {
                 "The server was killed (as in a crash: nothing saved on the way out) and started again on the same data directory{with}."
             )));
         }
+        if let Some(fault) = &spec.fault {
+            events.push(self.inject(fault)?);
+        }
         if let (Some(args), Some(count)) = (&spec.cmd, spec.repeat) {
             let args = args_of(args).map_err(SessionError::Fixture)?;
             let client = spec.client.as_deref().unwrap_or(default_client).to_string();
-            events.push(self.measure(&client, &args, count, spec.pipeline)?);
+            let event =
+                self.with_node(node, |s| s.measure(&client, &args, count, spec.pipeline))?;
+            events.push(event);
         } else if let Some(args) = &spec.cmd {
             let args = args_of(args).map_err(SessionError::Fixture)?;
             let client = spec.client.as_deref().unwrap_or(default_client).to_string();
@@ -571,7 +641,7 @@ impl Session {
             } else {
                 wait_for(&args)
             };
-            events.extend(self.execute(&client, &args, who, wait)?);
+            events.extend(self.with_node(node, |s| s.execute(&client, &args, who, wait))?);
         }
         if let Some(ms) = spec.wait_ms {
             std::thread::sleep(Duration::from_millis(ms));
@@ -579,6 +649,107 @@ impl Session {
             events.extend(self.released(Duration::ZERO));
         }
         Ok(events)
+    }
+
+    /// Runs `f` with `server`/`clients` pointing at node `node` of the topology (None: the
+    /// current node), then puts them back.
+    fn with_node<R>(
+        &mut self,
+        node: Option<&str>,
+        f: impl FnOnce(&mut Self) -> Result<R, SessionError>,
+    ) -> Result<R, SessionError> {
+        let Some(name) = node.filter(|n| *n != self.current_node) else {
+            return f(self);
+        };
+        let (server, clients) = match self.nodes.remove(name) {
+            Some(pair) => pair,
+            None => {
+                let topology = self.topology.as_ref().ok_or_else(|| {
+                    SessionError::Fixture(format!(
+                        "`on: {name}` needs a multi-node lesson (requires.topology)"
+                    ))
+                })?;
+                let url = topology.node(name)?.url();
+                (Server::node(name, &url)?, Clients::new(0))
+            }
+        };
+        let previous_server = std::mem::replace(&mut self.server, server);
+        let previous_clients = std::mem::replace(&mut self.clients, clients);
+        let previous_node = std::mem::replace(&mut self.current_node, name.to_string());
+        let result = f(self);
+        let server = std::mem::replace(&mut self.server, previous_server);
+        let clients = std::mem::replace(&mut self.clients, previous_clients);
+        self.current_node = previous_node;
+        self.nodes.insert(name.to_string(), (server, clients));
+        result
+    }
+
+    /// Stops, starts, freezes or thaws a node of the topology.
+    fn inject(&mut self, fault: &crate::lesson::model::Fault) -> Result<Event, SessionError> {
+        use crate::lesson::model::Fault;
+        let topology = self.topology.as_mut().ok_or_else(|| {
+            SessionError::Fixture("faults need a multi-node lesson (requires.topology)".into())
+        })?;
+        self.dirty = true;
+        let text = match fault {
+            Fault::Stop(name) => {
+                topology.node_mut(name)?.sandbox.stop();
+                self.nodes.remove(name); // its connections died with it
+                format!("{name} was stopped (killed, as in a crash).")
+            }
+            Fault::Start(name) => {
+                topology
+                    .node_mut(name)?
+                    .sandbox
+                    .start_again()
+                    .map_err(ConnError::from)?;
+                self.nodes.remove(name);
+                format!("{name} was started again, on the same port and data.")
+            }
+            Fault::Pause(name) => {
+                topology.node_mut(name)?.sandbox.pause(true);
+                format!("{name} is frozen (SIGSTOP): it hangs without dying.")
+            }
+            Fault::Resume(name) => {
+                topology.node_mut(name)?.sandbox.pause(false);
+                format!("{name} is running again (SIGCONT).")
+            }
+        };
+        if let Fault::Stop(name) | Fault::Start(name) = fault
+            && *name == self.current_node
+        {
+            self.clients.clear();
+        }
+        Ok(Event::Notice(text))
+    }
+
+    /// A MOVED reply among these events: (slot, address, node name).
+    fn moved_to(&self, events: &[Event]) -> Option<(String, String, String)> {
+        let topology = self.topology.as_ref()?;
+        events.iter().find_map(|e| match e {
+            Event::Command {
+                outcome: Outcome::Done(Reply::Error(error)),
+                ..
+            } if error.starts_with("MOVED ") => {
+                let mut words = error.split_whitespace().skip(1);
+                let (slot, address) = (words.next()?, words.next()?);
+                let port: u16 = address.rsplit(':').next()?.parse().ok()?;
+                let node = topology.nodes.iter().find(|n| n.port() == port)?;
+                Some((slot.to_string(), address.to_string(), node.name.clone()))
+            }
+            _ => None,
+        })
+    }
+
+    /// The node the learner types to now (multi-node lessons), for the prompt.
+    pub fn learner_node(&self) -> Option<String> {
+        self.topology.as_ref()?;
+        Some(
+            self.learner_node
+                .clone()
+                .or_else(|| self.step().on.clone())
+                .unwrap_or_else(|| self.current_node.clone()),
+        )
     }
 
     /// Runs a command `count` times, one round trip each or in one pipeline, and times it.
@@ -599,7 +770,7 @@ impl Session {
             .collect();
         if let Some(first) = commands.first() {
             self.note_used(first);
-            if !self.server.is_sandbox() {
+            if !self.server.is_owned() {
                 if let Some(reason) = external_refusal(first, self.force) {
                     return Ok(Event::Refused(reason));
                 }
@@ -668,7 +839,7 @@ impl Session {
         wait: Duration,
     ) -> Result<Vec<Event>, SessionError> {
         let line = join_args(args);
-        if !self.server.is_sandbox()
+        if !self.server.is_owned()
             && let Some(reason) = external_refusal(args, self.force)
         {
             return Ok(vec![Event::Refused(reason)]);
@@ -798,7 +969,21 @@ impl Session {
         let client = self.learner_client().to_string();
         let mut events = Vec::new();
         for _ in 0..times {
-            events.extend(self.execute(&client, &args, Who::Learner, wait_for(&args))?);
+            let node = self.learner_node();
+            let mut ran = self.with_node(node.as_deref(), |s| {
+                s.execute(&client, &args, Who::Learner, wait_for(&args))
+            })?;
+            // In a cluster, follow MOVED to the node that owns the slot, as redis-cli -c does.
+            if let Some((slot, address, name)) = self.moved_to(&ran) {
+                ran.push(Event::Notice(format!(
+                    "-> Redirected to slot [{slot}] located at {address} ({name})"
+                )));
+                self.learner_node = Some(name.clone());
+                ran.extend(self.with_node(Some(&name), |s| {
+                    s.execute(&client, &args, Who::Learner, wait_for(&args))
+                })?);
+            }
+            events.extend(ran);
         }
         // Inside MULTI nothing has happened yet: judge the state after EXEC, not after each QUEUED.
         let queued = events
@@ -875,13 +1060,9 @@ impl Session {
                     0
                 });
             loop {
-                let got = Reply::Array(
-                    self.clients
-                        .received(receiver)
-                        .iter()
-                        .map(message_payload)
-                        .collect(),
-                );
+                let messages =
+                    self.with_node(check.on.as_deref(), |s| Ok(s.clients.received(receiver)))?;
+                let got = Reply::Array(messages.iter().map(message_payload).collect());
                 match evaluate(&check.expect, &got) {
                     Ok(()) => return Ok(Ok(())),
                     Err(found) if Instant::now() >= deadline => {
@@ -930,17 +1111,30 @@ impl Session {
         let client = check.client.clone().unwrap_or_else(|| OBSERVER.to_string());
         let deadline = Instant::now()
             + Duration::from_millis(if poll { check.poll_ms.unwrap_or(0) } else { 0 });
+        let on = check.on.clone();
         loop {
-            let reply =
-                match self
-                    .clients
-                    .run(&self.server, &client, &args, Duration::from_secs(5))?
-                {
-                    Outcome::Done(reply) => reply,
-                    Outcome::Waiting => {
-                        Reply::Error("probe did not answer (a probe must not block)".into())
+            let result = self.with_node(on.as_deref(), |s| {
+                Ok(s.clients
+                    .run(&s.server, &client, &args, Duration::from_secs(5)))
+            })?;
+            let reply = match result {
+                Ok(Outcome::Done(reply)) => reply,
+                Ok(Outcome::Waiting) => {
+                    Reply::Error("probe did not answer (a probe must not block)".into())
+                }
+                // A node that is down (a failover lesson) answers nothing: the check fails for now
+                // and the next poll reconnects.
+                Err(e) if self.topology.is_some() => {
+                    match &on {
+                        Some(name) => {
+                            self.nodes.remove(name);
+                        }
+                        None => self.clients.clear(),
                     }
-                };
+                    Reply::Error(format!("no answer: {e}"))
+                }
+                Err(e) => return Err(e.into()),
+            };
             match evaluate(&check.expect, &reply) {
                 Ok(()) => return Ok(Ok(())),
                 Err(found) if Instant::now() >= deadline => {
@@ -995,7 +1189,12 @@ impl Session {
         let step = self.step().clone();
         let mut events = Vec::new();
         for spec in &step.solution {
-            events.extend(self.run_spec(&spec.value, step.learner_client(), Who::Lesson)?);
+            events.extend(self.run_spec(
+                &spec.value,
+                step.learner_client(),
+                step.on.as_deref(),
+                Who::Lesson,
+            )?);
         }
         Ok(events)
     }
@@ -1138,7 +1337,9 @@ impl Session {
     /// After a lost connection: restart the sandbox (or reconnect) and rebuild the current step.
     pub fn recover(&mut self, progress: LoadProgress) -> Result<Vec<Event>, SessionError> {
         self.clients.clear();
-        if self.server.is_sandbox() {
+        if self.topology.is_some() {
+            self.dirty = true; // the rebuild starts the whole topology again
+        } else if self.server.is_sandbox() {
             self.server.restart()?;
             self.dirty = false;
         }
@@ -1173,6 +1374,19 @@ fn wait_for(args: &[Vec<u8>]) -> Duration {
     } else {
         SLOW_COMMAND
     }
+}
+
+/// The node a multi-node lesson talks to by default: the master, or node-1.
+fn default_node(
+    topology: &crate::server::topology::Topology,
+) -> Result<(String, Server), SessionError> {
+    let node = topology
+        .nodes
+        .iter()
+        .find(|n| n.name == "master")
+        .or_else(|| topology.nodes.first())
+        .ok_or_else(|| SessionError::Fixture("the topology has no nodes".into()))?;
+    Ok((node.name.clone(), Server::node(&node.name, &node.url())?))
 }
 
 fn dbsize(connection: &mut redis::Connection) -> Result<i64, redis::RedisError> {

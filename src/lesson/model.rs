@@ -140,6 +140,9 @@ pub struct Step {
     /// Which client the learner types as in this step (default `app`).
     #[serde(default)]
     pub client: Option<String>,
+    /// The node the learner types to in a multi-node lesson (default: the master, or node-1).
+    #[serde(default)]
+    pub on: Option<String>,
     /// Commands the lesson runs itself when the step starts (a demonstration, another client's move).
     #[serde(default)]
     #[schemars(with = "Vec<CommandSpec>")]
@@ -188,6 +191,11 @@ pub struct Snippet {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandSpec {
     pub cmd: Option<Args>,
+    /// The node that runs it in a multi-node lesson (`master`, `replica`, `sentinel-1`, `node-3`).
+    pub on: Option<String>,
+    /// A fault to inject on a node redis-lab started: stop (a crash), start it again, freeze
+    /// (SIGSTOP) or thaw it.
+    pub fault: Option<Fault>,
     /// Kill the sandbox server as a crash would and start it again on the same data directory,
     /// with these extra `redis-server` arguments for the new start (persistence lessons).
     pub restart: Option<Vec<String>>,
@@ -201,6 +209,20 @@ pub struct CommandSpec {
     pub wait_ms: Option<u64>,
     /// Do not wait for the reply: the command is expected to block until another client acts.
     pub background: bool,
+}
+
+/// A fault injected on a node of a multi-node lesson: `fault: {stop: master}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Fault {
+    /// Kill the node as a crash would.
+    Stop(String),
+    /// Start a stopped node again, on the same port and data.
+    Start(String),
+    /// Freeze the node (SIGSTOP): it hangs without dying.
+    Pause(String),
+    /// Thaw a frozen node (SIGCONT).
+    Resume(String),
 }
 
 /// Arguments as one redis-cli line, or as a list (handy for Lua scripts in block scalars).
@@ -225,6 +247,9 @@ pub struct Check {
     /// For a check without a probe: only replies to this command count (e.g. `SADD`).
     #[serde(default)]
     pub reply_of: Option<String>,
+    /// The node the probe runs on in a multi-node lesson.
+    #[serde(default)]
+    pub on: Option<String>,
     pub expect: Matcher,
     /// The client that runs the probe (default: redis-lab's own observer connection). For a
     /// check without a probe: only this client's replies count.
@@ -463,6 +488,10 @@ struct CommandSpecMap {
     #[serde(default)]
     cmd: Option<Args>,
     #[serde(default)]
+    on: Option<String>,
+    #[serde(default)]
+    fault: Option<Fault>,
+    #[serde(default)]
     restart: Option<Vec<String>>,
     #[serde(default)]
     repeat: Option<u32>,
@@ -487,6 +516,8 @@ impl<'de> Deserialize<'de> for CommandSpec {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<CommandSpec, E> {
                 Ok(CommandSpec {
                     cmd: Some(Args::Line(v.to_string())),
+                    on: None,
+                    fault: None,
                     restart: None,
                     repeat: None,
                     pipeline: false,
@@ -497,7 +528,11 @@ impl<'de> Deserialize<'de> for CommandSpec {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CommandSpec, A::Error> {
                 let m = CommandSpecMap::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                if m.cmd.is_none() && m.wait_ms.is_none() && m.restart.is_none() {
+                if m.cmd.is_none()
+                    && m.wait_ms.is_none()
+                    && m.restart.is_none()
+                    && m.fault.is_none()
+                {
                     return Err(de::Error::custom(
                         "a command needs `cmd` (what to run), `wait_ms` (how long to pause) or `restart`",
                     ));
@@ -507,6 +542,8 @@ impl<'de> Deserialize<'de> for CommandSpec {
                 }
                 Ok(CommandSpec {
                     cmd: m.cmd,
+                    on: m.on,
+                    fault: m.fault,
                     restart: m.restart,
                     repeat: m.repeat,
                     pipeline: m.pipeline,
@@ -584,6 +621,8 @@ impl JsonSchema for CommandSpec {
                         "background": {"type": "boolean", "description": "Do not wait for the reply: the command blocks until another client acts."},
                         "repeat": {"type": "integer", "minimum": 1, "description": "Run it this many times ({i} in an argument is the iteration) and report the time taken."},
                         "pipeline": {"type": "boolean", "description": "With repeat: send them all in one pipeline."},
+                        "on": {"type": "string", "description": "The node that runs it (master, replica, sentinel-1, node-3)."},
+                        "fault": {"type": "object", "description": "Inject a fault: {stop|start|pause|resume: NODE}."},
                         "restart": {"type": "array", "items": {"type": "string"}, "description": "Kill the sandbox server like a crash and start it again on the same data, with these extra redis-server arguments (needs requires.sandbox)."}
                     }
                 }

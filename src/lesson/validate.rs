@@ -35,6 +35,7 @@ impl CommandTable {
                 .to_string(),
             ..CommandTable::default()
         };
+        table.add_sentinel();
         for line in BUILTIN_COMMANDS.lines().filter(|l| !l.starts_with('#')) {
             if let Some((name, flags)) = line.split_once(' ') {
                 table
@@ -76,7 +77,13 @@ impl CommandTable {
         for info in reply.elements().unwrap_or_default() {
             add(&mut table, info);
         }
+        table.add_sentinel();
         table
+    }
+
+    /// SENTINEL exists only on Sentinels, which a plain server's COMMAND INFO does not list.
+    fn add_sentinel(&mut self) {
+        self.writes.entry("sentinel".into()).or_insert(false);
     }
 
     fn containers(&self) -> HashSet<&str> {

@@ -40,6 +40,8 @@ pub struct Server {
     /// What we show the user: host, port and db, never the password.
     display: String,
     sandbox: Option<Sandbox>,
+    /// A node of a topology redis-lab started: ours to change, though not a sandbox of its own.
+    topology_node: bool,
 }
 
 /// How the user asked to reach Redis.
@@ -71,6 +73,7 @@ impl Server {
             display: format!("sandbox 127.0.0.1:{}", sandbox.port()),
             info,
             sandbox: Some(sandbox),
+            topology_node: false,
         })
     }
 
@@ -91,13 +94,33 @@ impl Server {
             display: redacted,
             info,
             sandbox: None,
+            topology_node: false,
         };
         server.connect()?; // fail early, with one clear line
         Ok(server)
     }
 
+    /// A node of a topology redis-lab started (`name` is shown to the user).
+    pub fn node(name: &str, url: &str) -> Result<Server, ConnError> {
+        let info = url.into_connection_info().map_err(|e| ConnError::BadUrl {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(Server {
+            display: format!("{name} {}", url.trim_start_matches("redis://")),
+            info,
+            sandbox: None,
+            topology_node: true,
+        })
+    }
+
     pub fn is_sandbox(&self) -> bool {
         self.sandbox.is_some()
+    }
+
+    /// Started by redis-lab (a sandbox or a topology node): safe to reconfigure or restart.
+    pub fn is_owned(&self) -> bool {
+        self.sandbox.is_some() || self.topology_node
     }
 
     pub fn display(&self) -> &str {
