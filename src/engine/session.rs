@@ -201,7 +201,7 @@ pub struct Session {
     /// Whether the command being run writes one of its keys (COMMAND GETKEYSANDFLAGS).
     last_writes: Option<bool>,
     /// The last timed repeat in this step (its label, seconds per command), to compare with.
-    last_measure: Option<(String, f64)>,
+    last_measure: Option<(String, String, f64)>,
 }
 
 /// Called while fixtures load: (commands loaded, total).
@@ -816,11 +816,13 @@ impl Session {
         );
         // Compare time per command, so runs of different sizes compare fairly.
         let per_command = elapsed.as_secs_f64() / f64::from(count.max(1));
+        // Only runs of the same command compare (one by one against pipelined, say).
         let compared = self
             .last_measure
             .as_ref()
-            .map(|(previous, before)| (previous.clone(), before / per_command.max(1e-12)));
-        self.last_measure = Some((label, per_command));
+            .filter(|(_, previous_line, _)| *previous_line == line)
+            .map(|(previous, _, before)| (previous.clone(), before / per_command.max(1e-12)));
+        self.last_measure = Some((label, line.clone(), per_command));
         Ok(Event::Measured {
             line,
             count,
@@ -850,7 +852,14 @@ impl Session {
             self.note_used(args);
         }
         let keys = self.track_keys(args)?;
-        let before = explain::snapshot(&mut self.clients, &self.server, &keys)?;
+        // Only a write can change its keys. Looking at them for a read would itself touch them
+        // (LRU clock, LFU counter, keyspace hits) and falsify OBJECT IDLETIME, OBJECT FREQ, INFO.
+        let inspected: Vec<Vec<u8>> = if self.last_writes == Some(false) {
+            Vec::new()
+        } else {
+            keys.clone()
+        };
+        let before = explain::snapshot(&mut self.clients, &self.server, &inspected)?;
         let outcome = match self.clients.run(&self.server, client, args, wait) {
             Err(ConnError::Unsafe(message)) => return Ok(vec![Event::Refused(message)]),
             other => other?,
@@ -871,13 +880,13 @@ impl Session {
             if self.recording {
                 self.replies.push((client.to_string(), name, reply.clone()));
             }
-            let after = explain::snapshot(&mut self.clients, &self.server, &keys)?;
+            let after = explain::snapshot(&mut self.clients, &self.server, &inspected)?;
             let doc = self.docs.get(&mut self.clients, &self.server, args)?;
             let explanation = Explanation {
                 command: line,
                 summary: doc.as_ref().and_then(|d| d.summary.clone()),
                 complexity: doc.and_then(|d| d.complexity),
-                changes: explain::changes(&keys, before, after),
+                changes: explain::changes(&inspected, before, after),
                 // A nil (SET NX that lost) or QUEUED (inside MULTI) reply changed nothing yet.
                 wrote: explain::is_write(args)
                     && !reply.is_error()

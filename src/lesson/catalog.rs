@@ -176,11 +176,7 @@ impl Catalog {
             if path.is_dir() {
                 catalog.add_folder(path)?;
             } else {
-                let folder = path
-                    .parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| PathBuf::from("."));
-                catalog.add_file(path, folder);
+                catalog.add_file(path, pack_root(path));
             }
         }
         Ok(catalog)
@@ -312,6 +308,20 @@ impl Catalog {
             suggestions,
         })
     }
+}
+
+/// The pack a lesson file belongs to: the nearest folder above it with a `fixtures/` folder or a
+/// `pack.yaml` (`pack/patterns/x.yaml` -> `pack`), else the file's own folder.
+fn pack_root(file: &Path) -> PathBuf {
+    let own = file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    own.ancestors()
+        .take(3)
+        .find(|dir| dir.join("fixtures").is_dir() || dir.join("pack.yaml").is_file())
+        .map(Path::to_path_buf)
+        .unwrap_or(own)
 }
 
 /// Lesson files in a folder, recursively: `*.yaml`/`*.yml` outside `fixtures/`, except `pack.yaml`.

@@ -360,6 +360,8 @@ fn backticked_commands(text: &str) -> Vec<String> {
     text.split('`')
         .skip(1)
         .step_by(2)
+        // A lone word (`WRITE`, `WITHSCORES`) is usually an option; a command comes with arguments.
+        .filter(|code| code.split_whitespace().count() >= 2)
         .filter_map(|code| code.split_whitespace().next())
         .filter(|w| {
             w.len() >= 3
@@ -387,7 +389,7 @@ mod tests {
     #[test]
     fn commands_in_hints_are_found_in_code_spans() {
         assert_eq!(
-            backticked_commands("Try `ZADD k 1 m` then `ZRANGE k 0 -1`, not `key`."),
+            backticked_commands("Try `ZADD k 1 m` then `ZRANGE k 0 -1`, not `key` or `WRITE`."),
             vec!["ZADD", "ZRANGE"]
         );
     }

@@ -444,6 +444,7 @@ impl Clients {
         wait: Duration,
     ) -> Result<Outcome, ConnError> {
         let display = server.display().to_string();
+        let db = self.db;
         self.client(server, name)?; // created on first use
         let streaming_inbox = streaming_replies(args).and_then(|_| self.inboxes.get(name).cloned());
         let client = self.client(server, name)?;
@@ -475,6 +476,16 @@ impl Clients {
                 Ok(Outcome::Done(
                     result.unwrap_or_else(|_| Reply::Status("OK".into())),
                 ))
+            }
+            Ok(Response::One(Ok(reply))) => Ok(Outcome::Done(reply)),
+            // The server closed this one connection (CLIENT KILL, a timeout): like redis-cli, say
+            // so and reconnect on the next command; a server that is really gone fails then.
+            Ok(Response::One(Err(e))) if name != HIDDEN_CLIENT && server.connect_db(db).is_ok() => {
+                self.clients.remove(name);
+                self.inboxes.remove(name);
+                Ok(Outcome::Done(Reply::Error(format!(
+                    "the server closed client {name}'s connection ({e}); it reconnects on its next command"
+                ))))
             }
             Ok(Response::One(result)) => result.map(Outcome::Done).map_err(|e| lost(&display, &e)),
             Ok(Response::Many(_)) => Err(lost(&display, "replies out of order")),
