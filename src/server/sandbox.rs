@@ -399,6 +399,13 @@ pub mod reaper {
     /// 128+signal like a shell expects.
     pub fn install_signal_handlers() {
         use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        // The signal is also recorded inside the handler itself, so the main thread sees it even
+        // when the interrupted read returns before the thread below has run.
+        let recorded =
+            SIGNAL.get_or_init(|| std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0)));
+        for signal in [SIGTERM, SIGHUP, SIGINT] {
+            let _ = signal_hook::flag::register_usize(signal, recorded.clone(), signal as usize);
+        }
         let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT]) else {
             return;
         };
@@ -407,9 +414,11 @@ pub mod reaper {
                 // While the REPL waits on a blocking command, Ctrl-C interrupts that command only.
                 if signal == SIGINT && INTERRUPTIBLE.load(std::sync::atomic::Ordering::SeqCst) {
                     INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+                    if let Some(recorded) = SIGNAL.get() {
+                        recorded.store(0, std::sync::atomic::Ordering::SeqCst);
+                    }
                     continue;
                 }
-                SIGNAL.store(signal, std::sync::atomic::Ordering::SeqCst);
                 exit_for_signal(signal);
             }
         });
@@ -430,14 +439,20 @@ pub mod reaper {
     }
 
     /// The signal that is ending redis-lab, if any (0: none).
-    static SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+    static SIGNAL: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicUsize>> =
+        std::sync::OnceLock::new();
 
     /// A signal may also end a blocking read on the main thread, which then returns normally:
     /// main calls this so the exit code is the signal's either way.
     pub fn exit_if_signalled() {
-        let signal = SIGNAL.load(std::sync::atomic::Ordering::SeqCst);
-        if signal != 0 {
-            exit_for_signal(signal);
+        let signal = SIGNAL
+            .get()
+            .map_or(0, |s| s.load(std::sync::atomic::Ordering::SeqCst));
+        // A Ctrl-C that only interrupted a REPL command is not a reason to exit.
+        let interrupt_only = signal == libc::SIGINT as usize
+            && INTERRUPTIBLE.load(std::sync::atomic::Ordering::SeqCst);
+        if signal != 0 && !interrupt_only {
+            exit_for_signal(signal as i32);
         }
     }
 
