@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use redis_lab::server::sandbox::is_running as running;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -60,7 +61,7 @@ impl Recorder {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Some(&pid) = self.pids().last()
-                && running(pid)
+                && running(pid as u32)
             {
                 std::thread::sleep(Duration::from_millis(300)); // let it get past start-up
                 return pid;
@@ -75,7 +76,11 @@ impl Recorder {
         assert!(!pids.is_empty(), "the wrapper recorded no server at all");
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let alive: Vec<i32> = pids.iter().copied().filter(|&p| running(p)).collect();
+            let alive: Vec<i32> = pids
+                .iter()
+                .copied()
+                .filter(|&p| running(p as u32))
+                .collect();
             if alive.is_empty() {
                 return;
             }
@@ -85,19 +90,6 @@ impl Recorder {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-    }
-}
-
-/// Running means present and not a zombie (an unreaped orphan is dead for our purpose).
-fn running(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z'),
-        Err(_) => false,
     }
 }
 
@@ -173,7 +165,7 @@ fn signal_test(signal: i32) {
     let data = tempfile::tempdir().unwrap();
     let mut child = start_guided(&recorder, data.path());
     let server = recorder.wait_for_server();
-    assert!(running(server));
+    assert!(running(server as u32));
     let dir = sandbox_dir(server);
     assert!(dir.exists());
     unsafe {

@@ -4,7 +4,7 @@
 
 use crate::app::Status;
 use crate::render::table::new_table;
-use crate::server::sandbox::{SandboxOptions, reaper};
+use crate::server::sandbox::{SandboxOptions, is_running, reaper};
 use crate::server::topology::{Kind, Role, Topology, kind_name};
 use anyhow::{Context, Result, bail};
 use colored::Colorize;
@@ -31,20 +31,6 @@ fn record_path() -> Result<PathBuf> {
     Ok(crate::progress::data_dir()?.join("sandbox.json"))
 }
 
-/// Running, not merely present: an exited process its parent has not reaped yet is a zombie.
-fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z'),
-        // No /proc (not Linux): signal 0 only checks that the process exists.
-        Err(_) => unsafe { libc::kill(pid as libc::pid_t, 0) == 0 },
-    }
-}
-
 /// The running sandbox, if any; a record whose process is gone is removed.
 pub fn running() -> Result<Option<Record>> {
     let path = record_path()?;
@@ -52,7 +38,7 @@ pub fn running() -> Result<Option<Record>> {
         return Ok(None);
     };
     match serde_json::from_str::<Record>(&text) {
-        Ok(record) if alive(record.pid) => Ok(Some(record)),
+        Ok(record) if is_running(record.pid) => Ok(Some(record)),
         _ => {
             let _ = std::fs::remove_file(&path);
             Ok(None)
@@ -172,10 +158,10 @@ pub fn down() -> Result<Status> {
         libc::kill(record.pid as libc::pid_t, libc::SIGTERM);
     }
     let deadline = Instant::now() + Duration::from_secs(10);
-    while alive(record.pid) && Instant::now() < deadline {
+    while is_running(record.pid) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    if alive(record.pid) {
+    if is_running(record.pid) {
         bail!("the sandbox (pid {}) did not stop within 10 s", record.pid);
     }
     let _ = std::fs::remove_file(record_path()?);

@@ -1060,32 +1060,7 @@ impl Session {
             None => "the reply to your command".into(),
         });
         let expected = describe(&check.expect);
-        if let Some(receiver) = &check.received {
-            // Messages may still be in flight: poll like a probe would.
-            let deadline = Instant::now()
-                + Duration::from_millis(if poll {
-                    check.poll_ms.unwrap_or(0).max(100)
-                } else {
-                    0
-                });
-            loop {
-                let messages =
-                    self.with_node(check.on.as_deref(), |s| Ok(s.clients.received(receiver)))?;
-                let got = Reply::Array(messages.iter().map(message_payload).collect());
-                match evaluate(&check.expect, &got) {
-                    Ok(()) => return Ok(Ok(())),
-                    Err(found) if Instant::now() >= deadline => {
-                        return Ok(Err(Failure {
-                            label,
-                            expected,
-                            found,
-                        }));
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                }
-            }
-        }
-        let Some(probe) = &check.probe else {
+        if check.received.is_none() && check.probe.is_none() {
             // No probe: the step is about reading, so one of the learner's replies must match
             // (only replies to `reply_of` commands, when the check names one).
             let wanted = check.reply_of.as_ref().map(|c| c.to_ascii_uppercase());
@@ -1114,36 +1089,17 @@ impl Session {
                 expected,
                 found,
             }));
+        }
+        // Messages may still be in flight, so a `received` check always polls a little.
+        let minimum = if check.received.is_some() { 100 } else { 0 };
+        let wait = if poll {
+            check.poll_ms.unwrap_or(0).max(minimum)
+        } else {
+            0
         };
-        let args = args_of(&probe.value).map_err(SessionError::Fixture)?;
-        // Probes run on the observer unless the check is about one client's own view.
-        let client = check.client.clone().unwrap_or_else(|| OBSERVER.to_string());
-        let deadline = Instant::now()
-            + Duration::from_millis(if poll { check.poll_ms.unwrap_or(0) } else { 0 });
-        let on = check.on.clone();
+        let deadline = Instant::now() + Duration::from_millis(wait);
         loop {
-            let result = self.with_node(on.as_deref(), |s| {
-                Ok(s.clients
-                    .run(&s.server, &client, &args, Duration::from_secs(5)))
-            })?;
-            let reply = match result {
-                Ok(Outcome::Done(reply)) => reply,
-                Ok(Outcome::Waiting) => {
-                    Reply::Error("probe did not answer (a probe must not block)".into())
-                }
-                // A node that is down (a failover lesson) answers nothing: the check fails for now
-                // and the next poll reconnects.
-                Err(e) if self.topology.is_some() => {
-                    match &on {
-                        Some(name) => {
-                            self.nodes.remove(name);
-                        }
-                        None => self.clients.clear(),
-                    }
-                    Reply::Error(format!("no answer: {e}"))
-                }
-                Err(e) => return Err(e.into()),
-            };
+            let reply = self.observe(check)?;
             match evaluate(&check.expect, &reply) {
                 Ok(()) => return Ok(Ok(())),
                 Err(found) if Instant::now() >= deadline => {
@@ -1156,6 +1112,43 @@ impl Session {
                 Err(_) => std::thread::sleep(Duration::from_millis(10)),
             }
         }
+    }
+
+    /// What a check looks at now: the messages a client received, or the reply to its probe.
+    fn observe(&mut self, check: &Check) -> Result<Reply, SessionError> {
+        if let Some(receiver) = &check.received {
+            let messages =
+                self.with_node(check.on.as_deref(), |s| Ok(s.clients.received(receiver)))?;
+            return Ok(Reply::Array(messages.iter().map(message_payload).collect()));
+        }
+        let Some(probe) = &check.probe else {
+            return Ok(Reply::Nil); // reply checks are handled by run_check
+        };
+        let args = args_of(&probe.value).map_err(SessionError::Fixture)?;
+        // Probes run on the observer unless the check is about one client's own view.
+        let client = check.client.clone().unwrap_or_else(|| OBSERVER.to_string());
+        let result = self.with_node(check.on.as_deref(), |s| {
+            Ok(s.clients
+                .run(&s.server, &client, &args, Duration::from_secs(5)))
+        })?;
+        Ok(match result {
+            Ok(Outcome::Done(reply)) => reply,
+            Ok(Outcome::Waiting) => {
+                Reply::Error("probe did not answer (a probe must not block)".into())
+            }
+            // A node that is down (a failover lesson) answers nothing: the check fails for now
+            // and the next poll reconnects.
+            Err(e) if self.topology.is_some() => {
+                match &check.on {
+                    Some(name) => {
+                        self.nodes.remove(name);
+                    }
+                    None => self.clients.clear(),
+                }
+                Reply::Error(format!("no answer: {e}"))
+            }
+            Err(e) => return Err(e.into()),
+        })
     }
 
     /// The last command's explanation; when it changed nothing, also the last one that did, so

@@ -94,6 +94,21 @@ fn is_executable(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// Running, not merely present: an exited process its parent has not reaped yet is a zombie.
+pub fn is_running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+        // No /proc (not Linux): signal 0 only checks that the process exists.
+        // SAFETY: signal 0 sends nothing.
+        Err(_) => unsafe { libc::kill(pid as libc::pid_t, 0) == 0 },
+    }
+}
+
 /// A port that is free now, with its cluster bus port (+10000) free too.
 pub fn free_port() -> Result<u16, SandboxError> {
     let mut last_err = None;
