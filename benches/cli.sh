@@ -1,28 +1,49 @@
 #!/usr/bin/env bash
-# Times redis-lab's user-facing commands with hyperfine and prints the medians.
-# Run on demand (not part of `cargo test`):  bash benches/cli.sh
+# Times redis-lab's user-facing commands and prints a markdown section (medians).
+# Run on demand (not part of `cargo test`):  bash benches/cli.sh   (or bash benches/all.sh)
 # Needs: hyperfine (apt-get install hyperfine), redis-server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || { echo "install hyperfine: apt-get install -y hyperfine" >&2; exit 2; }
 cargo build --release -q
-BIN=./target/release/redis-lab
+BIN=$PWD/target/release/redis-lab
 export REDIS_LAB_DATA_DIR="$(mktemp -d)"
-trap 'rm -rf "$REDIS_LAB_DATA_DIR" "$OUT"' EXIT
 OUT="$(mktemp -d)"
+trap 'rm -rf "$REDIS_LAB_DATA_DIR" "$OUT"' EXIT
 
 bench() { # name runs command...
   local name=$1 runs=$2; shift 2
-  hyperfine -N --warmup 3 --runs "$runs" --export-json "$OUT/$name.json" "$*" >/dev/null 2>&1
-  python3 - "$OUT/$name.json" "$name" <<'PY'
+  hyperfine -N --warmup 2 --runs "$runs" --export-json "$OUT/b.json" "$*" >/dev/null 2>&1
+  python3 - "$OUT/b.json" "$name" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"][0]
-print(f"{sys.argv[2]:<32} median {r['median']*1000:7.1f} ms   (min {r['min']*1000:.1f}, max {r['max']*1000:.1f}, {len(r['times'])} runs)")
+print(f"| {sys.argv[2]} | {r['median']*1000:.1f} ms | {r['min']*1000:.1f} - {r['max']*1000:.1f} ms | {len(r['times'])} |")
 PY
 }
 
+echo "## Commands"
+echo
+echo "| command | median | range | runs |"
+echo "|---|---|---|---|"
 bench "redis-lab --version" 50 "$BIN --version"
-bench "redis-lab list" 50 "$BIN list"
-for lesson in strings-counters key-expiry leaderboard; do
-  bench "lesson $lesson --auto" 20 "$BIN lesson $lesson --auto"
+bench "redis-lab list (no server)" 50 "$BIN list"
+bench "redis-lab check (lint the whole catalog)" 20 "$BIN check"
+bench "redis-lab lesson leaderboard --auto" 20 "$BIN lesson leaderboard --auto"
+bench "redis-lab lesson strings-counters --auto" 20 "$BIN lesson strings-counters --auto"
+bench "redis-lab check --run (whole catalog, $(nproc) cores)" 3 "$BIN check --run"
+echo
+echo "## Topologies (sandbox up until every node agrees)"
+echo
+echo "| topology | ready in (3 runs) |"
+echo "|---|---|"
+for kind in redlock5 replica sentinel cluster; do
+  times=""
+  for _ in 1 2 3; do
+    log="$OUT/up.log"
+    "$BIN" --color never sandbox up "$kind" > "$log" 2>&1 &
+    until grep -q "ready in\|error" "$log"; do sleep 0.05; done
+    times="$times $(grep -o 'ready in [0-9.]* s' "$log" | cut -d' ' -f3)"
+    "$BIN" sandbox down > /dev/null
+  done
+  echo "| $kind |$(echo "$times" | sed 's/ / s, /g; s/^ s, / /') s |"
 done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # redis-lab repl against redis-cli (and iredis if installed), in one run, on the same server:
-# one command start-to-exit, 10,000 SETs fed on stdin, peak memory. Writes docs/benchmarks.md.
-# Run on demand:  bash benches/repl.sh     (needs hyperfine, redis-server, redis-cli)
+# one command start-to-exit, 10,000 SETs fed on stdin, peak memory. Prints a markdown section
+# (benches/all.sh puts it in docs/benchmarks.md). Needs hyperfine, redis-server, redis-cli.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || { echo "install hyperfine: apt-get install -y hyperfine" >&2; exit 2; }
@@ -48,10 +48,9 @@ fi
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}')" "$1" "$2"; }
 
 {
-  echo "# Benchmarks"
+  echo "## The REPL against redis-cli"
   echo
-  echo "Produced by \`bash benches/repl.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(redis-server --version | cut -d' ' -f3), against one local redis-server."
-  echo "Medians from hyperfine. Ratio = redis-lab / redis-cli (below 1 means redis-lab is faster)."
+  echo "Both against one local redis-server, in the same run. Ratio = redis-lab / redis-cli (below 1 means redis-lab is faster)."
   echo
   echo "| measurement | redis-cli | redis-lab | ratio |"
   echo "|---|---|---|---|"
@@ -64,5 +63,5 @@ ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2])
   echo "redis-lab sends stdin lines in pipelined batches of 1,000 and prints replies in order, byte for byte"
   echo "as redis-cli does (tests/repl.rs compares both on a 135-line corpus); redis-cli sends one command"
   echo "per round trip. The one-command case is dominated by process start-up."
-} > docs/benchmarks.md
-cat docs/benchmarks.md
+} > "$WORK/section.md"
+if [ "${1:-}" = "--section" ]; then cat "$WORK/section.md"; else cat "$WORK/section.md"; fi

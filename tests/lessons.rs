@@ -30,6 +30,21 @@ fn needs_module(entry: &redis_lab::lesson::catalog::Entry) -> bool {
     !entry.lesson.requires.modules.is_empty()
 }
 
+/// Modules only where a lesson (or one of its steps) uses them: a module's own memory and
+/// config lines would change what the others teach (eviction at 2 MB, CONFIG REWRITE).
+fn options_for(
+    entry: &redis_lab::lesson::catalog::Entry,
+    modules: &[std::path::PathBuf],
+) -> SessionOptions {
+    let uses = needs_module(entry)
+        || entry
+            .lesson
+            .steps
+            .iter()
+            .any(|s| s.requires.as_ref().is_some_and(|r| !r.modules.is_empty()));
+    options(if uses { modules.to_vec() } else { Vec::new() })
+}
+
 #[test]
 fn every_step_of_every_lesson_fails_before_and_passes_after_its_solution() {
     require_redis();
@@ -40,10 +55,9 @@ fn every_step_of_every_lesson_fails_before_and_passes_after_its_solution() {
         catalog.problems
     );
     let modules = test_modules();
-    let options = options(modules.clone());
     let mut problems = Vec::new();
     for entry in &catalog.entries {
-        let proof = prove_lesson(entry, &options);
+        let proof = prove_lesson(entry, &options_for(entry, &modules));
         match &proof.outcome {
             Outcome::Passed => {}
             Outcome::Failed(details) => {
@@ -116,8 +130,9 @@ fn module_lessons_are_skipped_with_the_reason_on_a_server_without_modules() {
 #[test]
 fn every_lesson_passes_in_auto_mode() {
     require_redis();
-    let options = options(test_modules());
+    let modules = test_modules();
     for entry in &builtin().entries {
+        let options = options_for(entry, &modules);
         let mut session = match Session::start(entry.clone(), &options, 0, &mut |_, _| {}) {
             Ok((session, _)) => session,
             Err(SessionError::Unmet(_)) if needs_module(entry) => continue,

@@ -308,8 +308,15 @@ fn spawn(
         command.args(["--save", "", "--appendonly", "no"]);
     }
     command.arg("--dir").arg(dir).args(["--logfile", ""]);
-    for module in &options.modules {
-        command.arg("--loadmodule").arg(module);
+    // After CONFIG REWRITE the config file loads the modules itself; loading one twice aborts.
+    let config_loads_modules = std::fs::read_to_string(&config).is_ok_and(|text| {
+        text.lines()
+            .any(|l| l.trim_start().starts_with("loadmodule"))
+    });
+    if !config_loads_modules {
+        for module in &options.modules {
+            command.arg("--loadmodule").arg(module);
+        }
     }
     command
         .args(&options.extra_args)
