@@ -18,6 +18,18 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// A YAML scalar as written on one line: plain, "double quoted" or 'single quoted'.
+fn unquote(raw: &str) -> String {
+    let raw = raw.trim();
+    if let Some(inner) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        inner.replace("\\\"", "\"").replace("\\\\", "\\")
+    } else if let Some(inner) = raw.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
+        inner.replace("''", "'")
+    } else {
+        raw.split(" #").next().unwrap_or(raw).trim().to_string()
+    }
+}
+
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let mut code = String::new();
@@ -55,6 +67,40 @@ fn main() {
         }
         writeln!(code, "];").unwrap();
     }
+    // Headers of the built-in lessons, so `redis-lab list` need not parse every lesson
+    // (tests/authoring.rs checks they equal what the full parser reads).
+    writeln!(code, "pub static LESSON_HEADERS: &[LessonHeader] = &[").unwrap();
+    let mut files = Vec::new();
+    collect(&root.join("lessons"), &mut files);
+    for file in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+    {
+        let text = std::fs::read_to_string(file).expect("lesson is UTF-8");
+        let relative = file
+            .strip_prefix(root.join("lessons"))
+            .expect("under lessons")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let field = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{key}: ")))
+                .map(unquote)
+                .unwrap_or_default()
+        };
+        let steps = text.lines().filter(|l| l.starts_with("  - id: ")).count();
+        writeln!(
+            code,
+            "    LessonHeader {{ file: {:?}, id: {:?}, title: {:?}, track: {:?}, level: {:?}, steps: {steps} }},",
+            format!("lessons/{relative}"),
+            field("id"),
+            field("title"),
+            field("track"),
+            field("level")
+        )
+        .unwrap();
+    }
+    writeln!(code, "];").unwrap();
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("embedded.rs");
     std::fs::write(out, code).expect("write embedded.rs");
 }

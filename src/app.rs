@@ -117,8 +117,8 @@ pub fn run(cli: Cli) -> Result<Status> {
             print!("{}", crate::lesson::model::json_schema_text());
             Ok(Status::Ok)
         }
-        Some(Command::List { json }) => list(&load_catalog(&folders)?, json),
-        None => list(&load_catalog(&folders)?, false),
+        Some(Command::List { json }) => list(&folders, json),
+        None => list(&folders, false),
     }
 }
 
@@ -185,39 +185,99 @@ fn status_text(progress: &Progress, key: &str, total: usize) -> String {
     }
 }
 
-fn list(catalog: &Catalog, json: bool) -> Result<Status> {
+/// One row of `redis-lab list`.
+struct Row {
+    id: String,
+    pack: Option<String>,
+    title: String,
+    track: String,
+    level: String,
+    steps: usize,
+    progress_key: String,
+    file: String,
+}
+
+/// The rows to list: built-in lessons from the build-time index (nothing to parse), then the
+/// lessons of `--lessons` folders, which replace a built-in with the same id.
+fn list_rows(folders: &[std::path::PathBuf]) -> Result<Vec<Row>> {
+    let mut folder_catalog = Catalog::default();
+    for folder in folders {
+        folder_catalog.add_folder(folder)?;
+    }
+    for problem in &folder_catalog.problems {
+        eprintln!("{}", problem.to_string().red());
+    }
+    let overridden = |id: &str| {
+        folder_catalog
+            .entries
+            .iter()
+            .any(|e| e.pack.is_none() && e.id() == id)
+    };
+    let mut rows: Vec<Row> = crate::lesson::catalog::builtin_headers()
+        .iter()
+        .filter(|h| !overridden(h.id))
+        .map(|h| Row {
+            id: h.id.to_string(),
+            pack: None,
+            title: h.title.to_string(),
+            track: h.track.to_string(),
+            level: h.level.to_string(),
+            steps: h.steps,
+            progress_key: h.id.to_string(),
+            file: h.file.to_string(),
+        })
+        .collect();
+    rows.extend(folder_catalog.entries.iter().map(|e| Row {
+        id: e.qualified_id(),
+        pack: e.pack.as_ref().map(|p| p.name.clone()),
+        title: e.lesson.title.clone(),
+        track: e.lesson.track.as_str().to_string(),
+        level: e.lesson.level.as_str().to_string(),
+        steps: e.lesson.steps.len(),
+        progress_key: e.progress_key(),
+        file: e.file.clone(),
+    }));
+    // Built-ins and unpacked lessons by track; pack lessons after them, in each pack's order.
+    let track_rank = |t: &str| {
+        crate::lesson::model::Track::ALL
+            .iter()
+            .position(|k| k.as_str() == t)
+    };
+    rows.sort_by_key(|r| {
+        (
+            r.pack.is_some(),
+            if r.pack.is_some() {
+                None
+            } else {
+                track_rank(&r.track)
+            },
+        )
+    });
+    Ok(rows)
+}
+
+fn list(folders: &[std::path::PathBuf], json: bool) -> Result<Status> {
     let mut progress = Progress::load()?;
     if let Some(warning) = progress.warning.take() {
         eprintln!("{}", warning.yellow());
     }
-    let mut entries: Vec<_> = catalog.entries.iter().collect();
-    // Built-ins by track; pack lessons after them, in each pack's own order.
-    entries.sort_by_key(|e| {
-        (
-            e.pack.is_some(),
-            if e.pack.is_some() {
-                None
-            } else {
-                Some(e.lesson.track)
-            },
-        )
-    });
+    let rows = list_rows(folders)?;
     if json {
-        let items: Vec<serde_json::Value> = entries
+        let items: Vec<serde_json::Value> = rows
             .iter()
-            .map(|e| {
-                let p = progress.get(&e.progress_key());
+            .map(|r| {
+                let p = progress.get(&r.progress_key);
                 serde_json::json!({
-                    "id": e.qualified_id(),
-                    "pack": e.pack.as_ref().map(|p| p.name.clone()),
-                    "title": e.lesson.title,
-                    "track": e.lesson.track,
-                    "level": e.lesson.level,
-                    "steps": e.lesson.steps.len(),
-                    "status": status_text(&progress, &e.progress_key(), e.lesson.steps.len()),
+                    "id": r.id,
+                    "pack": r.pack,
+                    "title": r.title,
+                    "track": r.track,
+                    "level": r.level,
+                    "steps": r.steps,
+                    "status": status_text(&progress, &r.progress_key, r.steps),
                     "step": p.map(|p| p.step + 1),
                     "done": p.is_some_and(|p| p.done),
-                    "file": e.file,
+                    "file": r.file,
                 })
             })
             .collect();
@@ -226,41 +286,40 @@ fn list(catalog: &Catalog, json: bool) -> Result<Status> {
     }
     let mut table = new_table(&["track", "lesson", "title", "level", "status"]);
     let mut last_group = None;
-    for e in &entries {
+    for r in &rows {
         // Built-in lessons are grouped by track, pack lessons under their pack.
-        let group = match &e.pack {
-            Some(pack) => format!("pack {}", pack.name),
-            None => e.lesson.track.as_str().to_string(),
+        let group = match &r.pack {
+            Some(pack) => format!("pack {pack}"),
+            None => r.track.clone(),
         };
-        let track = if last_group.as_ref() != Some(&group) {
+        let shown_group = if last_group.as_ref() != Some(&group) {
             group.clone()
         } else {
             String::new()
         };
         last_group = Some(group);
-        let status = status_text(&progress, &e.progress_key(), e.lesson.steps.len());
+        let status = status_text(&progress, &r.progress_key, r.steps);
         let status = match status.as_str() {
             "done" => status.green().to_string(),
             "not started" => status.dimmed().to_string(),
             _ => status.yellow().to_string(),
         };
         table.add_row(vec![
-            track.to_string(),
-            e.qualified_id().bold().to_string(),
-            e.lesson.title.clone(),
-            e.lesson.level.as_str().to_string(),
+            shown_group,
+            r.id.bold().to_string(),
+            r.title.clone(),
+            r.level.clone(),
             status,
         ]);
     }
     println!("{table}");
-    let next = entries
+    let next = rows
         .iter()
-        .find(|e| !progress.get(&e.progress_key()).is_some_and(|p| p.done))
-        .map(|e| e.id().to_string());
+        .find(|r| !progress.get(&r.progress_key).is_some_and(|p| p.done));
     if let Some(next) = next {
         println!(
             "Run a lesson with:  {}",
-            format!("redis-lab lesson {next}").bold()
+            format!("redis-lab lesson {}", next.id).bold()
         );
     }
     Ok(Status::Ok)

@@ -180,3 +180,21 @@ fn two_packs_with_the_same_lesson_id_do_not_mix() {
     );
     assert_eq!(status("globex/intro").1, serde_json::json!("not started"));
 }
+
+#[test]
+fn the_build_time_index_matches_the_lessons() {
+    let catalog = builtin();
+    let headers = redis_lab::lesson::catalog::builtin_headers();
+    assert_eq!(headers.len(), catalog.entries.len());
+    for entry in &catalog.entries {
+        let header = headers
+            .iter()
+            .find(|h| h.id == entry.id())
+            .expect("indexed");
+        assert_eq!(header.title, entry.lesson.title, "{}", entry.id());
+        assert_eq!(header.track, entry.lesson.track.as_str(), "{}", entry.id());
+        assert_eq!(header.level, entry.lesson.level.as_str(), "{}", entry.id());
+        assert_eq!(header.steps, entry.lesson.steps.len(), "{}", entry.id());
+        assert_eq!(header.file, entry.file, "{}", entry.id());
+    }
+}

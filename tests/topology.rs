@@ -208,3 +208,34 @@ fn a_lesson_runs_a_real_sentinel_failover_and_refuses_url_servers() {
         other => panic!("must be refused on --url, not {other:?}"),
     }
 }
+
+const DEAD_NODE: &str = "format: 1\nid: dead-node\ntitle: Dead node\ntrack: patterns\nlevel: advanced\nsummary: A client talks to a node that is down.\nrequires: {topology: redlock5, sandbox: true}\nsteps:\n  - id: refused\n    title: Refused\n    explain: node-5 is down.\n    task: Try node-5, then lock on node-1.\n    run:\n      - fault: {stop: node-5}\n      - {cmd: SET lock:x t NX PX 30000, on: node-5}\n    hints: [SET lock:x t NX PX 30000]\n    solution: [SET lock:x t NX PX 30000]\n    checks:\n      - probe: GET lock:x\n        expect: {equals: t}\n";
+
+#[test]
+fn a_command_to_a_stopped_node_fails_like_a_client_would_without_ending_the_lesson() {
+    use redis_lab::engine::session::{Event, Session, SessionOptions};
+    use redis_lab::server::connection::Outcome;
+    use redis_lab::server::reply::Reply;
+    require_redis();
+    let dir = pack(&[("dead-node.yaml", DEAD_NODE)]);
+    let catalog = pack_catalog(dir.path());
+    let (mut session, events) = Session::start(
+        entry(&catalog, "dead-node"),
+        &SessionOptions::default(),
+        0,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert!(
+        events.iter().any(
+            |e| matches!(e, Event::Command { client, outcome: Outcome::Done(Reply::Error(m)), .. }
+            if client == "app@node-5" && m.starts_with("connection failed"))
+        ),
+        "{events:?}"
+    );
+    let events = session.submit("SET lock:x t NX PX 30000").unwrap();
+    assert!(
+        events.iter().any(|e| matches!(e, Event::StepPassed { .. })),
+        "{events:?}"
+    );
+}

@@ -851,7 +851,20 @@ impl Session {
         if self.recording {
             self.note_used(args);
         }
-        let keys = self.track_keys(args)?;
+        let keys = match self.track_keys(args) {
+            Ok(keys) => keys,
+            // A stopped node cannot even be inspected: the command fails like a client's would.
+            Err(e) if self.topology.is_some() && e.is_connection_loss() => {
+                self.clients.clear();
+                return Ok(vec![Event::Command {
+                    who,
+                    client: format!("{client}@{}", self.current_node),
+                    line,
+                    outcome: Outcome::Done(Reply::Error(format!("connection failed: {e}"))),
+                }]);
+            }
+            Err(e) => return Err(e),
+        };
         // Only a write can change its keys. Looking at them for a read would itself touch them
         // (LRU clock, LFU counter, keyspace hits) and falsify OBJECT IDLETIME, OBJECT FREQ, INFO.
         let inspected: Vec<Vec<u8>> = if self.last_writes == Some(false) {
@@ -862,11 +875,23 @@ impl Session {
         let before = explain::snapshot(&mut self.clients, &self.server, &inspected)?;
         let outcome = match self.clients.run(&self.server, client, args, wait) {
             Err(ConnError::Unsafe(message)) => return Ok(vec![Event::Refused(message)]),
+            // A stopped node of a multi-node lesson answers like a dead server does to a client:
+            // the connection fails. That is part of the lesson, not the end of it.
+            Err(e) if self.topology.is_some() && e.is_connection_loss() => {
+                self.clients.clear();
+                Outcome::Done(Reply::Error(format!("connection failed: {e}")))
+            }
             other => other?,
+        };
+        // Multi-node lessons name the node too: `checkout-a@node-3`.
+        let client_shown = if self.topology.is_some() {
+            format!("{client}@{}", self.current_node)
+        } else {
+            client.to_string()
         };
         let mut events = vec![Event::Command {
             who,
-            client: client.to_string(),
+            client: client_shown,
             line: line.clone(),
             outcome: outcome.clone(),
         }];

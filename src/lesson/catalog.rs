@@ -7,8 +7,25 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use thiserror::Error;
 
+/// What `redis-lab list` shows of a lesson.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LessonHeader {
+    pub file: &'static str,
+    pub id: &'static str,
+    pub title: &'static str,
+    pub track: &'static str,
+    pub level: &'static str,
+    pub steps: usize,
+}
+
 mod embedded {
+    use super::LessonHeader;
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// The built-in lessons' headers, read at build time (listing them parses nothing).
+pub fn builtin_headers() -> &'static [LessonHeader] {
+    embedded::LESSON_HEADERS
 }
 
 #[derive(Debug, Error)]

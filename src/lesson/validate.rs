@@ -116,14 +116,14 @@ impl CommandTable {
         semver::Version::parse(&parts[..3].join(".")).is_ok_and(|v| req.matches(&v))
     }
 
-    /// Whether this command may block until another client acts (BLPOP, XREAD BLOCK, WAIT).
+    /// Whether this command may block until another client acts (BLPOP, XREAD BLOCK).
     pub fn may_block(&self, args: &[Vec<u8>]) -> bool {
         let Some(first) = args.first() else {
             return false;
         };
         let name = String::from_utf8_lossy(first).to_ascii_lowercase();
-        // WAIT/WAITAOF block on replicas but carry no `blocking` flag.
-        self.blocking.contains(&name) || matches!(name.as_str(), "wait" | "waitaof")
+        // WAIT ends by its own timeout, not by another client: it is waited for like any command.
+        self.blocking.contains(&name)
     }
 
     /// Whether this command line writes (its container's subcommand for OBJECT, CONFIG...).
