@@ -558,6 +558,7 @@ impl Session {
     fn enter_step(&mut self, index: usize) -> Result<Vec<Event>, SessionError> {
         self.step = index;
         self.client_override = None;
+        self.learner_node = None; // a MOVED followed in an earlier step does not carry over
         self.hints_shown = 0;
         self.used.clear();
         self.replies.clear();
@@ -878,8 +879,16 @@ impl Session {
             // A stopped node of a multi-node lesson answers like a dead server does to a client:
             // the connection fails. That is part of the lesson, not the end of it.
             Err(e) if self.topology.is_some() && e.is_connection_loss() => {
+                // Sentinel and failovers close connections (CLIENT KILL): reconnect once, as
+                // redis-cli does; a node that is really down still answers "connection failed".
                 self.clients.clear();
-                Outcome::Done(Reply::Error(format!("connection failed: {e}")))
+                match self.clients.run(&self.server, client, args, wait) {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        self.clients.clear();
+                        Outcome::Done(Reply::Error(format!("connection failed: {e}")))
+                    }
+                }
             }
             other => other?,
         };
@@ -952,13 +961,41 @@ impl Session {
                 self.replies.push((client.clone(), name, reply.clone()));
             }
         }
+        // Clients on the other nodes of a multi-node lesson (a subscriber on a Sentinel).
+        for (node, (_, clients)) in self.nodes.iter_mut() {
+            for (client, line, result) in clients.collect_released(Duration::ZERO) {
+                events.push(Event::Released {
+                    client: format!("{client}@{node}"),
+                    line,
+                    reply: result.unwrap_or_else(Reply::Error),
+                });
+            }
+            for client in clients.receivers() {
+                let key = format!("{client}@{node}");
+                let messages = clients.received(&client);
+                let shown = self.shown_received.entry(key.clone()).or_insert(0);
+                for message in messages.into_iter().skip(*shown) {
+                    *shown += 1;
+                    events.push(Event::Received {
+                        client: key.clone(),
+                        message,
+                    });
+                }
+            }
+        }
         for client in self.clients.receivers() {
             let messages = self.clients.received(&client);
-            let shown = self.shown_received.entry(client.clone()).or_insert(0);
+            // The same key whichever node is current, so a message is shown once.
+            let key = if self.topology.is_some() {
+                format!("{client}@{}", self.current_node)
+            } else {
+                client.clone()
+            };
+            let shown = self.shown_received.entry(key.clone()).or_insert(0);
             for message in messages.into_iter().skip(*shown) {
                 *shown += 1;
                 events.push(Event::Received {
-                    client: client.clone(),
+                    client: key.clone(),
                     message,
                 });
             }
@@ -1165,10 +1202,10 @@ impl Session {
             // and the next poll reconnects.
             Err(e) if self.topology.is_some() => {
                 match &check.on {
-                    Some(name) => {
+                    Some(name) if *name != self.current_node => {
                         self.nodes.remove(name);
                     }
-                    None => self.clients.clear(),
+                    _ => self.clients.clear(),
                 }
                 Reply::Error(format!("no answer: {e}"))
             }
