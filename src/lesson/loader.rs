@@ -9,6 +9,11 @@ use std::collections::HashSet;
 /// Lesson files larger than this are refused before parsing (a lesson is a few KB).
 pub const MAX_LESSON_BYTES: usize = 1024 * 1024;
 
+/// Semantic checks stop after this many problems. Each diagnostic finds and copies its source
+/// line, so a large file with a problem in every step (or all on one long line) would otherwise
+/// take minutes and gigabytes; past a few dozen the list is noise anyway.
+pub const MAX_PROBLEMS: usize = 50;
+
 /// Parses and checks one lesson file. `file` is the name shown in diagnostics.
 pub fn parse_lesson(file: &str, source: &str) -> Result<Lesson, Diagnostics> {
     if source.len() > MAX_LESSON_BYTES {
@@ -192,6 +197,9 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
         ));
     }
     for fixture in &lesson.fixtures {
+        if problems.len() >= MAX_PROBLEMS {
+            break;
+        }
         if let Some(problem) = fixture_path_problem(&fixture.value) {
             problems.push(at(file, source, &fixture.referenced, problem));
         }
@@ -199,6 +207,9 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
     check_commands(file, source, &lesson.setup, &mut problems);
     let mut seen = HashSet::new();
     for step in &lesson.steps {
+        if problems.len() >= MAX_PROBLEMS {
+            break;
+        }
         if !is_valid_id(&step.id.value) {
             problems.push(
                 at(
@@ -242,6 +253,9 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
                 .with_help("a guard may pass before the solution; at least one check must prove the task was done"));
         }
         for check in &step.checks {
+            if problems.len() >= MAX_PROBLEMS {
+                break;
+            }
             let anchor = check
                 .probe
                 .as_ref()
@@ -260,8 +274,10 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
             {
                 problems.push(at(file, source, &probe.referenced, problem));
             }
+            // Only the syntax is checked here: compiling (as the check does when it runs) costs
+            // tens of milliseconds for a pattern like `\w{100}`, and a file may hold thousands.
             if let Matcher::Matches(pattern) = &check.expect
-                && let Err(e) = regex::Regex::new(pattern)
+                && let Err(e) = regex_syntax::Parser::new().parse(pattern)
             {
                 problems.push(at(
                     file,
@@ -271,6 +287,16 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
                 ));
             }
         }
+    }
+    if problems.len() >= MAX_PROBLEMS {
+        problems.truncate(MAX_PROBLEMS);
+        problems.push(Diagnostic::new(
+            file,
+            source,
+            0,
+            0,
+            format!("stopped after {MAX_PROBLEMS} problems: fix these, then check again"),
+        ));
     }
     problems
 }
@@ -282,6 +308,9 @@ fn check_commands(
     problems: &mut Vec<Diagnostic>,
 ) {
     for command in commands {
+        if problems.len() >= MAX_PROBLEMS {
+            break;
+        }
         if let Some(args) = &command.value.cmd
             && let Err(problem) = args_of(args)
         {
@@ -388,6 +417,63 @@ mod tests {
         let err = parse_lesson("demo.yaml", &broken).unwrap_err();
         assert!(err.0[0].message.contains("unbalanced quotes"), "{err}");
         assert_eq!(err.0[0].line, 11);
+    }
+
+    /// Found by running generated inputs through the lesson_loader fuzz target: a file under
+    /// MAX_LESSON_BYTES with a problem in every step made diagnostics per step, each scanning and
+    /// copying its source line: minutes of CPU when the steps are on many lines, gigabytes of
+    /// memory when they share one line.
+    #[test]
+    fn a_problem_in_every_step_is_reported_a_bounded_number_of_times() {
+        let head =
+            "format: 1\nid: demo\ntitle: Demo\ntrack: patterns\nlevel: beginner\nsummary: s\n";
+        let one_line = format!(
+            "{head}steps: [{}]\n",
+            ["{id: X, title: t}"; 2_000].join(", ")
+        );
+        let many_lines = format!(
+            "{head}steps:\n{}",
+            "- {id: X, title: t, task: t}\n".repeat(2_000)
+        );
+        for source in [one_line, many_lines] {
+            assert!(source.len() <= MAX_LESSON_BYTES);
+            let err = parse_lesson("big.yaml", &source).unwrap_err();
+            assert_eq!(err.0.len(), MAX_PROBLEMS + 1, "{}", err.0[0]);
+            assert!(err.0[0].message.contains("invalid step id"), "{}", err.0[0]);
+            assert!(err.0[MAX_PROBLEMS].message.starts_with("stopped after"));
+            assert_eq!(err.0[MAX_PROBLEMS].line, 0);
+        }
+    }
+
+    #[test]
+    fn invalid_regular_expressions_are_reported() {
+        let broken = MINIMAL.replace("expect: {equals: v}", "expect: {matches: \"(unclosed\"}");
+        let err = parse_lesson("demo.yaml", &broken).unwrap_err();
+        assert!(
+            err.0[0]
+                .message
+                .starts_with("invalid regular expression in `matches`")
+                && err.0[0].message.contains("unclosed group"),
+            "{err}"
+        );
+    }
+
+    /// Found by running generated inputs through the lesson_loader fuzz target: every `matches`
+    /// pattern was compiled at load time, about 45 ms each for `\w{100}` in a release build, so a
+    /// 64 KB file of such checks took nearly a minute to load.
+    #[test]
+    fn many_large_patterns_load_quickly() {
+        let check = "      - {probe: GET k, expect: {matches: '\\w{100}'}}\n";
+        let source = MINIMAL.replace(
+            "    checks:\n",
+            &format!("    checks:\n{}", check.repeat(300)),
+        );
+        let started = std::time::Instant::now();
+        let lesson = parse_lesson("demo.yaml", &source).expect("valid");
+        assert_eq!(lesson.steps[0].checks.len(), 301);
+        // Compiling the patterns took over a minute in a debug build; checking their syntax takes
+        // milliseconds.
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
 
     #[test]
