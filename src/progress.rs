@@ -44,6 +44,8 @@ pub struct Progress {
     file: ProgressFile,
     /// Set when the file on disk could not be read and was moved aside.
     pub warning: Option<String>,
+    /// The last save failed: what is in memory is not on disk.
+    unsaved: bool,
 }
 
 pub fn data_dir() -> Result<PathBuf, ProgressError> {
@@ -70,6 +72,7 @@ impl Progress {
                 lessons: BTreeMap::new(),
             },
             warning: None,
+            unsaved: false,
         };
         let Ok(text) = std::fs::read_to_string(path) else {
             return progress; // no file yet (or unreadable: saving will say why)
@@ -121,7 +124,18 @@ impl Progress {
     }
 
     /// Temp file in the same directory, fsync, rename: a crash leaves the old file or the new one.
-    fn save(&self) -> Result<(), ProgressError> {
+    /// Whether everything in memory is on disk (false after a failed save).
+    pub fn is_saved(&self) -> bool {
+        !self.unsaved
+    }
+
+    fn save(&mut self) -> Result<(), ProgressError> {
+        let result = self.write();
+        self.unsaved = result.is_err();
+        result
+    }
+
+    fn write(&self) -> Result<(), ProgressError> {
         let err = |source| ProgressError::Write {
             path: self.path.clone(),
             source,

@@ -22,7 +22,19 @@ pub fn run(entry: Entry, options: &SessionOptions) -> Result<Status> {
     let mut failed = 0;
     while !session.is_finished() {
         let index = session.step_index();
-        let (events, verdict) = session.auto_step()?;
+        let (events, verdict) = match session.auto_step() {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                if let Some(how) = session.sandbox_stopped() {
+                    eprintln!(
+                        "{} the sandbox redis-server stopped: {how}. --auto saves no progress; \
+                         run it again to start on a fresh sandbox.",
+                        "note:".yellow().bold()
+                    );
+                }
+                return Err(e.into());
+            }
+        };
         if !verdict.passed() {
             failed += 1;
         }

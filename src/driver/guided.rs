@@ -225,8 +225,13 @@ pub fn run(
             }
         }
     }
-    save(progress, &key, &session);
-    if !session.is_finished() {
+    let saved = save(progress, &key, &session);
+    if !saved {
+        println!(
+            "Your progress could not be saved (see above); fix that and run `redis-lab lesson {}` again.",
+            session.entry().qualified_id()
+        );
+    } else if !session.is_finished() {
         println!(
             "Progress saved at step {} of {}. Run `redis-lab lesson {}` to continue.",
             session.step_index() + 1,
@@ -276,18 +281,23 @@ fn show(session: &Session, events: &[Event], progress: &mut Progress, key: &str)
     }
 }
 
-fn save(progress: &mut Progress, key: &str, session: &Session) {
+/// Saves where the learner is; false (after saying why) when it could not be written.
+fn save(progress: &mut Progress, key: &str, session: &Session) -> bool {
     let value = LessonProgress {
         step: session.step_index(),
         step_id: session.step().id().to_string(),
         total: session.lesson().steps.len(),
         done: session.is_finished(),
     };
-    if progress.get(key) == Some(&value) {
-        return;
+    if progress.get(key) == Some(&value) && progress.is_saved() {
+        return true;
     }
-    if let Err(e) = progress.set(key, value) {
-        eprintln!("{}", e.to_string().yellow());
+    match progress.set(key, value) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("{}", e.to_string().yellow());
+            false
+        }
     }
 }
 
@@ -302,16 +312,24 @@ fn handle_error(
     if !error.is_connection_loss() {
         return Ok(true);
     }
-    save(progress, key, session);
+    let saved = save(progress, key, session);
+    if let Some(how) = session.sandbox_stopped() {
+        eprintln!(
+            "{} the sandbox redis-server stopped: {how}.",
+            "note:".yellow().bold()
+        );
+    }
     let what = if session.is_sandbox() {
         "Restart the sandbox server and continue at this step?"
     } else {
         "Reconnect and continue at this step?"
     };
-    println!(
-        "Your progress is saved (step {}).",
-        session.step_index() + 1
-    );
+    if saved {
+        println!(
+            "Your progress is saved (step {}).",
+            session.step_index() + 1
+        );
+    }
     let mut editor = rustyline::DefaultEditor::new()?;
     let answer = match editor.readline(&format!("{what} [Y/n] ")) {
         Ok(answer) => answer,

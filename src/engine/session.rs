@@ -320,6 +320,11 @@ impl Session {
         self.server.is_sandbox()
     }
 
+    /// After a lost connection: how the sandbox server ended, if that is why.
+    pub fn sandbox_stopped(&mut self) -> Option<String> {
+        self.server.sandbox_mut()?.exit_reason()
+    }
+
     pub fn learner_client(&self) -> &str {
         self.client_override
             .as_deref()

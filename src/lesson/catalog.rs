@@ -208,7 +208,7 @@ impl Catalog {
     pub fn add_folder(&mut self, folder: &Path) -> Result<(), CatalogError> {
         self.current_pack = None;
         let pack_file = folder.join("pack.yaml");
-        if pack_file.is_file() {
+        if pack_file.is_file() && !self.refuse_outside(folder, &pack_file) {
             let name = pack_file.display().to_string();
             let text = std::fs::read_to_string(&pack_file).unwrap_or_default();
             match serde_saphyr::from_str::<Pack>(&text) {
@@ -230,7 +230,9 @@ impl Catalog {
             source,
         })?;
         for file in files {
-            self.add_file(&file, folder.to_path_buf());
+            if !self.refuse_outside(folder, &file) {
+                self.add_file(&file, folder.to_path_buf());
+            }
         }
         if let Some(pack) = self.current_pack.take() {
             // Lessons in the pack's order, the others after them.
@@ -246,6 +248,31 @@ impl Catalog {
                 .sort_by_key(|e| rank(e).map_or((0, 0), |r| (1, r)));
         }
         Ok(())
+    }
+
+    /// A file of a lesson folder that resolves outside it (a symlink to `/etc/passwd`) is never
+    /// read: its text would show up in diagnostics, and a shared pack must not expose the host.
+    fn refuse_outside(&mut self, folder: &Path, file: &Path) -> bool {
+        let inside = match (folder.canonicalize(), file.canonicalize()) {
+            (Ok(root), Ok(target)) => target.starts_with(root),
+            _ => false,
+        };
+        if !inside {
+            self.problems.push(Diagnostics(vec![
+                crate::lesson::diagnostic::Diagnostic::new(
+                    &file.display().to_string(),
+                    "",
+                    0,
+                    0,
+                    format!(
+                        "refused: this file resolves outside the lesson folder {} (a symlink?); \
+                         a lesson pack may only read its own files",
+                        folder.display()
+                    ),
+                ),
+            ]));
+        }
+        !inside
     }
 
     fn add_file(&mut self, file: &Path, folder: PathBuf) {

@@ -204,7 +204,29 @@ impl Shell {
     /// to the prompt with a fresh connection. None when interrupted.
     fn execute(&mut self, args: &[Vec<u8>]) -> Result<Option<Reply>, ReplError> {
         reaper::interruptible(true);
+        self.clients.set_retry_after_reconnect(!self.in_multi);
         let mut result = self.execute_interruptible(args);
+        if let Some(closed) = self.clients.take_reconnected() {
+            let notice = if self.in_multi {
+                // The transaction lived on the old connection.
+                self.in_multi = false;
+                Some(
+                    "(the transaction was lost with the connection: start again with MULTI)".into(),
+                )
+            } else if closed.retried {
+                Some(format!(
+                    "(reconnected: the server had closed the connection: {})",
+                    closed.reason
+                ))
+            } else {
+                None
+            };
+            match notice {
+                Some(notice) if self.raw => eprintln!("{notice}"),
+                Some(notice) => println!("{}", notice.yellow()),
+                None => {}
+            }
+        }
         // Cluster mode: follow MOVED (and ASK) to the node that owns the slot, and say so.
         let mut hops = 0;
         while self.cluster && hops < 5 {

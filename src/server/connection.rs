@@ -11,6 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use thiserror::Error;
 
+/// How long a new connection may take, handshake included: a port that accepts but never answers
+/// (a firewall, a stopped process, not Redis at all) fails within this, never hangs.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[derive(Debug, Error)]
 pub enum ConnError {
     #[error(transparent)]
@@ -96,7 +100,17 @@ impl Server {
             sandbox: None,
             topology_node: false,
         };
-        server.connect()?; // fail early, with one clear line
+        // Fail early, with one clear line: a PING proves it speaks Redis (the handshake alone sends
+        // nothing when there is no password and no database to select).
+        let mut connection = server.connect()?;
+        let probe = connection
+            .set_read_timeout(Some(CONNECT_TIMEOUT))
+            .and_then(|()| redis::cmd("PING").query::<redis::Value>(&mut connection));
+        match probe {
+            // An error reply (NOAUTH, a replica loading its data) is still Redis talking.
+            Err(e) if server_error_reply(&e).is_none() => return Err(server.unreachable(&e)),
+            _ => {}
+        }
         Ok(server)
     }
 
@@ -157,11 +171,18 @@ impl Server {
     }
 
     pub fn connect_db(&self, db: i64) -> Result<redis::Connection, ConnError> {
-        let settings = self.info.redis_settings().clone().set_db(db);
+        // No CLIENT SETINFO: it would show in the learner's MONITOR and SLOWLOG, and each of its
+        // replies may wait the whole timeout on a port that never answers.
+        let settings = self
+            .info
+            .redis_settings()
+            .clone()
+            .set_db(db)
+            .set_skip_set_lib_name();
         let info = self.info.clone().set_redis_settings(settings);
         let client = redis::Client::open(info).map_err(|e| self.unreachable(&e))?;
         client
-            .get_connection_with_timeout(Duration::from_secs(5))
+            .get_connection_with_timeout(CONNECT_TIMEOUT)
             .map_err(|e| self.unreachable(&e))
     }
 
@@ -186,9 +207,24 @@ impl Server {
     }
 
     fn unreachable(&self, e: &redis::RedisError) -> ConnError {
+        let detail = self.scrubbed(e);
+        let reason = if e.is_timeout() {
+            format!(
+                "no answer within {} s; is a Redis server listening there? ({detail})",
+                CONNECT_TIMEOUT.as_secs()
+            )
+        } else if e.kind() == redis::ErrorKind::Parse {
+            "it answered, but not in the Redis protocol; is another service (an HTTP server?) \
+             listening on that port?"
+                .to_string()
+        } else if e.is_connection_refusal() {
+            format!("nothing is listening there; is redis-server running? ({detail})")
+        } else {
+            detail
+        };
         ConnError::Unreachable {
             target: self.display.clone(),
-            reason: self.scrubbed(e),
+            reason,
         }
     }
 
@@ -321,6 +357,14 @@ pub enum Outcome {
     Waiting,
 }
 
+/// A command found its connection closed by the server (a restart, CLIENT KILL, a timeout).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reconnected {
+    pub reason: String,
+    /// The command was sent again on a new connection (otherwise its reply says what happened).
+    pub retried: bool,
+}
+
 /// The named clients of a session, created on first use.
 pub struct Clients {
     db: i64,
@@ -328,6 +372,11 @@ pub struct Clients {
     inboxes: BTreeMap<String, Arc<Mutex<Vec<Reply>>>>,
     /// The address of redis-lab's own observer connection, whose commands MONITOR hides.
     hidden_addr: Option<String>,
+    /// Like redis-cli: a command that meets a connection the server has closed (a restart, a
+    /// timeout) is sent again once on a fresh connection. Off for lessons, which say so instead.
+    retry_after_reconnect: bool,
+    /// Why the last command found its connection closed, until the caller takes it.
+    reconnected: Option<Reconnected>,
 }
 
 /// The client whose commands are redis-lab's own (snapshots, probes): kept out of MONITOR output.
@@ -345,7 +394,20 @@ impl Clients {
             clients: BTreeMap::new(),
             inboxes: BTreeMap::new(),
             hidden_addr: None,
+            retry_after_reconnect: false,
+            reconnected: None,
         }
+    }
+
+    /// Whether a command that finds its connection closed is sent again on a new one (the REPL
+    /// turns this off inside MULTI, where a new connection would run it outside the transaction).
+    pub fn set_retry_after_reconnect(&mut self, on: bool) {
+        self.retry_after_reconnect = on;
+    }
+
+    /// Whether (and why) the last command found its connection closed by the server.
+    pub fn take_reconnected(&mut self) -> Option<Reconnected> {
+        self.reconnected.take()
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -483,6 +545,15 @@ impl Clients {
             Ok(Response::One(Err(e))) if name != HIDDEN_CLIENT && server.connect_db(db).is_ok() => {
                 self.clients.remove(name);
                 self.inboxes.remove(name);
+                let retried =
+                    self.retry_after_reconnect && self.reconnected.is_none() && repeatable(args);
+                self.reconnected = Some(Reconnected {
+                    reason: e.clone(),
+                    retried,
+                });
+                if retried {
+                    return self.run(server, name, args, wait);
+                }
                 Ok(Outcome::Done(Reply::Error(format!(
                     "the server closed client {name}'s connection ({e}); it reconnects on its next command"
                 ))))
@@ -601,6 +672,17 @@ impl Clients {
         self.clients.clear();
         self.inboxes.clear();
     }
+}
+
+/// Whether a command may be sent again after its connection closed under it: not the ones that
+/// can close or stop things themselves (sending those twice could do it twice).
+fn repeatable(args: &[Vec<u8>]) -> bool {
+    let name =
+        String::from_utf8_lossy(args.first().map_or(&[][..], Vec::as_slice)).to_ascii_uppercase();
+    !matches!(
+        name.as_str(),
+        "CLIENT" | "SHUTDOWN" | "DEBUG" | "QUIT" | "RESET" | "FAILOVER" | "MONITOR"
+    ) && !name.contains("SUBSCRIBE")
 }
 
 fn lost(target: &str, reason: &str) -> ConnError {

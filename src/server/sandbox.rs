@@ -227,6 +227,20 @@ impl Sandbox {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// How the server ended, if it has: "killed by signal 9 (SIGKILL)", "exited with status 1".
+    pub fn exit_reason(&mut self) -> Option<String> {
+        use std::os::unix::process::ExitStatusExt;
+        let status = self.child.try_wait().ok()??;
+        Some(match (status.signal(), status.code()) {
+            (Some(libc::SIGKILL), _) => {
+                "killed by signal 9 (SIGKILL: another program, or the kernel out of memory)".into()
+            }
+            (Some(signal), _) => format!("killed by signal {signal}"),
+            (None, Some(code)) => format!("exited with status {code}"),
+            (None, None) => "exited".into(),
+        })
+    }
+
     fn kill(&mut self) {
         let pid = self.child.id();
         let _ = self.child.kill();

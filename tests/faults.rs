@@ -1,0 +1,418 @@
+//! What happens when things go wrong around redis-lab: the server dies or restarts under it, the
+//! progress file is damaged or cannot be written, `--url` points at something that is not Redis,
+//! a lesson pack reaches outside its folder. Each test is a row of docs/reliability.md.
+
+mod common;
+
+use common::*;
+use redis_lab::server::sandbox::{Sandbox, SandboxOptions, is_running};
+use rexpect::session::{PtySession, spawn_command};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn pty(mut cmd: Command) -> PtySession {
+    cmd.env("TERM", "xterm");
+    spawn_command(cmd, Some(20_000)).expect("spawn in a pty")
+}
+
+fn redis_lab(data: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redis-lab"));
+    cmd.args(args)
+        .env("REDIS_LAB_DATA_DIR", data)
+        .env("NO_COLOR", "1")
+        .env_remove("REDIS_URL")
+        .env_remove("REDISCLI_AUTH");
+    cmd
+}
+
+fn saved_step(data: &Path, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(data.join("progress.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["lessons"][key]["step"].as_u64()
+}
+
+fn kill_and_wait(pid: i32) {
+    // SAFETY: a signal to a redis-server this test's redis-lab started.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while is_running(pid as u32) {
+        assert!(
+            Instant::now() < deadline,
+            "redis-server {pid} survived SIGKILL"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The sandbox is SIGKILLed twice in the guided REPL: the first time the learner declines the
+/// restart (progress is on disk, the next run resumes there), the second time accepts it and
+/// finishes the step on the rebuilt server.
+#[test]
+fn a_sandbox_killed_mid_lesson_is_reported_and_the_lesson_resumes() {
+    let recorder = Recorder::new();
+    let data = tempfile::tempdir().unwrap();
+    let mut p = pty(recorder.command(data.path(), &["lesson", "leaderboard"]));
+    p.exp_string("leaderboard 1/7 app> ").unwrap();
+    p.send_line("ZADD leaderboard 4200 rookie_rita").unwrap();
+    p.exp_string("Step complete").unwrap();
+    p.exp_string("leaderboard 2/7 app> ").unwrap();
+    kill_and_wait(recorder.wait_for_server());
+    p.send_line("ZINCRBY leaderboard 150 swift_otter").unwrap();
+    p.exp_string("was lost").unwrap();
+    p.exp_string("the sandbox redis-server stopped: killed by signal 9")
+        .unwrap();
+    p.exp_string("Your progress is saved (step 2).").unwrap();
+    p.exp_string("Restart the sandbox server and continue at this step? [Y/n] ")
+        .unwrap();
+    p.send_line("n").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(saved_step(data.path(), "leaderboard"), Some(1));
+    recorder.assert_none_running();
+
+    let mut p = pty(recorder.command(data.path(), &["lesson", "leaderboard"]));
+    p.exp_string("Step 2/7 Points for a finished game").unwrap();
+    p.exp_string("leaderboard 2/7 app> ").unwrap();
+    kill_and_wait(recorder.wait_for_server());
+    p.send_line("ZINCRBY leaderboard 150 swift_otter").unwrap();
+    p.exp_string("Restart the sandbox server and continue at this step? [Y/n] ")
+        .unwrap();
+    p.send_line("y").unwrap();
+    p.exp_string("Reconnected; the server was rebuilt to the start of this step.")
+        .unwrap();
+    p.exp_string("leaderboard 2/7 app> ").unwrap();
+    p.send_line("ZINCRBY leaderboard 150 swift_otter").unwrap();
+    p.exp_string("\"12000\"").unwrap(); // the fixture's 11850, rebuilt, plus 150
+    p.exp_string("Step complete").unwrap();
+    p.exp_string("leaderboard 3/7 app> ").unwrap();
+    p.send_line(":quit").unwrap();
+    p.exp_string("Progress saved at step 3 of 7").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(saved_step(data.path(), "leaderboard"), Some(2));
+    recorder.assert_none_running();
+}
+
+const SLOW_LESSON: &str = "  - id: first\n    title: First\n    task: Set a.\n    solution:\n      - SET a 1\n    checks:\n      - probe: GET a\n        expect: {equals: \"1\"}\n  - id: second\n    title: Second\n    task: Set b, slowly.\n    solution:\n      - wait_ms: 3000\n      - SET b 1\n    checks:\n      - probe: GET b\n        expect: {equals: \"1\"}\n";
+
+#[test]
+fn a_sandbox_killed_during_auto_fails_clearly_and_touches_no_progress() {
+    let recorder = Recorder::new();
+    let data = tempfile::tempdir().unwrap();
+    let pack = pack(&[("slow-demo.yaml", &lesson_yaml("slow-demo", SLOW_LESSON))]);
+    let before = r#"{"version":1,"lessons":{"leaderboard":{"step":3,"step_id":"rank","total":7,"done":false}}}"#;
+    std::fs::write(data.path().join("progress.json"), before).unwrap();
+    let folder = pack.path().display().to_string();
+    let args = ["lesson", "slow-demo", "--auto", "--lessons", &folder];
+    let child = recorder
+        .command(data.path(), &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The second step pauses for 3 s before its command: the kill lands in the middle.
+    kill_and_wait(recorder.wait_for_server());
+    let started = Instant::now();
+    let output = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(15));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("was lost"), "{stderr}");
+    assert!(
+        stderr.contains("the sandbox redis-server stopped: killed by signal 9"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(data.path().join("progress.json")).unwrap(),
+        before,
+        "--auto must not touch the progress file"
+    );
+    recorder.assert_none_running();
+    let again = recorder.command(data.path(), &args).output().unwrap();
+    assert!(
+        again.status.success(),
+        "the lesson runs again on a fresh sandbox"
+    );
+}
+
+/// A redis-server this test owns, as a `--url` server: the REPL must ride out its restarts.
+#[test]
+fn a_server_restarted_under_the_repl_is_reconnected_and_said_so() {
+    require_redis();
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Sandbox::start(&SandboxOptions::default()).unwrap();
+    let mut p = pty(redis_lab(data.path(), &["repl", "--url", &server.url()]));
+    let prompt = format!("127.0.0.1:{}> ", server.port());
+    p.exp_string(&prompt).unwrap();
+    p.send_line("SET greeting hello").unwrap();
+    p.exp_string("OK").unwrap();
+    p.exp_string(&prompt).unwrap();
+
+    // Restarted between two commands: the next one reconnects, says so, and runs.
+    server.crash_and_restart(&[]).unwrap();
+    p.send_line("SET greeting again").unwrap();
+    p.exp_string("(reconnected: the server had closed the connection")
+        .unwrap();
+    p.exp_string("OK").unwrap();
+    p.exp_string(&prompt).unwrap();
+
+    // Down while a command is sent: one clear error, the shell stays, and works once it is back.
+    server.stop();
+    p.send_line("GET greeting").unwrap();
+    p.exp_string("error:").unwrap();
+    p.exp_string(&prompt).unwrap();
+    server.start_again().unwrap();
+    p.send_line("GET greeting").unwrap();
+    p.exp_string("(nil)").unwrap(); // a crash saves nothing: the restarted server is empty
+    p.exp_string(&prompt).unwrap();
+
+    // Inside MULTI the transaction cannot survive: it says so instead of running the command
+    // outside it.
+    p.send_line("MULTI").unwrap();
+    p.exp_string("(TX)> ").unwrap();
+    server.crash_and_restart(&[]).unwrap();
+    p.send_line("SET inside tx").unwrap();
+    p.exp_string("the transaction was lost with the connection")
+        .unwrap();
+    p.exp_string(&prompt).unwrap();
+    p.send_line("EXISTS inside").unwrap();
+    p.exp_string("(integer) 0").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}
+
+/// Corrupt, truncated and older progress files: a warning, a backup with the old bytes, a fresh
+/// start, never a crash.
+#[test]
+fn a_damaged_progress_file_is_backed_up_with_a_warning() {
+    let cases = [
+        ("corrupt", "\u{0}\u{1}garbage\u{ff}".to_string()),
+        (
+            "truncated",
+            r#"{"version":1,"lessons":{"leaderboard":{"step":2,"#.to_string(),
+        ),
+        (
+            "older format",
+            r#"{"version":0,"done":["leaderboard"]}"#.to_string(),
+        ),
+        ("newer format", r#"{"version":99,"lessons":{}}"#.to_string()),
+    ];
+    for (what, text) in cases {
+        let data = tempfile::tempdir().unwrap();
+        let path = data.path().join("progress.json");
+        std::fs::write(&path, &text).unwrap();
+        let output = redis_lab(data.path(), &["list"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{what}: {stderr}");
+        assert!(
+            stderr.contains("Could not read your progress file") && stderr.contains("moved to"),
+            "{what}: {stderr}"
+        );
+        let backups: Vec<_> = std::fs::read_dir(data.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains(".bad-"))
+            .collect();
+        assert_eq!(backups.len(), 1, "{what}: one backup");
+        assert_eq!(
+            std::fs::read(backups[0].path()).unwrap(),
+            text.as_bytes(),
+            "{what}: the backup keeps the old bytes"
+        );
+        assert!(String::from_utf8_lossy(&output.stdout).contains("leaderboard"));
+    }
+}
+
+/// Progress that cannot be written: the data dir cannot be created (its parent is a file), or
+/// writes fail part-way (a file size limit of 0 bytes stands in for a full disk: it fails the
+/// same write calls with EFBIG instead of ENOSPC). The lesson goes on, the learner is told, and
+/// the previous progress file is unchanged. (A read-only directory cannot be tested as root,
+/// which CI runs as: root writes through permissions.)
+#[test]
+fn progress_that_cannot_be_saved_is_reported_and_the_old_file_survives() {
+    require_redis();
+    let server = Sandbox::start(&SandboxOptions::default()).unwrap();
+
+    // Writes fail: RLIMIT_FSIZE 0 (SIGXFSZ ignored, so write returns EFBIG).
+    let data = tempfile::tempdir().unwrap();
+    let before = r#"{"version":1,"lessons":{"key-expiry":{"step":2,"step_id":"ttl","total":6,"done":false}}}"#;
+    std::fs::write(data.path().join("progress.json"), before).unwrap();
+    let mut cmd = redis_lab(
+        data.path(),
+        &["lesson", "strings-counters", "--url", &server.url()],
+    );
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut p = pty(cmd);
+    p.exp_string("cannot save progress to").unwrap();
+    p.exp_string("the previous progress file is unchanged")
+        .unwrap();
+    p.exp_string("strings-counters 1/7 app> ").unwrap();
+    p.send_line(":quit").unwrap();
+    p.exp_string("Your progress could not be saved").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(data.path().join("progress.json")).unwrap(),
+        before
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(data.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n != "progress.json")
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+
+    // The data dir cannot be created.
+    let parent = tempfile::tempdir().unwrap();
+    std::fs::write(parent.path().join("a-file"), "").unwrap();
+    let data = parent.path().join("a-file").join("redis-lab");
+    let mut p = pty(redis_lab(
+        &data,
+        &["lesson", "strings-counters", "--url", &server.url()],
+    ));
+    p.exp_string("cannot save progress to").unwrap();
+    p.exp_string("strings-counters 1/7 app> ").unwrap();
+    p.send_line(":quit").unwrap();
+    p.exp_string("Your progress could not be saved").unwrap();
+    p.exp_eof().unwrap();
+}
+
+/// A shared pack must be safe to open: no fixture or lesson file may read outside its folder.
+#[test]
+fn a_pack_cannot_read_outside_its_folder() {
+    let data = tempfile::tempdir().unwrap();
+    let step = "  - id: one\n    title: One\n    task: Look.\n    solution:\n      - GET k\n    checks:\n      - expect: {nil: true}\n";
+    let with_fixture = |id: &str, fixture: &str| {
+        lesson_yaml(id, step).replace("steps:", &format!("fixtures: [{fixture:?}]\nsteps:"))
+    };
+    let secret = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(secret.path(), "SET stolen TOP-SECRET-CONTENT\n").unwrap();
+    let dir = pack(&[
+        ("dotdot.yaml", &with_fixture("dotdot", "../../etc/passwd")),
+        (
+            "absolute.yaml",
+            &with_fixture("absolute", &secret.path().display().to_string()),
+        ),
+        ("linked.yaml", &with_fixture("linked", "data.redis")),
+        ("fixtures/placeholder.redis", "SET k v\n"),
+    ]);
+    std::os::unix::fs::symlink(secret.path(), dir.path().join("fixtures/data.redis")).unwrap();
+    std::os::unix::fs::symlink(secret.path(), dir.path().join("evil.yaml")).unwrap();
+    let folder = dir.path().display().to_string();
+
+    let output = redis_lab(data.path(), &["check", "--lessons", &folder, &folder])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(!text.contains("TOP-SECRET-CONTENT"), "{text}");
+    assert!(text.contains("evil.yaml") && text.contains("resolves outside the lesson folder"));
+    assert!(text.contains("../../etc/passwd"), "{text}");
+
+    for id in ["dotdot", "absolute", "linked"] {
+        let output = redis_lab(data.path(), &["lesson", id, "--auto", "--lessons", &folder])
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.code(), Some(2), "{id}: {text}");
+        assert!(!text.contains("TOP-SECRET-CONTENT"), "{id}: {text}");
+        assert!(
+            text.contains("refused") || text.contains("outside"),
+            "{id}: {text}"
+        );
+    }
+}
+
+/// Stands in for a port where something other than Redis listens.
+struct FakeServer {
+    port: u16,
+}
+
+impl FakeServer {
+    /// `answer`: what to send back after the first read (None: accept and never answer).
+    fn start(answer: Option<&'static [u8]>) -> FakeServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                let mut stream = stream;
+                if let Some(answer) = answer {
+                    let mut buf = [0u8; 4096];
+                    let _ = stream.read(&mut buf);
+                    let _ = stream.write_all(answer);
+                } else {
+                    held.push(stream); // open and silent
+                }
+            }
+        });
+        FakeServer { port }
+    }
+}
+
+#[test]
+fn a_url_that_is_not_redis_fails_clearly_and_quickly() {
+    let data = tempfile::tempdir().unwrap();
+    let http = FakeServer::start(Some(
+        b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    ));
+    let silent = FakeServer::start(None);
+    let closed = redis_lab::server::sandbox::free_port().unwrap();
+    let cases = [
+        (http.port, "not in the Redis protocol"),
+        (silent.port, "no answer within 5 s"),
+        (closed, "nothing is listening there"),
+    ];
+    for (port, expected) in cases {
+        let url = format!("redis://127.0.0.1:{port}");
+        for args in [
+            vec!["repl", "--url", &url, "PING"],
+            vec!["lesson", "strings-counters", "--auto", "--url", &url],
+        ] {
+            let started = Instant::now();
+            let output = redis_lab(data.path(), &args)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let elapsed = started.elapsed();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains(&format!("cannot connect to {url}: ")) && stderr.contains(expected),
+                "{args:?}: {stderr}"
+            );
+            assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+            // The connect timeout is 5 s; allow for a slow machine, never a hang.
+            assert!(
+                elapsed < Duration::from_secs(12),
+                "{args:?} took {elapsed:?}"
+            );
+        }
+    }
+}
