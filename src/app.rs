@@ -27,6 +27,7 @@ pub fn run(cli: Cli) -> Result<Status> {
             run,
             json,
             jobs,
+            offline,
             server,
         }) => {
             let args = driver::check::CheckArgs {
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<Status> {
                 run,
                 json,
                 jobs,
+                offline,
             };
             driver::check::run(args, &session_options(&server))
         }

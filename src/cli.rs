@@ -84,6 +84,10 @@ pub enum Command {
         /// How many lessons to prove at once (default: the number of cores).
         #[arg(long, short = 'j')]
         jobs: Option<usize>,
+        /// Lint without starting a server: commands are checked against the list built into the
+        /// binary (redis-server 7.0 core commands, no modules) instead of the server's COMMAND INFO.
+        #[arg(long, conflicts_with = "run")]
+        offline: bool,
         #[command(flatten)]
         server: ServerArgs,
     },

@@ -198,3 +198,46 @@ fn the_build_time_index_matches_the_lessons() {
         assert_eq!(header.file, entry.file, "{}", entry.id());
     }
 }
+
+/// `check --offline` lints with the command list built into the binary: no redis-server needed
+/// (the one named here does not exist), and unknown commands are still caught.
+#[test]
+fn check_offline_needs_no_server_and_still_knows_the_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let lesson = lesson_yaml(
+        "typo",
+        "  - id: one\n    title: One\n    task: Add.\n    solution:\n      - ZADDD board 1 a\n    checks:\n      - probe: ZSCORE board a\n        expect: {equals: 1}\n",
+    );
+    std::fs::write(dir.path().join("typo.yaml"), lesson).unwrap();
+    let output = redis_lab(dir.path())
+        .args(["check", "--offline", "typo.yaml"])
+        .env(
+            "REDIS_LAB_REDIS_SERVER",
+            dir.path().join("no-such-redis-server"),
+        )
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let text = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("unknown Redis command ZADDD") && text.contains("did you mean ZADD?"),
+        "{text}"
+    );
+    assert!(text.contains("the built-in list of redis-server"), "{text}");
+
+    let clean = redis_lab(dir.path())
+        .args(["check", "--offline"])
+        .env(
+            "REDIS_LAB_REDIS_SERVER",
+            dir.path().join("no-such-redis-server"),
+        )
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(
+        clean.status.success(),
+        "the built-in catalog lints clean offline"
+    );
+}

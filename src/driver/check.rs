@@ -24,6 +24,8 @@ pub struct CheckArgs {
     pub run: bool,
     pub json: bool,
     pub jobs: Option<usize>,
+    /// Lint with the built-in command list, without a server.
+    pub offline: bool,
 }
 
 /// The folder `redis-lab new` writes to, checked by default when it exists. Skipped when it is
@@ -58,7 +60,11 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
             .iter()
             .map(|e| e.id().to_string()),
     );
-    let table = command_table(options);
+    let table = if args.offline {
+        CommandTable::builtin()
+    } else {
+        command_table(options)
+    };
     let mut problems: Vec<Diagnostic> = catalog.problems.iter().flat_map(|d| d.0.clone()).collect();
     problems.extend(lint(&catalog.entries, &all_ids, &table));
 

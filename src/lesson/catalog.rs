@@ -200,8 +200,12 @@ impl Catalog {
     }
 
     pub fn add_builtin(&mut self) {
-        for (name, text) in embedded::LESSON_FILES {
-            self.add(format!("lessons/{name}"), text.as_bytes(), Origin::Builtin);
+        let files: Vec<(String, &[u8])> = embedded::LESSON_FILES
+            .iter()
+            .map(|(name, text)| (format!("lessons/{name}"), text.as_bytes()))
+            .collect();
+        for ((file, bytes), parsed) in files.iter().zip(parse_all(&files)) {
+            self.add(file.clone(), bytes, Origin::Builtin, parsed);
         }
     }
 
@@ -229,10 +233,25 @@ impl Catalog {
             path: folder.to_path_buf(),
             source,
         })?;
+        let mut readable = Vec::new();
         for file in files {
-            if !self.refuse_outside(folder, &file) {
-                self.add_file(&file, folder.to_path_buf());
+            if !self.refuse_outside(folder, &file)
+                && let Some(bytes) = self.read_file(&file)
+            {
+                readable.push((file.display().to_string(), bytes));
             }
+        }
+        let borrowed: Vec<(String, &[u8])> = readable
+            .iter()
+            .map(|(name, bytes)| (name.clone(), bytes.as_slice()))
+            .collect();
+        for ((file, bytes), parsed) in borrowed.iter().zip(parse_all(&borrowed)) {
+            self.add(
+                file.clone(),
+                bytes,
+                Origin::Folder(folder.to_path_buf()),
+                parsed,
+            );
         }
         if let Some(pack) = self.current_pack.take() {
             // Lessons in the pack's order, the others after them.
@@ -276,22 +295,40 @@ impl Catalog {
     }
 
     fn add_file(&mut self, file: &Path, folder: PathBuf) {
-        match std::fs::read(file) {
-            Ok(bytes) => self.add(file.display().to_string(), &bytes, Origin::Folder(folder)),
-            Err(e) => self.problems.push(Diagnostics(vec![
-                crate::lesson::diagnostic::Diagnostic::new(
-                    &file.display().to_string(),
-                    "",
-                    0,
-                    0,
-                    format!("cannot read the file: {e}"),
-                ),
-            ])),
+        if let Some(bytes) = self.read_file(file) {
+            let name = file.display().to_string();
+            let parsed = parse_lesson_bytes(&name, &bytes);
+            self.add(name, &bytes, Origin::Folder(folder), parsed);
         }
     }
 
-    fn add(&mut self, file: String, bytes: &[u8], origin: Origin) {
-        match parse_lesson_bytes(&file, bytes) {
+    /// The file's bytes, or None after recording why it cannot be read.
+    fn read_file(&mut self, file: &Path) -> Option<Vec<u8>> {
+        match std::fs::read(file) {
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                self.problems.push(Diagnostics(vec![
+                    crate::lesson::diagnostic::Diagnostic::new(
+                        &file.display().to_string(),
+                        "",
+                        0,
+                        0,
+                        format!("cannot read the file: {e}"),
+                    ),
+                ]));
+                None
+            }
+        }
+    }
+
+    fn add(
+        &mut self,
+        file: String,
+        bytes: &[u8],
+        origin: Origin,
+        parsed: Result<Lesson, Diagnostics>,
+    ) {
+        match parsed {
             Ok(lesson) => {
                 let pack = match origin {
                     Origin::Folder(_) => self.current_pack.clone(),
@@ -352,6 +389,54 @@ impl Catalog {
             suggestions,
         })
     }
+}
+
+/// Parses lesson files on every core, results in the order given. Parsing is most of the time
+/// `check` and `lesson` spend before doing anything (about 750 KB of YAML in the built-in
+/// catalog), and the files are independent.
+fn parse_all(files: &[(String, &[u8])]) -> Vec<Result<Lesson, Diagnostics>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
+    if workers <= 1 {
+        return files
+            .iter()
+            .map(|(name, bytes)| parse_lesson_bytes(name, bytes))
+            .collect();
+    }
+    let mut results: Vec<Option<Result<Lesson, Diagnostics>>> = Vec::new();
+    results.resize_with(files.len(), || None);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|worker| {
+                scope.spawn(move || {
+                    files
+                        .iter()
+                        .enumerate()
+                        .skip(worker)
+                        .step_by(workers)
+                        .map(|(i, (name, bytes))| (i, parse_lesson_bytes(name, bytes)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for handle in handles {
+            // A worker only panics if the parser does: pass that panic on unchanged.
+            match handle.join() {
+                Ok(parsed) => {
+                    for (i, result) in parsed {
+                        results[i] = Some(result);
+                    }
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    results
+        .into_iter()
+        .zip(files)
+        .map(|(result, (name, bytes))| result.unwrap_or_else(|| parse_lesson_bytes(name, bytes)))
+        .collect()
 }
 
 /// The pack a lesson file belongs to: the nearest folder above it with a `fixtures/` folder or a

@@ -31,8 +31,9 @@ impl CommandTable {
                 .next()
                 .and_then(|l| l.strip_prefix("# Commands of "))
                 .and_then(|l| l.split(" and").next())
-                .unwrap_or("built-in list")
-                .to_string(),
+                .map_or("the built-in list".to_string(), |from| {
+                    format!("the built-in list of {from}")
+                }),
             ..CommandTable::default()
         };
         table.add_sentinel();
