@@ -24,12 +24,8 @@ results = json.load(open(sys.argv[1]))["results"]
 print(" ".join("%.1f" % (r["median"] * 1000) for r in results))
 PY
 }
-peak_stdin() { # file command... -> peak RSS in MB
-  python3 - "$@" <<'PY'
-import resource, subprocess, sys
-subprocess.run(sys.argv[2:], stdin=open(sys.argv[1]), stdout=subprocess.DEVNULL)
-print(f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024:.1f}")
-PY
+peak_stdin() { # file command... -> peak RSS in MB, read while it runs (benches/peak_rss.py)
+  python3 benches/peak_rss.py pipe "$1" 10000 -- "${@:2}"
 }
 
 hyperfine -N --warmup 5 --runs 50 --export-json "$WORK/one.json" \
