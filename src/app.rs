@@ -6,7 +6,7 @@ use crate::engine::session::SessionOptions;
 use crate::lesson::catalog::Catalog;
 use crate::progress::Progress;
 use crate::render::table::new_table;
-use crate::server::connection::ServerChoice;
+use crate::server::connection::{ServerChoice, TlsOptions};
 use crate::server::sandbox::SandboxOptions;
 use anyhow::Result;
 use colored::Colorize;
@@ -38,7 +38,7 @@ pub fn run(cli: Cli) -> Result<Status> {
                 jobs,
                 offline,
             };
-            driver::check::run(args, &session_options(&server))
+            driver::check::run(args, &session_options(&server)?)
         }
         Some(Command::Lesson {
             id,
@@ -49,7 +49,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         }) => {
             let catalog = load_catalog(&folders)?;
             let entry = catalog.find(&id)?.clone();
-            let options = session_options(&server);
+            let options = session_options(&server)?;
             if auto {
                 driver::auto::run(entry, &options)
             } else {
@@ -81,7 +81,13 @@ pub fn run(cli: Cli) -> Result<Status> {
             cluster,
             server,
         }) => {
-            let mut server_choice = session_options(&server).server;
+            if sandbox && let Some(flag) = tls_options(&server).first_flag() {
+                anyhow::bail!(
+                    "{flag} applies to TLS servers given with --url rediss://HOST:PORT; \
+                     the --sandbox topology speaks plain redis://"
+                );
+            }
+            let mut server_choice = session_options(&server)?.server;
             if sandbox {
                 server_choice.url = Some(driver::sandbox::node_url(node.as_deref())?);
             }
@@ -165,8 +171,12 @@ fn new_lesson(
     Ok(Status::Ok)
 }
 
-fn session_options(server: &ServerArgs) -> SessionOptions {
-    SessionOptions {
+/// Refuses TLS flags without a rediss:// URL up front: topology lessons never open `--url`, so
+/// a later check would let them pass unnoticed.
+fn session_options(server: &ServerArgs) -> Result<SessionOptions> {
+    let tls = tls_options(server);
+    tls.check_applies_to(server.url.as_deref())?;
+    Ok(SessionOptions {
         server: ServerChoice {
             url: server.url.clone(),
             sandbox: SandboxOptions {
@@ -174,8 +184,18 @@ fn session_options(server: &ServerArgs) -> SessionOptions {
                 modules: server.load_modules.clone(),
                 ..SandboxOptions::default()
             },
+            tls,
         },
         force: server.force,
+    })
+}
+
+fn tls_options(server: &ServerArgs) -> TlsOptions {
+    TlsOptions {
+        ca_cert: server.cacert.clone(),
+        cert: server.cert.clone(),
+        key: server.key.clone(),
+        insecure: server.insecure,
     }
 }
 

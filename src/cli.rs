@@ -40,10 +40,28 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ServerArgs {
-    /// Use an existing server instead of a private sandbox: redis://[user:pass@]host:port[/db].
-    /// The password may also come from REDISCLI_AUTH.
+    /// Use an existing server instead of a private sandbox: redis://[user:pass@]host:port[/db],
+    /// or rediss://... for TLS. The password may also come from REDISCLI_AUTH.
     #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
     pub url: Option<String>,
+
+    /// With a rediss:// URL: trust the CA certificate(s) in this PEM file instead of the
+    /// system's (for a private CA or a self-signed server certificate).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+
+    /// With a rediss:// URL: a client certificate (PEM), for servers with tls-auth-clients yes.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// With a rediss:// URL: the private key (PEM) of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// With a rediss:// URL: do not verify the server's certificate. For testing only: the
+    /// connection is encrypted but anyone in between can read and change it.
+    #[arg(long, conflicts_with = "cacert")]
+    pub insecure: bool,
 
     /// The redis-server binary for the sandbox (default: redis-server on PATH).
     #[arg(long, env = "REDIS_LAB_REDIS_SERVER", value_name = "PATH")]

@@ -241,7 +241,7 @@ impl Shell {
             if !self.raw {
                 println!("-> Redirected to slot [{slot}] located at {address}");
             }
-            self.server = Server::external(&format!("redis://{address}"))?;
+            self.server = self.server.redirected(&address)?;
             self.clients = Clients::new(self.db);
             if kind == "ASK" {
                 self.clients

@@ -4,14 +4,15 @@
 
 use crate::server::reply::Reply;
 use crate::server::sandbox::{Sandbox, SandboxError, SandboxOptions};
-use redis::{ConnectionInfo, IntoConnectionInfo};
+use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo};
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use thiserror::Error;
 
-/// How long a new connection may take, handshake included: a port that accepts but never answers
+/// How long a new connection may take, TLS handshake and AUTH included: a port that accepts but never answers
 /// (a firewall, a stopped process, not Redis at all) fails within this, never hangs.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -27,6 +28,15 @@ pub enum ConnError {
     Dropped { target: String, reason: String },
     #[error("{0}")]
     Unsafe(String),
+    /// A TLS flag where it cannot apply (a plain redis:// URL, the sandbox).
+    #[error("{0}")]
+    TlsUsage(String),
+    #[error("cannot use {flag} {}: {reason}", path.display())]
+    TlsFile {
+        flag: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
 }
 
 impl ConnError {
@@ -54,12 +64,67 @@ pub struct ServerChoice {
     /// `--url` / `REDIS_URL`; None means a private sandbox.
     pub url: Option<String>,
     pub sandbox: SandboxOptions,
+    pub tls: TlsOptions,
+}
+
+/// How to verify a `rediss://` server and prove who we are to it, as redis-cli's flags say.
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    /// `--cacert`: trust only the CA certificates in this PEM file, not the system's.
+    pub ca_cert: Option<PathBuf>,
+    /// `--cert` and `--key`: a client certificate, for servers with `tls-auth-clients yes`.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// `--insecure`: accept any server certificate.
+    pub insecure: bool,
+}
+
+impl TlsOptions {
+    /// The first TLS flag given, as the user typed it.
+    pub fn first_flag(&self) -> Option<&'static str> {
+        if self.ca_cert.is_some() {
+            Some("--cacert")
+        } else if self.cert.is_some() {
+            Some("--cert")
+        } else if self.key.is_some() {
+            Some("--key")
+        } else if self.insecure {
+            Some("--insecure")
+        } else {
+            None
+        }
+    }
+
+    /// Refuses TLS flags that would be ignored: they only mean something with a rediss:// URL.
+    pub fn check_applies_to(&self, url: Option<&str>) -> Result<(), ConnError> {
+        let Some(flag) = self.first_flag() else {
+            return Ok(());
+        };
+        match url {
+            None => Err(ConnError::TlsUsage(format!(
+                "{flag} applies to a TLS server given with --url rediss://HOST:PORT; \
+                 the private sandbox speaks plain redis://"
+            ))),
+            Some(url) if !is_tls_url(url) => Err(ConnError::TlsUsage(format!(
+                "{flag} applies to TLS connections only, and {} is a plain redis:// URL; \
+                 use rediss:// for a TLS port",
+                redact_url(url)
+            ))),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+fn is_tls_url(url: &str) -> bool {
+    let scheme = url.split("://").next().unwrap_or_default();
+    scheme.eq_ignore_ascii_case("rediss") || scheme.eq_ignore_ascii_case("valkeys")
 }
 
 impl Server {
     pub fn open(choice: &ServerChoice) -> Result<Server, ConnError> {
+        choice.tls.check_applies_to(choice.url.as_deref())?;
         match &choice.url {
-            Some(url) => Server::external(url),
+            Some(url) => Server::external(url, &choice.tls),
             None => Server::sandbox(&choice.sandbox),
         }
     }
@@ -81,7 +146,8 @@ impl Server {
         })
     }
 
-    pub fn external(url: &str) -> Result<Server, ConnError> {
+    pub fn external(url: &str, tls: &TlsOptions) -> Result<Server, ConnError> {
+        tls.check_applies_to(Some(url))?;
         let redacted = redact_url(url);
         let mut info = url.into_connection_info().map_err(|e| ConnError::BadUrl {
             url: redacted.clone(),
@@ -94,6 +160,7 @@ impl Server {
             let settings = info.redis_settings().clone().set_password(password);
             info = info.set_redis_settings(settings);
         }
+        let info = with_tls(info, tls, &redacted)?;
         let server = Server {
             display: redacted,
             info,
@@ -111,6 +178,47 @@ impl Server {
             Err(e) if server_error_reply(&e).is_none() => return Err(server.unreachable(&e)),
             _ => {}
         }
+        Ok(server)
+    }
+
+    /// The node a cluster redirected us to (`host:port`), reached the way this server is: same
+    /// scheme, TLS settings and credentials, as redis-cli -c does.
+    pub fn redirected(&self, address: &str) -> Result<Server, ConnError> {
+        let bad = |reason: &str| ConnError::BadUrl {
+            url: address.to_string(),
+            reason: reason.to_string(),
+        };
+        let (host, port) = address
+            .rsplit_once(':')
+            .ok_or_else(|| bad("expected host:port"))?;
+        let port: u16 = port.parse().map_err(|_| bad("the port is not a number"))?;
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let (addr, scheme) = match self.info.addr().clone() {
+            ConnectionAddr::TcpTls {
+                insecure,
+                tls_params,
+                ..
+            } => (
+                ConnectionAddr::TcpTls {
+                    host,
+                    port,
+                    insecure,
+                    tls_params,
+                },
+                "rediss",
+            ),
+            _ => (ConnectionAddr::Tcp(host, port), "redis"),
+        };
+        let server = Server {
+            display: format!("{scheme}://{address}"),
+            info: self.info.clone().set_addr(addr),
+            sandbox: None,
+            topology_node: false,
+        };
+        server.connect()?;
         Ok(server)
     }
 
@@ -208,7 +316,11 @@ impl Server {
 
     fn unreachable(&self, e: &redis::RedisError) -> ConnError {
         let detail = self.scrubbed(e);
-        let reason = if e.is_timeout() {
+        let tls = matches!(self.info.addr(), ConnectionAddr::TcpTls { .. });
+        let explained = explain_connect_failure(&detail, tls, e);
+        let reason = if explained != detail {
+            explained
+        } else if e.is_timeout() {
             format!(
                 "no answer within {} s; is a Redis server listening there? ({detail})",
                 CONNECT_TIMEOUT.as_secs()
@@ -242,6 +354,162 @@ impl Server {
             _ => text,
         }
     }
+}
+
+/// Verification failures and scheme mix-ups read as raw rustls or I/O errors; say what they mean
+/// and which flag or scheme fixes them.
+fn explain_connect_failure(reason: &str, tls: bool, e: &redis::RedisError) -> String {
+    if tls {
+        if reason.contains("invalid peer certificate") {
+            let advice = if reason.contains("NotValidForName")
+                || reason.contains("not valid for name")
+            {
+                "connect with a host name or address the certificate lists, or pass --insecure \
+                 to skip verification"
+            } else if reason.contains("UnknownIssuer") || reason.contains("BadSignature") {
+                "pass --cacert FILE with the CA that signed it, or --insecure to skip verification"
+            } else {
+                "pass --insecure to skip verification"
+            };
+            return format!("the server's TLS certificate is not trusted ({reason}); {advice}");
+        }
+        if reason.contains("CertificateRequired") || reason.contains("HandshakeFailure") {
+            return format!(
+                "the server refused the TLS handshake ({reason}); if it requires client \
+                 certificates (tls-auth-clients), pass --cert FILE --key FILE"
+            );
+        }
+        // A plain server takes the TLS hello for the start of a command and waits for the rest.
+        if e.is_timeout() || reason.contains("corrupt message") {
+            let reason = if e.is_timeout() {
+                format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())
+            } else {
+                reason.to_string()
+            };
+            return format!(
+                "no TLS handshake with the server ({reason}); if this port is not a TLS port, \
+                 use a redis:// URL"
+            );
+        }
+    } else if e.is_connection_dropped() && !e.is_connection_refusal() {
+        // A TLS port resets a connection whose first bytes are not a TLS hello.
+        return format!(
+            "the server closed the connection ({reason}); if this is a TLS port, use a \
+             rediss:// URL"
+        );
+    }
+    reason.to_string()
+}
+
+/// rustls panics at the first handshake unless a crypto provider is chosen; ring is the only one
+/// we build, but another dependency enabling aws-lc-rs would make rustls's own choice ambiguous.
+fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err only means a provider is already installed, which is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// Adds the certificates of `tls` to a rediss:// connection (a plain one is returned as is).
+fn with_tls(
+    info: ConnectionInfo,
+    tls: &TlsOptions,
+    shown: &str,
+) -> Result<ConnectionInfo, ConnError> {
+    if !matches!(info.addr(), ConnectionAddr::TcpTls { .. }) {
+        return Ok(info);
+    }
+    install_crypto_provider();
+    let root_cert = match &tls.ca_cert {
+        Some(path) => Some(read_pem(path, "--cacert", PemKind::Certificates)?),
+        None => None,
+    };
+    let client_tls = match (&tls.cert, &tls.key) {
+        (Some(cert), Some(key)) => Some(redis::ClientTlsConfig {
+            client_cert: read_pem(cert, "--cert", PemKind::Certificates)?,
+            client_key: read_pem(key, "--key", PemKind::PrivateKey)?,
+        }),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(ConnError::TlsUsage(
+                "--cert needs --key FILE with its private key".into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ConnError::TlsUsage(
+                "--key needs --cert FILE with its certificate".into(),
+            ));
+        }
+    };
+    let certificates = redis::TlsCertificates {
+        client_tls,
+        root_cert,
+    };
+    let password = info.redis_settings().password().map(str::to_string);
+    let client = redis::Client::build_with_tls(info, certificates).map_err(|e| {
+        let reason = e.to_string();
+        ConnError::BadUrl {
+            url: shown.to_string(),
+            reason: match password.as_deref() {
+                Some(password) if !password.is_empty() => reason.replace(password, "****"),
+                _ => reason,
+            },
+        }
+    })?;
+    let mut info = client.get_connection_info().clone();
+    if tls.insecure
+        && let ConnectionAddr::TcpTls {
+            host,
+            port,
+            tls_params,
+            ..
+        } = info.addr().clone()
+    {
+        info = info.set_addr(ConnectionAddr::TcpTls {
+            host,
+            port,
+            insecure: true,
+            tls_params,
+        });
+    }
+    Ok(info)
+}
+
+#[derive(Clone, Copy)]
+enum PemKind {
+    Certificates,
+    PrivateKey,
+}
+
+/// Reads a PEM file and checks it holds what the flag promises, so a wrong file is named here
+/// rather than surfacing as an unexplained handshake failure.
+fn read_pem(path: &Path, flag: &'static str, kind: PemKind) -> Result<Vec<u8>, ConnError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let fail = |reason: String| ConnError::TlsFile {
+        flag,
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    match kind {
+        PemKind::Certificates => {
+            let certificates = CertificateDer::pem_slice_iter(&bytes)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| fail(format!("not a PEM certificate file ({e})")))?;
+            if certificates.is_empty() {
+                return Err(fail(
+                    "no certificate in it (expected -----BEGIN CERTIFICATE-----)".into(),
+                ));
+            }
+        }
+        PemKind::PrivateKey => {
+            PrivateKeyDer::from_pem_slice(&bytes)
+                .map_err(|e| fail(format!("no PEM private key in it ({e})")))?;
+        }
+    }
+    Ok(bytes)
 }
 
 /// The URL with any password replaced by `****`.
@@ -757,5 +1025,28 @@ mod tests {
             "redis://localhost:6379"
         );
         assert!(!redact_url("nonsense://a:s3cret@x").contains("s3cret"));
+    }
+
+    #[test]
+    fn tls_flags_need_a_rediss_url() {
+        let none = TlsOptions::default();
+        assert!(none.check_applies_to(None).is_ok());
+        assert!(none.check_applies_to(Some("redis://h:1")).is_ok());
+        let insecure = TlsOptions {
+            insecure: true,
+            ..TlsOptions::default()
+        };
+        assert!(insecure.check_applies_to(Some("rediss://h:1")).is_ok());
+        assert!(insecure.check_applies_to(Some("REDISS://h:1")).is_ok());
+        let refused = insecure
+            .check_applies_to(Some("redis://u:s3cret@h:1"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.starts_with("--insecure applies to TLS"),
+            "{refused}"
+        );
+        assert!(!refused.contains("s3cret"), "{refused}");
+        assert!(insecure.check_applies_to(None).is_err());
     }
 }
