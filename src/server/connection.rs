@@ -557,6 +557,19 @@ impl Clients {
             .collect()
     }
 
+    /// What a subscribed (or MONITOR) client has received since the last call, taken out of its
+    /// inbox: a shell that prints messages as they come neither copies nor keeps them.
+    pub fn take_received(&self, name: &str) -> Vec<Reply> {
+        self.inboxes
+            .get(name)
+            .filter(|_| self.clients.get(name).is_some_and(|c| c.received.is_some()))
+            .and_then(|inbox| inbox.lock().ok().map(|mut m| std::mem::take(&mut *m)))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|message| !self.is_own_monitor_line(message))
+            .collect()
+    }
+
     fn is_own_monitor_line(&self, message: &Reply) -> bool {
         match (&self.hidden_addr, message) {
             (Some(addr), Reply::Status(line)) => line.contains(&format!(" {addr}]")),
