@@ -161,7 +161,7 @@ impl Server {
         let info = self.info.clone().set_redis_settings(settings);
         let client = redis::Client::open(info).map_err(|e| self.unreachable(&e))?;
         client
-            .get_connection_with_timeout(Duration::from_secs(5))
+            .get_connection_with_timeout(CONNECT_TIMEOUT)
             .map_err(|e| self.unreachable(&e))
     }
 
@@ -320,6 +320,10 @@ pub enum Outcome {
     /// Still waiting for its reply: the command blocks until another client acts.
     Waiting,
 }
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long ending lingering connections may hold up the caller.
+const KILL_WAIT: Duration = Duration::from_millis(500);
 
 /// The named clients of a session, created on first use.
 pub struct Clients {
@@ -596,15 +600,24 @@ impl Clients {
             .filter_map(|c| c.id)
             .collect();
         if !lingering.is_empty()
-            && let Ok(mut connection) = server.connect_db(self.db)
+            && let Some(client) = server.client(self.db)
         {
-            for id in lingering {
-                let _ = redis::cmd("CLIENT")
-                    .arg("KILL")
-                    .arg("ID")
-                    .arg(id)
-                    .query::<redis::Value>(&mut connection);
-            }
+            let (done, finished) = mpsc::channel();
+            std::thread::spawn(move || {
+                if let Ok(mut connection) = client.get_connection_with_timeout(CONNECT_TIMEOUT) {
+                    for id in lingering {
+                        let _ = redis::cmd("CLIENT")
+                            .arg("KILL")
+                            .arg("ID")
+                            .arg(id)
+                            .query::<redis::Value>(&mut connection);
+                    }
+                }
+                let _ = done.send(());
+            });
+            // A server busy with a slow command (DEBUG SLEEP, a long script) runs the kill only
+            // when it is done: Ctrl-C need not wait for that, the kill still happens then.
+            let _ = finished.recv_timeout(KILL_WAIT);
         }
         self.clear();
     }
