@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
   bash benches/cli.sh
   echo
   bash benches/repl.sh --section
+  echo
+  bash benches/huge.sh
 } > docs/benchmarks.md.new
 mv docs/benchmarks.md.new docs/benchmarks.md
 cat docs/benchmarks.md

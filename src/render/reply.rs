@@ -2,99 +2,473 @@
 
 use crate::server::reply::{Reply, format_double};
 
+use std::io::{self, Write};
+
 /// redis-cli's `sdscatrepr`: a quoted string, non-printable bytes as `\xHH`.
 pub fn repr_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() + 2);
     out.push('"');
     for &b in bytes {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x07 => out.push_str("\\a"),
-            0x08 => out.push_str("\\b"),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
+        let (escaped, len) = escape(b);
+        // Every escape is ASCII.
+        out.extend(escaped[..len].iter().map(|&c| c as char));
     }
     out.push('"');
     out
 }
 
-/// The human format redis-cli uses on a terminal, ending with a newline.
-pub fn format_tty(reply: &Reply) -> String {
-    let mut out = String::new();
-    write_tty(reply, "", &mut out);
+/// One byte as `sdscatrepr` writes it inside quotes.
+fn escape(b: u8) -> ([u8; 4], usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match b {
+        b'\\' => (*b"\\\\\0\0", 2),
+        b'"' => (*b"\\\"\0\0", 2),
+        b'\n' => (*b"\\n\0\0", 2),
+        b'\r' => (*b"\\r\0\0", 2),
+        b'\t' => (*b"\\t\0\0", 2),
+        0x07 => (*b"\\a\0\0", 2),
+        0x08 => (*b"\\b\0\0", 2),
+        0x20..=0x7e => ([b, 0, 0, 0], 1),
+        _ => (
+            [
+                b'\\',
+                b'x',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 15)],
+            ],
+            4,
+        ),
+    }
+}
+
+/// How much of a reply a terminal is shown.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Output lines (one per string, number or empty aggregate, nested ones included).
+    pub lines: usize,
+    /// Output bytes: a long string is cut inside its quotes when they run out.
+    pub bytes: usize,
+    /// Polled between elements: true stops the output there (Ctrl-C).
+    pub stop: fn() -> bool,
+}
+
+impl Limits {
+    /// About 20 screens of an 80x50 terminal, printed in well under a second even over ssh, and
+    /// still inside the scrollback of terminals that keep the least (xterm keeps 1,024 lines), so
+    /// the top of what was shown can still be scrolled back to. Past that a reply is no longer
+    /// read on a screen anyway: the footer says how to get a part of it, or all of it in a file.
+    pub const TERMINAL: Limits = Limits {
+        lines: 1_000,
+        bytes: 64 * 1024,
+        stop: never,
+    };
+
+    /// Everything (a file or a pipe asked for terminal formatting).
+    pub const NONE: Limits = Limits {
+        lines: usize::MAX,
+        bytes: usize::MAX,
+        stop: never,
+    };
+
+    pub fn stopping_on(self, stop: fn() -> bool) -> Limits {
+        Limits { stop, ..self }
+    }
+}
+
+/// A `stop` that never stops.
+pub fn never() -> bool {
+    false
+}
+
+/// Lets `limits.lines` lines and `limits.bytes` bytes through to `out`, then only counts: for
+/// text printed as is (INFO, CLIENT LIST), which has no elements to stop between.
+pub struct Capped<'w, W: Write> {
+    out: &'w mut W,
+    lines_left: usize,
+    bytes_left: usize,
+    omitted: u64,
+    last: u8,
+}
+
+impl<'w, W: Write> Capped<'w, W> {
+    pub fn new(out: &'w mut W, limits: Limits) -> Self {
+        Capped {
+            out,
+            lines_left: limits.lines,
+            bytes_left: limits.bytes,
+            omitted: 0,
+            last: b'\n',
+        }
+    }
+
+    /// What was held back; ends a cut line so that what follows starts on its own.
+    pub fn finish(self) -> io::Result<Omitted> {
+        if self.omitted > 0 && self.last != b'\n' {
+            self.out.write_all(b"\n")?;
+        }
+        Ok(Omitted {
+            bytes: self.omitted,
+            ..Omitted::default()
+        })
+    }
+}
+
+impl<W: Write> Write for Capped<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut take = buf.len().min(self.bytes_left);
+        if self.lines_left == 0 {
+            take = 0;
+        } else if let Some((end, _)) = buf[..take]
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(self.lines_left - 1)
+        {
+            take = end + 1;
+        }
+        self.out.write_all(&buf[..take])?;
+        self.lines_left -= buf[..take].iter().filter(|b| **b == b'\n').count();
+        self.bytes_left -= take;
+        self.omitted += (buf.len() - take) as u64;
+        if let Some(&b) = buf[..take].last() {
+            self.last = b;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// What a bounded rendering left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Omitted {
+    /// Values not shown at all (strings, numbers, empty aggregates, at any depth).
+    pub elements: u64,
+    /// Bytes of a string that was cut short.
+    pub bytes: u64,
+    /// The output stopped because `Limits::stop` said so.
+    pub stopped: bool,
+}
+
+impl Omitted {
+    pub fn is_empty(&self) -> bool {
+        self.elements == 0 && self.bytes == 0 && !self.stopped
+    }
+}
+
+/// The line after a reply that was not shown whole: what is missing, how to see a part of it,
+/// and how to get all of it (`url` reaches the same server and database from another process).
+pub fn footer(args: &[Vec<u8>], omitted: &Omitted, url: &str) -> String {
+    let mut missing = Vec::new();
+    if omitted.elements > 0 {
+        missing.push(format!(
+            "{} more element{}",
+            thousands(omitted.elements),
+            if omitted.elements == 1 { "" } else { "s" }
+        ));
+    }
+    if omitted.bytes > 0 {
+        missing.push(format!(
+            "{} more byte{}",
+            thousands(omitted.bytes),
+            if omitted.bytes == 1 { "" } else { "s" }
+        ));
+    }
+    let missing = missing.join(" and ");
+    if omitted.stopped {
+        return if missing.is_empty() {
+            "(interrupted)".to_string()
+        } else {
+            format!("(interrupted: {missing} not shown)")
+        };
+    }
+    let command = crate::repl::tokenize::join_args(args);
+    // The command itself when it fits on a line with the rest; a placeholder otherwise.
+    let command = if command.len() <= 60 {
+        command
+    } else {
+        "CMD".to_string()
+    };
+    let everything = format!("redis-lab repl --url {url} --raw {command} > file");
+    match part_hint(args, omitted.elements > 0) {
+        Some(part) => {
+            format!("(... {missing} not shown: use {part}, or {everything} for everything)")
+        }
+        None => format!("(... {missing} not shown: {everything} for everything)"),
+    }
+}
+
+/// The command that reads a piece of what `args` read whole.
+fn part_hint(args: &[Vec<u8>], elements: bool) -> Option<&'static str> {
+    let name = String::from_utf8_lossy(args.first()?).to_ascii_uppercase();
+    let hint = match name.as_str() {
+        "GET" | "GETEX" | "GETDEL" | "GETSET" | "SUBSTR" | "GETRANGE" if !elements => {
+            "GETRANGE key start end"
+        }
+        "LRANGE" => "LRANGE key start stop",
+        "ZRANGE" | "ZREVRANGE" | "ZRANGEBYSCORE" | "ZREVRANGEBYSCORE" | "ZRANGEBYLEX"
+        | "ZREVRANGEBYLEX" => "ZRANGE key start stop (or LIMIT offset count)",
+        "SMEMBERS" | "SINTER" | "SUNION" | "SDIFF" => "SSCAN key cursor COUNT n",
+        "HGETALL" | "HKEYS" | "HVALS" => "HSCAN key cursor COUNT n",
+        "KEYS" => "SCAN cursor MATCH pattern COUNT n",
+        "XRANGE" | "XREVRANGE" => "XRANGE key start end COUNT n",
+        _ if elements => "a smaller range or a SCAN",
+        _ => return None,
+    };
+    Some(hint)
+}
+
+/// 1234567 as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
     out
 }
 
-fn write_tty(reply: &Reply, prefix: &str, out: &mut String) {
-    match reply {
-        Reply::Error(e) => {
-            out.push_str("(error) ");
-            out.push_str(e);
-            out.push('\n');
+/// The human format redis-cli uses on a terminal, ending with a newline.
+pub fn format_tty(reply: &Reply) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_tty(reply, Limits::NONE, &mut out);
+    // Only our own ASCII escapes and the reply's Strings go in: always UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Writes a reply in the terminal format as it goes, within `limits`, and says what it left out.
+/// The output always ends with a newline; nothing the size of the reply is built in memory.
+pub fn write_tty(reply: &Reply, limits: Limits, out: &mut impl Write) -> io::Result<Omitted> {
+    let mut tty = Tty {
+        out,
+        lines_left: limits.lines,
+        bytes_left: limits.bytes,
+        stop: limits.stop,
+        newline_pending: false,
+        cut: false,
+        omitted: Omitted::default(),
+    };
+    tty.node(reply, "")?;
+    tty.flush_newline()?;
+    Ok(tty.omitted)
+}
+
+struct Tty<'w, W: Write> {
+    out: &'w mut W,
+    lines_left: usize,
+    bytes_left: usize,
+    stop: fn() -> bool,
+    /// A value's closing newline, held back because a map key's is replaced by ` => ` (redis-cli
+    /// builds the key's text and then trims its newline).
+    newline_pending: bool,
+    /// The budget ran out (or stop said so): from here on values are only counted.
+    cut: bool,
+    omitted: Omitted,
+}
+
+impl<W: Write> Tty<'_, W> {
+    /// Whether the next value still gets shown; if not, from now on nothing is.
+    fn room(&mut self) -> bool {
+        if !self.cut && (self.stop)() {
+            self.omitted.stopped = true;
+            self.cut = true;
         }
-        Reply::Status(s) => {
-            out.push_str(s);
-            out.push('\n');
+        if self.lines_left == 0 || self.bytes_left == 0 {
+            self.cut = true;
         }
-        Reply::Int(i) => out.push_str(&format!("(integer) {i}\n")),
-        Reply::Double(d) => out.push_str(&format!("(double) {}\n", format_double(*d))),
-        Reply::Bulk(b) => {
-            out.push_str(&repr_bytes(b));
-            out.push('\n');
+        !self.cut
+    }
+
+    fn flush_newline(&mut self) -> io::Result<()> {
+        if std::mem::take(&mut self.newline_pending) {
+            self.out.write_all(b"\n")?;
         }
-        Reply::Verbatim { text, .. } => {
-            out.push_str(text);
-            out.push('\n');
+        Ok(())
+    }
+
+    /// Ends a value's line.
+    fn end_line(&mut self) {
+        self.newline_pending = true;
+        self.lines_left = self.lines_left.saturating_sub(1);
+    }
+
+    /// Framing (indexes, prefixes, type words): always written whole, it is short.
+    fn frame(&mut self, text: &[u8]) -> io::Result<()> {
+        self.flush_newline()?;
+        self.out.write_all(text)?;
+        self.bytes_left = self.bytes_left.saturating_sub(text.len());
+        Ok(())
+    }
+
+    /// A reply's own text, cut (at a character boundary) where the byte budget ends.
+    fn text(&mut self, text: &str) -> io::Result<()> {
+        self.flush_newline()?;
+        let shown = text.floor_char_boundary(text.len().min(self.bytes_left));
+        self.out.write_all(&text.as_bytes()[..shown])?;
+        self.bytes_left -= shown;
+        if shown < text.len() {
+            self.omitted.bytes += (text.len() - shown) as u64;
+            self.cut = true;
         }
-        Reply::Nil => out.push_str("(nil)\n"),
-        Reply::Bool(b) => out.push_str(if *b { "(true)\n" } else { "(false)\n" }),
-        Reply::BigNumber(n) => out.push_str(&format!("(big number) {n}\n")),
-        Reply::Array(items) => write_aggregate(items.iter().collect(), ')', "array", prefix, out),
-        Reply::Set(items) => write_aggregate(items.iter().collect(), '~', "set", prefix, out),
-        Reply::Push { data, .. } => {
-            write_aggregate(data.iter().collect(), ')', "push", prefix, out)
-        }
-        Reply::Map(pairs) => {
-            if pairs.is_empty() {
-                out.push_str("(empty hash)\n");
-                return;
+        Ok(())
+    }
+
+    /// A bulk string quoted like `sdscatrepr`, written in chunks; without its closing quote when
+    /// it is cut, so it does not look complete.
+    fn repr(&mut self, bytes: &[u8]) -> io::Result<()> {
+        const CHUNK: usize = 16 * 1024;
+        self.frame(b"\"")?;
+        let mut buf = Vec::with_capacity(CHUNK + 4);
+        let mut room = self.bytes_left;
+        let mut shown = 0;
+        for &b in bytes {
+            let (escaped, len) = escape(b);
+            if len > room {
+                break;
             }
-            let width = digits(pairs.len());
-            let child_prefix = format!("{prefix}{}", " ".repeat(width + 2));
-            for (i, (key, value)) in pairs.iter().enumerate() {
-                let lead = if i == 0 { "" } else { prefix };
-                out.push_str(&format!("{lead}{:>width$}# ", i + 1));
-                write_tty(key, &child_prefix, out);
-                out.pop();
-                out.push_str(" => ");
-                // redis-cli starts a non-empty aggregate value on its own line, indented.
-                if value.elements().is_some_and(|e| !e.is_empty()) {
-                    out.push('\n');
-                    out.push_str(&child_prefix);
-                }
-                write_tty(value, &child_prefix, out);
+            room -= len;
+            buf.extend_from_slice(&escaped[..len]);
+            shown += 1;
+            if buf.len() >= CHUNK {
+                self.out.write_all(&buf)?;
+                buf.clear();
             }
         }
+        self.out.write_all(&buf)?;
+        self.bytes_left = room;
+        if shown < bytes.len() {
+            self.omitted.bytes += (bytes.len() - shown) as u64;
+            self.cut = true;
+            Ok(())
+        } else {
+            self.frame(b"\"")
+        }
+    }
+
+    fn node(&mut self, reply: &Reply, prefix: &str) -> io::Result<()> {
+        if !self.room() {
+            self.omitted.elements += leaves(reply);
+            return Ok(());
+        }
+        match reply {
+            Reply::Error(e) => {
+                self.frame(b"(error) ")?;
+                self.text(e)?;
+            }
+            Reply::Status(s) => self.text(s)?,
+            Reply::Int(i) => self.frame(format!("(integer) {i}").as_bytes())?,
+            Reply::Double(d) => self.frame(format!("(double) {}", format_double(*d)).as_bytes())?,
+            Reply::Bulk(b) => self.repr(b)?,
+            Reply::Verbatim { text, .. } => self.text(text)?,
+            Reply::Nil => self.frame(b"(nil)")?,
+            Reply::Bool(b) => self.frame(if *b { b"(true)" } else { b"(false)" })?,
+            Reply::BigNumber(n) => {
+                self.frame(b"(big number) ")?;
+                self.text(n)?;
+            }
+            Reply::Array(items) => return self.aggregate(items, ')', "array", prefix),
+            Reply::Set(items) => return self.aggregate(items, '~', "set", prefix),
+            Reply::Push { data, .. } => return self.aggregate(data, ')', "push", prefix),
+            Reply::Map(pairs) => return self.map(pairs, prefix),
+        }
+        self.end_line();
+        Ok(())
+    }
+
+    fn aggregate(
+        &mut self,
+        items: &[Reply],
+        sep: char,
+        kind: &str,
+        prefix: &str,
+    ) -> io::Result<()> {
+        if items.is_empty() {
+            self.frame(format!("(empty {kind})").as_bytes())?;
+            self.end_line();
+            return Ok(());
+        }
+        let width = digits(items.len());
+        let child_prefix = format!("{prefix}{}", " ".repeat(width + 2));
+        for (i, item) in items.iter().enumerate() {
+            if !self.room() {
+                self.omitted.elements += items[i..].iter().map(leaves).sum::<u64>();
+                return Ok(());
+            }
+            // The parent already printed this line's prefix before our first element.
+            let lead = if i == 0 { "" } else { prefix };
+            self.frame(format!("{lead}{:>width$}{sep} ", i + 1).as_bytes())?;
+            self.node(item, &child_prefix)?;
+        }
+        Ok(())
+    }
+
+    fn map(&mut self, pairs: &[(Reply, Reply)], prefix: &str) -> io::Result<()> {
+        if pairs.is_empty() {
+            self.frame(b"(empty hash)")?;
+            self.end_line();
+            return Ok(());
+        }
+        let width = digits(pairs.len());
+        let child_prefix = format!("{prefix}{}", " ".repeat(width + 2));
+        for (i, (key, value)) in pairs.iter().enumerate() {
+            if !self.room() {
+                self.omitted.elements += pairs[i..]
+                    .iter()
+                    .map(|(k, v)| leaves(k) + leaves(v))
+                    .sum::<u64>();
+                return Ok(());
+            }
+            let lead = if i == 0 { "" } else { prefix };
+            self.frame(format!("{lead}{:>width$}# ", i + 1).as_bytes())?;
+            self.node(key, &child_prefix)?;
+            if self.cut {
+                self.omitted.elements += leaves(value);
+                continue;
+            }
+            // The key's line goes on with its value: its newline is dropped, its line given back.
+            self.newline_pending = false;
+            self.lines_left = self.lines_left.saturating_add(1);
+            self.frame(b" => ")?;
+            // redis-cli starts a non-empty aggregate value on its own line, indented.
+            if is_non_empty_aggregate(value) {
+                self.frame(b"\n")?;
+                self.lines_left = self.lines_left.saturating_sub(1);
+                self.frame(child_prefix.as_bytes())?;
+            }
+            self.node(value, &child_prefix)?;
+        }
+        Ok(())
     }
 }
 
-fn write_aggregate(items: Vec<&Reply>, sep: char, kind: &str, prefix: &str, out: &mut String) {
-    if items.is_empty() {
-        out.push_str(&format!("(empty {kind})\n"));
-        return;
+/// How many values a reply would print, one line each: what the footer counts.
+fn leaves(reply: &Reply) -> u64 {
+    match reply {
+        Reply::Array(items) | Reply::Set(items) | Reply::Push { data: items, .. }
+            if !items.is_empty() =>
+        {
+            items.iter().map(leaves).sum()
+        }
+        Reply::Map(pairs) if !pairs.is_empty() => {
+            pairs.iter().map(|(k, v)| leaves(k) + leaves(v)).sum()
+        }
+        _ => 1,
     }
-    let width = digits(items.len());
-    let child_prefix = format!("{prefix}{}", " ".repeat(width + 2));
-    for (i, item) in items.iter().enumerate() {
-        // The parent already printed this line's prefix before our first element.
-        let lead = if i == 0 { "" } else { prefix };
-        out.push_str(&format!("{lead}{:>width$}{sep} ", i + 1));
-        write_tty(item, &child_prefix, out);
+}
+
+fn is_non_empty_aggregate(reply: &Reply) -> bool {
+    match reply {
+        Reply::Array(items) | Reply::Set(items) | Reply::Push { data: items, .. } => {
+            !items.is_empty()
+        }
+        Reply::Map(pairs) => !pairs.is_empty(),
+        _ => false,
     }
 }
 
@@ -146,6 +520,135 @@ mod tests {
         assert!(text.ends_with("10) (integer) 9\n"), "{text}");
     }
 
+    fn bounded(reply: &Reply, lines: usize, bytes: usize) -> (String, Omitted) {
+        let mut out = Vec::new();
+        let limits = Limits {
+            lines,
+            bytes,
+            stop: never,
+        };
+        let omitted = write_tty(reply, limits, &mut out).unwrap();
+        (String::from_utf8(out).unwrap(), omitted)
+    }
+
+    #[test]
+    fn a_long_list_stops_at_the_line_budget_and_counts_the_rest() {
+        let reply = Reply::Array((0..5000).map(Reply::Int).collect());
+        let (text, omitted) = bounded(&reply, 3, usize::MAX);
+        assert_eq!(
+            text,
+            "   1) (integer) 0\n   2) (integer) 1\n   3) (integer) 2\n"
+        );
+        assert_eq!(omitted.elements, 4997);
+        assert_eq!(omitted.bytes, 0);
+    }
+
+    #[test]
+    fn nested_values_count_toward_the_same_budget() {
+        let inner = || Reply::Array(vec![bulk("a"), bulk("b"), Reply::Array(vec![])]);
+        let reply = Reply::Array(vec![inner(), inner(), inner()]);
+        let (text, omitted) = bounded(&reply, 4, usize::MAX);
+        assert_eq!(
+            text,
+            "1) 1) \"a\"\n   2) \"b\"\n   3) (empty array)\n2) 1) \"a\"\n"
+        );
+        assert_eq!(omitted.elements, 5);
+    }
+
+    #[test]
+    fn a_long_string_is_cut_without_its_closing_quote() {
+        let reply = Reply::Bulk(b"ab\ncdefgh".to_vec());
+        // The quote, then a, b and the two bytes of \n; c would not fit.
+        let (text, omitted) = bounded(&reply, 100, 5);
+        assert_eq!(text, "\"ab\\n\n");
+        assert_eq!(omitted.bytes, 6);
+        assert_eq!(omitted.elements, 0);
+    }
+
+    #[test]
+    fn map_keys_share_their_line_with_values_within_a_budget() {
+        let map = Reply::Map(
+            (0..10)
+                .map(|i| (bulk(&format!("f{i}")), Reply::Int(i)))
+                .collect(),
+        );
+        let (text, omitted) = bounded(&map, 2, usize::MAX);
+        assert_eq!(
+            text,
+            " 1# \"f0\" => (integer) 0\n 2# \"f1\" => (integer) 1\n"
+        );
+        assert_eq!(omitted.elements, 16);
+    }
+
+    #[test]
+    fn a_stop_request_ends_the_output_between_elements() {
+        fn now() -> bool {
+            true
+        }
+        let reply = Reply::Array((0..10).map(Reply::Int).collect());
+        let mut out = Vec::new();
+        let omitted = write_tty(&reply, Limits::NONE.stopping_on(now), &mut out).unwrap();
+        assert!(out.is_empty());
+        assert!(omitted.stopped);
+        assert_eq!(omitted.elements, 10);
+    }
+
+    #[test]
+    fn unbounded_output_is_the_whole_reply() {
+        let reply = Reply::Array((0..2000).map(Reply::Int).collect());
+        let (text, omitted) = bounded(&reply, usize::MAX, usize::MAX);
+        assert!(omitted.is_empty());
+        assert_eq!(text.lines().count(), 2000);
+        assert_eq!(text, format_tty(&reply));
+    }
+
+    #[test]
+    fn footers_say_what_is_missing_and_how_to_get_it() {
+        let args: Vec<Vec<u8>> = ["LRANGE", "biglist", "0", "-1"]
+            .iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect();
+        let omitted = Omitted {
+            elements: 999_000,
+            ..Omitted::default()
+        };
+        assert_eq!(
+            footer(&args, &omitted, "redis://127.0.0.1:6379"),
+            "(... 999,000 more elements not shown: use LRANGE key start stop, or redis-lab repl \
+             --url redis://127.0.0.1:6379 --raw LRANGE biglist 0 -1 > file for everything)"
+        );
+        let get = vec![b"GET".to_vec(), b"big".to_vec()];
+        let cut = Omitted {
+            bytes: 104_791_040,
+            ..Omitted::default()
+        };
+        assert!(
+            footer(&get, &cut, "redis://h:1")
+                .starts_with("(... 104,791,040 more bytes not shown: use GETRANGE key start end")
+        );
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+    }
+
+    #[test]
+    fn capped_text_stops_at_a_line_or_byte_budget() {
+        let limits = |lines, bytes| Limits {
+            lines,
+            bytes,
+            stop: never,
+        };
+        let mut out = Vec::new();
+        let mut capped = Capped::new(&mut out, limits(2, 1000));
+        capped.write_all(b"a\nb\nc\nd").unwrap();
+        assert_eq!(capped.finish().unwrap().bytes, 3);
+        assert_eq!(out, b"a\nb\n");
+        let mut out = Vec::new();
+        let mut capped = Capped::new(&mut out, limits(10, 3));
+        capped.write_all(b"abcdef").unwrap();
+        assert_eq!(capped.finish().unwrap().bytes, 3);
+        assert_eq!(out, b"abc\n");
+    }
+
     #[test]
     fn empty_aggregates_and_maps() {
         assert_eq!(format_tty(&Reply::Array(vec![])), "(empty array)\n");
@@ -180,53 +683,62 @@ pub fn printed_as_is(args: &[Vec<u8>]) -> bool {
 /// A reply of a [`printed_as_is`] command.
 pub fn format_as_is(reply: &Reply) -> Vec<u8> {
     let mut out = Vec::new();
-    write_raw(reply, &mut out);
+    // Writing to a Vec cannot fail.
+    let _ = write_raw(reply, &mut out, never);
     out
 }
 
 /// The format redis-cli uses when stdout is not a terminal (its `cliFormatReplyRaw`), followed by
 /// the newline redis-cli adds after every reply.
 pub fn format_raw(reply: &Reply) -> Vec<u8> {
-    let mut out = Vec::new();
-    write_raw(reply, &mut out);
+    let mut out = format_as_is(reply);
     out.push(b'\n');
     out
 }
 
-fn write_raw(reply: &Reply, out: &mut Vec<u8>) {
+/// Writes a reply in redis-cli's raw format as it goes (without the newline after the reply).
+/// `stop` is polled between elements; false when it stopped the output.
+pub fn write_raw(reply: &Reply, out: &mut impl Write, stop: fn() -> bool) -> io::Result<bool> {
     match reply {
         Reply::Nil => {}
         // redis-cli ends an error with its own newline, then the one after every reply.
         Reply::Error(e) => {
-            out.extend_from_slice(e.as_bytes());
-            out.push(b'\n');
+            out.write_all(e.as_bytes())?;
+            out.write_all(b"\n")?;
         }
-        Reply::Status(s) => out.extend_from_slice(s.as_bytes()),
-        Reply::Bulk(b) => out.extend_from_slice(b),
-        Reply::Verbatim { text, .. } => out.extend_from_slice(text.as_bytes()),
-        Reply::Bool(b) => out.extend_from_slice(if *b { b"(true)" } else { b"(false)" }),
-        Reply::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
-        Reply::Double(d) => out.extend_from_slice(format_double(*d).as_bytes()),
-        Reply::BigNumber(n) => out.extend_from_slice(n.as_bytes()),
+        Reply::Status(s) => out.write_all(s.as_bytes())?,
+        Reply::Bulk(b) => out.write_all(b)?,
+        Reply::Verbatim { text, .. } => out.write_all(text.as_bytes())?,
+        Reply::Bool(b) => out.write_all(if *b { b"(true)" } else { b"(false)" })?,
+        Reply::Int(i) => write!(out, "{i}")?,
+        Reply::Double(d) => out.write_all(format_double(*d).as_bytes())?,
+        Reply::BigNumber(n) => out.write_all(n.as_bytes())?,
         Reply::Array(items) | Reply::Set(items) | Reply::Push { data: items, .. } => {
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(b'\n');
+                    out.write_all(b"\n")?;
                 }
-                write_raw(item, out);
+                if stop() || !write_raw(item, out, stop)? {
+                    return Ok(false);
+                }
             }
         }
         Reply::Map(pairs) => {
             for (i, (key, value)) in pairs.iter().enumerate() {
                 if i > 0 {
-                    out.push(b'\n');
+                    out.write_all(b"\n")?;
                 }
-                write_raw(key, out);
-                out.push(b' ');
-                write_raw(value, out);
+                if stop() || !write_raw(key, out, stop)? {
+                    return Ok(false);
+                }
+                out.write_all(b" ")?;
+                if !write_raw(value, out, stop)? {
+                    return Ok(false);
+                }
             }
         }
     }
+    Ok(true)
 }
 
 #[cfg(test)]

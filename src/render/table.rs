@@ -1,5 +1,6 @@
 //! Tables: the lesson catalog and field/value replies.
 
+use crate::render::reply::{Limits, Omitted};
 use crate::server::reply::Reply;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
@@ -37,19 +38,69 @@ pub fn pair_headers(args: &[Vec<u8>]) -> Option<(&'static str, &'static str)> {
 
 /// A reply of pairs as a table with a rank column, or None if it is not pairs.
 pub fn pairs_table(reply: &Reply, headers: (&str, &str)) -> Option<String> {
-    let elements = reply.elements()?;
-    if elements.len() < 4 || elements.len() % 2 != 0 {
+    pairs_table_limited(reply, headers, Limits::NONE).map(|(table, _)| table)
+}
+
+/// Like [`pairs_table`], with at most `limits.lines` rows and `limits.bytes` of cell text: the
+/// table is laid out in memory (its column widths depend on every row), so a huge reply must
+/// not all go in.
+pub fn pairs_table_limited(
+    reply: &Reply,
+    headers: (&str, &str),
+    limits: Limits,
+) -> Option<(String, Omitted)> {
+    let (count, pairs): (usize, Box<dyn Iterator<Item = (&Reply, &Reply)>>) = match reply {
+        Reply::Map(pairs) => (pairs.len() * 2, Box::new(pairs.iter().map(|(k, v)| (k, v)))),
+        Reply::Array(items) | Reply::Set(items) | Reply::Push { data: items, .. } => (
+            items.len(),
+            Box::new(items.chunks_exact(2).map(|pair| (&pair[0], &pair[1]))),
+        ),
+        _ => return None,
+    };
+    if count < 4 || count % 2 != 0 {
         return None;
     }
     let mut table = new_table(&["#", headers.0, headers.1]);
-    for (i, pair) in elements.chunks(2).enumerate() {
-        let cell = |r: &Reply| match r {
-            Reply::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
-            other => other
-                .as_text()
-                .unwrap_or_else(|| crate::engine::check::short(other)),
+    let mut omitted = Omitted::default();
+    let mut room = limits.bytes;
+    let mut cut = false;
+    for (i, (field, value)) in pairs.enumerate() {
+        if !cut && (limits.stop)() {
+            omitted.stopped = true;
+            cut = true;
+        }
+        if cut || i >= limits.lines || room == 0 {
+            cut = true;
+            omitted.elements += 2;
+            continue;
+        }
+        // A cell's text, cut where the byte budget ends.
+        let mut cell = |r: &Reply| {
+            let (text, shown, len) = match r {
+                Reply::Bulk(b) => {
+                    let shown = b.len().min(room);
+                    (
+                        String::from_utf8_lossy(&b[..shown]).into_owned(),
+                        shown,
+                        b.len(),
+                    )
+                }
+                other => {
+                    let mut text = other
+                        .as_text()
+                        .unwrap_or_else(|| crate::engine::check::short(other));
+                    let len = text.len();
+                    text.truncate(text.floor_char_boundary(len.min(room)));
+                    let shown = text.len();
+                    (text, shown, len)
+                }
+            };
+            omitted.bytes += (len - shown) as u64;
+            room -= shown;
+            text
         };
-        table.add_row(vec![(i + 1).to_string(), cell(pair[0]), cell(pair[1])]);
+        let row = vec![(i + 1).to_string(), cell(field), cell(value)];
+        table.add_row(row);
     }
-    Some(table.to_string())
+    Some((table.to_string(), omitted))
 }

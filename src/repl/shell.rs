@@ -2,8 +2,8 @@
 //! redis-cli's), or one command from the arguments.
 
 use crate::engine::explain::{self, Explanation, OBSERVER};
-use crate::render::reply::{format_as_is, format_raw, format_tty, printed_as_is};
-use crate::render::table::{pair_headers, pairs_table};
+use crate::render::reply::{Capped, Limits, Omitted, footer, printed_as_is, write_raw, write_tty};
+use crate::render::table::{pair_headers, pairs_table_limited};
 use crate::repl::docs::{Docs, syntax};
 use crate::repl::helper::ReplHelper;
 use crate::repl::history::is_sensitive;
@@ -49,6 +49,8 @@ struct Shell {
     server: Server,
     clients: Clients,
     raw: bool,
+    /// Terminal output goes to a terminal: replies are shown within `Limits::TERMINAL`.
+    bounded: bool,
     table: bool,
     db: i64,
     in_multi: bool,
@@ -64,6 +66,7 @@ pub fn run(options: &ReplOptions) -> Result<(), ReplError> {
         clients: Clients::new(db),
         server,
         raw,
+        bounded: !raw && std::io::stdout().is_terminal(),
         table: options.table,
         db,
         in_multi: false,
@@ -86,24 +89,67 @@ pub fn run(options: &ReplOptions) -> Result<(), ReplError> {
 }
 
 impl Shell {
+    /// Writes a reply as it goes, never building its whole text: completely to a file or a pipe,
+    /// within `Limits::TERMINAL` on a terminal, followed there by a footer saying what was left
+    /// out. Ctrl-C (when interruptible) stops it between elements.
     fn print(&self, args: &[Vec<u8>], reply: &Reply, out: &mut impl Write) -> std::io::Result<()> {
+        let stop: fn() -> bool = reaper::interrupted;
+        let limits = if self.bounded {
+            Limits::TERMINAL
+        } else {
+            Limits::NONE
+        }
+        .stopping_on(stop);
         if printed_as_is(args) {
-            return out.write_all(&format_as_is(reply));
+            let omitted = if self.bounded {
+                let mut capped = Capped::new(out, limits);
+                write_raw(reply, &mut capped, stop)?;
+                capped.finish()?
+            } else {
+                write_raw(reply, out, stop)?;
+                Omitted::default()
+            };
+            return self.footer(args, &omitted, out);
         }
         if self.raw {
-            return out.write_all(&format_raw(reply));
+            write_raw(reply, out, stop)?;
+            return out.write_all(b"\n");
         }
         if self.table
-            && let Some(table) = pair_headers(args).and_then(|h| pairs_table(reply, h))
+            && let Some((table, omitted)) =
+                pair_headers(args).and_then(|h| pairs_table_limited(reply, h, limits))
         {
-            return writeln!(out, "{table}");
+            writeln!(out, "{table}")?;
+            return self.footer(args, &omitted, out);
         }
-        let text = format_tty(reply);
-        if reply.is_error() {
-            write!(out, "{}", text.red())
+        let omitted = if reply.is_error() {
+            // Red around the whole text, as before; an error is one line, bounded on a terminal.
+            let mut text = Vec::new();
+            let omitted = write_tty(reply, limits, &mut text)?;
+            write!(out, "{}", String::from_utf8_lossy(&text).red())?;
+            omitted
         } else {
-            write!(out, "{text}")
+            write_tty(reply, limits, out)?
+        };
+        self.footer(args, &omitted, out)
+    }
+
+    fn footer(
+        &self,
+        args: &[Vec<u8>],
+        omitted: &Omitted,
+        out: &mut impl Write,
+    ) -> std::io::Result<()> {
+        if omitted.is_empty() {
+            return Ok(());
         }
+        let db = if self.db != 0 {
+            format!("/{}", self.db)
+        } else {
+            String::new()
+        };
+        let url = format!("redis://{}{db}", self.server.address());
+        writeln!(out, "{}", footer(args, omitted, &url).dimmed())
     }
 
     fn one_shot(&mut self, args: &[Vec<u8>]) -> Result<(), ReplError> {
@@ -203,6 +249,16 @@ impl Shell {
     /// Runs one command; Ctrl-C ends a blocking command, a subscription or MONITOR and returns
     /// to the prompt with a fresh connection. None when interrupted.
     fn execute(&mut self, args: &[Vec<u8>]) -> Result<Option<Reply>, ReplError> {
+        let result = self.execute_still_interruptible(args);
+        reaper::interruptible(false);
+        result
+    }
+
+    /// [`Self::execute`], leaving Ctrl-C to interrupt what comes next too (printing the reply).
+    fn execute_still_interruptible(
+        &mut self,
+        args: &[Vec<u8>],
+    ) -> Result<Option<Reply>, ReplError> {
         reaper::interruptible(true);
         self.clients.set_retry_after_reconnect(!self.in_multi);
         let mut result = self.execute_interruptible(args);
@@ -249,7 +305,6 @@ impl Shell {
             }
             result = self.execute_interruptible(args);
         }
-        reaper::interruptible(false);
         result
     }
 
@@ -289,15 +344,13 @@ impl Shell {
             self.print(args, &reply, &mut out)?;
             out.flush()?;
             drop(out);
-            let mut shown = 0;
             while !reaper::interrupted() {
-                let messages = self.clients.received(CLIENT);
+                let messages = self.clients.take_received(CLIENT);
                 let mut out = std::io::stdout().lock();
-                for message in &messages[shown.min(messages.len())..] {
+                for message in &messages {
                     self.print(args, message, &mut out)?;
                 }
                 out.flush()?;
-                shown = messages.len();
                 std::thread::sleep(Duration::from_millis(20));
             }
             self.clients.clear_on(&self.server);
@@ -421,8 +474,16 @@ impl Shell {
             return Ok(true);
         }
         for _ in 0..repeat {
-            match self.execute(&args) {
-                Ok(Some(reply)) => self.print(&args, &reply, &mut out)?,
+            let result = self.execute_still_interruptible(&args);
+            if let Ok(Some(reply)) = &result {
+                // Buffered: a reply is many small writes, and stdout flushes at every newline.
+                let mut buffered = std::io::BufWriter::new(out.lock());
+                self.print(&args, reply, &mut buffered)?;
+                buffered.flush()?;
+            }
+            reaper::interruptible(false);
+            match result {
+                Ok(Some(_)) => {}
                 Ok(None) => println!("{}", "(interrupted)".dimmed()),
                 Err(ReplError::Conn(e)) => {
                     println!("{} {e}", "error:".red().bold());

@@ -633,6 +633,9 @@ pub struct Reconnected {
     pub retried: bool,
 }
 
+/// How long ending lingering connections may hold up the caller.
+const KILL_WAIT: Duration = Duration::from_millis(500);
+
 /// The named clients of a session, created on first use.
 pub struct Clients {
     db: i64,
@@ -896,6 +899,19 @@ impl Clients {
             .collect()
     }
 
+    /// What a subscribed (or MONITOR) client has received since the last call, taken out of its
+    /// inbox: a shell that prints messages as they come neither copies nor keeps them.
+    pub fn take_received(&self, name: &str) -> Vec<Reply> {
+        self.inboxes
+            .get(name)
+            .filter(|_| self.clients.get(name).is_some_and(|c| c.received.is_some()))
+            .and_then(|inbox| inbox.lock().ok().map(|mut m| std::mem::take(&mut *m)))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|message| !self.is_own_monitor_line(message))
+            .collect()
+    }
+
     fn is_own_monitor_line(&self, message: &Reply) -> bool {
         match (&self.hidden_addr, message) {
             (Some(addr), Reply::Status(line)) => line.contains(&format!(" {addr}]")),
@@ -922,15 +938,24 @@ impl Clients {
             .filter_map(|c| c.id)
             .collect();
         if !lingering.is_empty()
-            && let Ok(mut connection) = server.connect_db(self.db)
+            && let Some(client) = server.client(self.db)
         {
-            for id in lingering {
-                let _ = redis::cmd("CLIENT")
-                    .arg("KILL")
-                    .arg("ID")
-                    .arg(id)
-                    .query::<redis::Value>(&mut connection);
-            }
+            let (done, finished) = mpsc::channel();
+            std::thread::spawn(move || {
+                if let Ok(mut connection) = client.get_connection_with_timeout(CONNECT_TIMEOUT) {
+                    for id in lingering {
+                        let _ = redis::cmd("CLIENT")
+                            .arg("KILL")
+                            .arg("ID")
+                            .arg(id)
+                            .query::<redis::Value>(&mut connection);
+                    }
+                }
+                let _ = done.send(());
+            });
+            // A server busy with a slow command (DEBUG SLEEP, a long script) runs the kill only
+            // when it is done: Ctrl-C need not wait for that, the kill still happens then.
+            let _ = finished.recv_timeout(KILL_WAIT);
         }
         self.clear();
     }

@@ -139,3 +139,31 @@ pub fn format_double(d: f64) -> String {
         format!("{d}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 1,000,000-element reply must not exist twice while it is converted: with the same size
+    /// and alignment, collecting the moved elements reuses the array redis-rs allocated.
+    #[test]
+    fn converting_a_big_array_reuses_its_memory_and_moves_its_strings() {
+        assert_eq!(std::mem::size_of::<Reply>(), std::mem::size_of::<Value>());
+        assert_eq!(std::mem::align_of::<Reply>(), std::mem::align_of::<Value>());
+        let items: Vec<Value> = (0..1000)
+            .map(|i| Value::BulkString(format!("element:{i}").into_bytes()))
+            .collect();
+        let (array, first) = match &items[..] {
+            [Value::BulkString(b), ..] => (items.as_ptr() as usize, b.as_ptr() as usize),
+            _ => unreachable!(),
+        };
+        let Reply::Array(replies) = Reply::from(Value::Array(items)) else {
+            panic!("an array stays an array");
+        };
+        assert_eq!(replies.as_ptr() as usize, array);
+        let Reply::Bulk(b) = &replies[0] else {
+            panic!("a bulk string stays a bulk string");
+        };
+        assert_eq!(b.as_ptr() as usize, first);
+    }
+}
