@@ -13,6 +13,8 @@ cd "$(dirname "$0")/.."
   bash benches/repl.sh --section
   echo
   bash benches/huge.sh
+  echo
+  bash benches/memory.sh
 } > docs/benchmarks.md.new
 mv docs/benchmarks.md.new docs/benchmarks.md
 cat docs/benchmarks.md

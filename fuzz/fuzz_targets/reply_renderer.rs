@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use redis_lab::engine::check::short;
-use redis_lab::render::reply::{format_as_is, format_raw, format_tty};
+use redis_lab::render::reply::{Limits, format_as_is, format_raw, format_tty, write_tty};
 use redis_lab::server::reply::Reply;
 
 /// Aggregates nest at most this deep (the top-level reply is depth 0).
@@ -112,10 +112,29 @@ impl<'a> Decoder<'a> {
 }
 
 fuzz_target!(|data: &[u8]| {
+    // The first two bytes choose a small terminal budget; the rest is the reply.
+    let (budget, data) = data.split_at(data.len().min(2));
+    let lines = 1 + budget.first().copied().unwrap_or(0) as usize % 16;
+    let bytes = 1 + budget.get(1).copied().unwrap_or(0) as usize * 8;
     let reply = Decoder { data, nodes: 0 }.reply(0);
 
     let tty = format_tty(&reply);
     assert!(tty.ends_with('\n'), "format_tty output must end with a newline: {tty:?}");
+
+    let mut bounded = Vec::new();
+    let omitted = write_tty(&reply, Limits { lines, bytes, ..Limits::NONE }, &mut bounded)
+        .expect("writing to a Vec cannot fail");
+    if omitted.is_empty() {
+        assert_eq!(bounded, tty.as_bytes(), "nothing omitted, yet the output differs");
+    } else {
+        assert!(
+            bounded.len() <= tty.len() + 1,
+            "the bounded output is longer than the whole: {} > {}",
+            bounded.len(),
+            tty.len()
+        );
+    }
+    assert!(bounded.ends_with(b"\n"), "bounded output must end with a newline");
 
     let raw = format_raw(&reply);
     let as_is = format_as_is(&reply);
