@@ -134,7 +134,11 @@ fuzz_target!(|data: &[u8]| {
             tty.len()
         );
     }
-    assert!(bounded.ends_with(b"\n"), "bounded output must end with a newline");
+    assert!(
+        bounded.ends_with(b"\n"),
+        "bounded output must end with a newline: {reply:?} within {lines} lines, {bytes} bytes: {:?}",
+        String::from_utf8_lossy(&bounded)
+    );
 
     let raw = format_raw(&reply);
     let as_is = format_as_is(&reply);

@@ -252,10 +252,14 @@ pub fn write_tty(reply: &Reply, limits: Limits, out: &mut impl Write) -> io::Res
         stop: limits.stop,
         newline_pending: false,
         cut: false,
+        line_open: false,
         omitted: Omitted::default(),
     };
     tty.node(reply, "")?;
     tty.flush_newline()?;
+    if tty.line_open {
+        tty.out.write_all(b"\n")?;
+    }
     Ok(tty.omitted)
 }
 
@@ -269,6 +273,9 @@ struct Tty<'w, W: Write> {
     newline_pending: bool,
     /// The budget ran out (or stop said so): from here on values are only counted.
     cut: bool,
+    /// Something is on the current line: a budget that runs out just after an element's index
+    /// (`3) `) leaves it open, and the footer must still start on a line of its own.
+    line_open: bool,
     omitted: Omitted,
 }
 
@@ -288,6 +295,7 @@ impl<W: Write> Tty<'_, W> {
     fn flush_newline(&mut self) -> io::Result<()> {
         if std::mem::take(&mut self.newline_pending) {
             self.out.write_all(b"\n")?;
+            self.line_open = false;
         }
         Ok(())
     }
@@ -302,6 +310,7 @@ impl<W: Write> Tty<'_, W> {
     fn frame(&mut self, text: &[u8]) -> io::Result<()> {
         self.flush_newline()?;
         self.out.write_all(text)?;
+        self.line_open |= !text.is_empty();
         self.bytes_left = self.bytes_left.saturating_sub(text.len());
         Ok(())
     }
@@ -311,6 +320,7 @@ impl<W: Write> Tty<'_, W> {
         self.flush_newline()?;
         let shown = text.floor_char_boundary(text.len().min(self.bytes_left));
         self.out.write_all(&text.as_bytes()[..shown])?;
+        self.line_open |= shown > 0;
         self.bytes_left -= shown;
         if shown < text.len() {
             self.omitted.bytes += (text.len() - shown) as u64;
@@ -529,6 +539,16 @@ mod tests {
         };
         let omitted = write_tty(reply, limits, &mut out).unwrap();
         (String::from_utf8(out).unwrap(), omitted)
+    }
+
+    /// Found by the reply_renderer fuzz target: a byte budget that ran out just after an
+    /// element's index left the line open, and the footer was printed on the same line.
+    #[test]
+    fn a_budget_that_ends_after_an_index_still_ends_the_line() {
+        let reply = Reply::Set(vec![Reply::Nil, Reply::Nil, Reply::Nil]);
+        let (text, omitted) = bounded(&reply, 13, 17);
+        assert_eq!(text, "1~ (nil)\n2~ (nil)\n3~ \n");
+        assert_eq!(omitted.elements, 1);
     }
 
     #[test]
