@@ -241,3 +241,34 @@ fn check_offline_needs_no_server_and_still_knows_the_commands() {
         "the built-in catalog lints clean offline"
     );
 }
+
+/// A lesson with the same mistake in every step gets 50 diagnostics and a line saying how many
+/// more there are, not thousands (each diagnostic copies its source line).
+#[test]
+fn check_stops_after_fifty_problems_in_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let steps: String = (0..60)
+        .map(|i| {
+            format!(
+                "  - id: s{i}\n    title: Step {i}\n    task: Add.\n    solution:\n      - ZADDD board {i} a\n    checks:\n      - probe: ZSCORE board a\n        expect: {{equals: {i}}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("many.yaml"), lesson_yaml("many", &steps)).unwrap();
+    let output = redis_lab(dir.path())
+        .args(["check", "--offline", "many.yaml"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let text = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert_eq!(
+        text.matches("unknown Redis command ZADDD").count(),
+        50,
+        "{text}"
+    );
+    assert!(
+        text.contains("stopped after 50 problems (10 more not shown)"),
+        "{text}"
+    );
+}

@@ -3,7 +3,7 @@
 
 use crate::lesson::catalog::Entry;
 use crate::lesson::diagnostic::{Diagnostic, did_you_mean};
-use crate::lesson::loader::args_of;
+use crate::lesson::loader::{MAX_PROBLEMS, args_of};
 use crate::lesson::model::{Args, CommandSpec};
 use crate::server::reply::Reply;
 use serde_saphyr::{Location, Spanned};
@@ -162,10 +162,16 @@ struct Linter<'a> {
     /// The current step needs a module or a newer Redis than the command table describes: its
     /// unknown commands may be real, so they are not reported.
     trust_step: bool,
+    /// Problems past `MAX_PROBLEMS`, counted but not built (each diagnostic copies its line).
+    dropped: usize,
 }
 
 impl Linter<'_> {
     fn at(&mut self, location: &Location, message: String, help: Option<String>) {
+        if self.problems.len() >= MAX_PROBLEMS {
+            self.dropped += 1;
+            return;
+        }
         let mut d = Diagnostic::new(
             &self.entry.file,
             &self.entry.source,
@@ -261,6 +267,7 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
             table,
             problems: Vec::new(),
             trust_step: false,
+            dropped: 0,
         };
         if let Some(first) = seen.insert(lesson.id(), entry) {
             linter.at(
@@ -350,6 +357,18 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
                     }
                 }
             }
+        }
+        if linter.dropped > 0 {
+            linter.problems.push(Diagnostic::new(
+                &entry.file,
+                &entry.source,
+                0,
+                0,
+                format!(
+                    "stopped after {MAX_PROBLEMS} problems ({} more not shown): fix these, then check again",
+                    linter.dropped
+                ),
+            ));
         }
         problems.extend(linter.problems);
     }
