@@ -155,6 +155,25 @@ fn a_blocked_client_is_released_by_another_clients_command() {
     );
 }
 
+#[test]
+fn a_learners_blocking_command_is_shown_waiting_instead_of_holding_the_prompt() {
+    let catalog = builtin();
+    let mut session = sandbox_session(entry(&catalog, "task-queue"));
+    // Without the blocking flag from the command table this would hold the prompt for 2 s and
+    // then print (nil).
+    let events = session.submit("BRPOP nothing:here 2").unwrap();
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::Command {
+                outcome: Outcome::Waiting,
+                ..
+            }
+        )),
+        "{events:?}"
+    );
+}
+
 /// A server "not started by redis-lab": the test starts it and passes it as --url.
 fn external() -> (Sandbox, SessionOptions) {
     require_redis();

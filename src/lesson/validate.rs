@@ -16,6 +16,8 @@ pub struct CommandTable {
     writes: HashMap<String, bool>,
     /// Commands that may block until another client acts (COMMAND INFO flag `blocking`).
     blocking: HashSet<String>,
+    /// Commands with subcommands (`object`, `config`): their table keys are `object|encoding`.
+    containers: HashSet<String>,
     /// Where the table came from, for messages: "redis-server 7.0.15" or "built-in list".
     pub source: String,
 }
@@ -39,9 +41,7 @@ impl CommandTable {
         table.add_sentinel();
         for line in BUILTIN_COMMANDS.lines().filter(|l| !l.starts_with('#')) {
             if let Some((name, flags)) = line.split_once(' ') {
-                table
-                    .writes
-                    .insert(name.to_string(), flags.split(',').any(|f| f == "write"));
+                table.insert(name, flags.split(','));
             }
         }
         table
@@ -60,15 +60,12 @@ impl CommandTable {
             let Some(name) = fields.first().and_then(|n| n.as_text()) else {
                 return;
             };
-            let writes = fields
+            let flags: Vec<String> = fields
                 .get(2)
                 .and_then(|f| f.elements())
-                .is_some_and(|flags| {
-                    flags
-                        .iter()
-                        .any(|f| f.as_text().as_deref() == Some("write"))
-                });
-            table.writes.insert(name.to_ascii_lowercase(), writes);
+                .map(|flags| flags.iter().filter_map(|f| f.as_text()).collect())
+                .unwrap_or_default();
+            table.insert(&name.to_ascii_lowercase(), flags.iter().map(String::as_str));
             if let Some(subs) = fields.get(9).and_then(|s| s.elements()) {
                 for sub in subs {
                     add(table, sub);
@@ -87,17 +84,26 @@ impl CommandTable {
         self.writes.entry("sentinel".into()).or_insert(false);
     }
 
-    fn containers(&self) -> HashSet<&str> {
-        self.writes
-            .keys()
-            .filter_map(|k| k.split_once('|').map(|(c, _)| c))
-            .collect()
+    /// Records a command (lowercase, `container|sub` for a subcommand) and its flags.
+    fn insert<'a>(&mut self, name: &str, flags: impl Iterator<Item = &'a str>) {
+        let (mut writes, mut blocking) = (false, false);
+        for flag in flags {
+            writes |= flag == "write";
+            blocking |= flag == "blocking";
+        }
+        if let Some((container, _)) = name.split_once('|') {
+            self.containers.insert(container.to_string());
+        }
+        if blocking {
+            self.blocking.insert(name.to_string());
+        }
+        self.writes.insert(name.to_string(), writes);
     }
 
     /// The table key for a command line: `zadd`, or `object|encoding` for a container.
     fn key_for(&self, args: &[Vec<u8>]) -> (String, Option<String>) {
         let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
-        if self.containers().contains(name.as_str()) {
+        if self.containers.contains(&name) {
             let sub = args
                 .get(1)
                 .map(|s| format!("{name}|{}", String::from_utf8_lossy(s).to_ascii_lowercase()));
@@ -403,6 +409,10 @@ mod tests {
         assert_eq!(table.writes.get("zadd"), Some(&true));
         assert_eq!(table.writes.get("get"), Some(&false));
         assert_eq!(table.suggest("ZADDD").as_deref(), Some("ZADD"));
+        assert!(table.may_block(&[b"BLPOP".to_vec(), b"jobs".to_vec(), b"0".to_vec()]));
+        assert!(!table.may_block(&[b"LPOP".to_vec(), b"jobs".to_vec()]));
+        assert!(table.writes_command(&[b"XGROUP".to_vec(), b"CREATE".to_vec()]));
+        assert!(!table.writes_command(&[b"OBJECT".to_vec(), b"ENCODING".to_vec()]));
         assert!(
             table
                 .source
