@@ -3,7 +3,7 @@
 use crate::app::Status;
 use crate::engine::prove::{LessonProof, Outcome, prove_lesson};
 use crate::engine::session::SessionOptions;
-use crate::lesson::catalog::{Catalog, Entry};
+use crate::lesson::catalog::{Catalog, Entry, builtin_headers};
 use crate::lesson::diagnostic::Diagnostic;
 use crate::lesson::validate::{CommandTable, lint};
 use crate::render::table::new_table;
@@ -54,12 +54,8 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
         Catalog::load_paths(&args.paths)?
     };
     let mut all_ids: HashSet<String> = catalog.entries.iter().map(|e| e.id().to_string()).collect();
-    all_ids.extend(
-        Catalog::load(&[])?
-            .entries
-            .iter()
-            .map(|e| e.id().to_string()),
-    );
+    // A `next` may name a built-in lesson; their ids are known without parsing them again.
+    all_ids.extend(builtin_headers().iter().map(|h| h.id.to_string()));
     let table = if args.offline {
         CommandTable::builtin()
     } else {

@@ -3,6 +3,7 @@
 use crate::lesson::diagnostic::{Diagnostics, did_you_mean};
 use crate::lesson::loader::{fixture_path_problem, parse_lesson_bytes};
 use crate::lesson::model::Lesson;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use thiserror::Error;
@@ -123,8 +124,8 @@ impl Entry {
         }
     }
 
-    /// The bytes of a fixture file named by this lesson.
-    pub fn fixture(&self, path: &str) -> Result<Vec<u8>, FixtureError> {
+    /// The bytes of a fixture file named by this lesson (borrowed from the binary for built-ins).
+    pub fn fixture(&self, path: &str) -> Result<Cow<'static, [u8]>, FixtureError> {
         if let Some(problem) = fixture_path_problem(path) {
             return Err(FixtureError::Unsafe(problem));
         }
@@ -132,9 +133,9 @@ impl Entry {
             Origin::Builtin => embedded::FIXTURE_FILES
                 .iter()
                 .find(|(name, _)| *name == path)
-                .map(|(_, bytes)| bytes.to_vec())
+                .map(|(_, bytes)| Cow::Borrowed(*bytes))
                 .ok_or_else(|| FixtureError::Missing { path: path.into() }),
-            Origin::Folder(dir) => read_folder_fixture(dir, path),
+            Origin::Folder(dir) => read_folder_fixture(dir, path).map(Cow::Owned),
         }
     }
 }
