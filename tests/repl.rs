@@ -125,6 +125,46 @@ fn one_command_from_the_arguments_like_redis_cli() {
     assert_eq!(run(&["--no-raw", "GET", "k"]), "\"two words\"\n");
 }
 
+#[test]
+fn piped_commands_are_answered_as_they_arrive_not_at_the_end_of_input() {
+    let server = fresh();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redis-lab"))
+        .args([
+            "repl",
+            "--url",
+            &format!("redis://127.0.0.1:{}", server.port()),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    // Read replies on another thread, so a REPL that waits for more input fails the test
+    // instead of hanging it.
+    let (lines, replies) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        while std::io::BufRead::read_line(&mut stdout, &mut line).is_ok_and(|n| n > 0) {
+            let _ = lines.send(std::mem::take(&mut line));
+        }
+    });
+    let wait = std::time::Duration::from_secs(10);
+    for (command, expected) in [("SET k 1\n", "OK\n"), ("INCR k\n", "2\n")] {
+        stdin.write_all(command.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        // stdin stays open: the reply must come without the end of input.
+        assert_eq!(
+            replies.recv_timeout(wait).as_deref(),
+            Ok(expected),
+            "{command}"
+        );
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
 mod terminal {
     use super::*;
     use rexpect::session::{PtySession, spawn_command};

@@ -163,13 +163,26 @@ impl Shell {
     }
 
     /// stdin is a pipe: one command per line, sent in pipelined batches, replies in order.
+    /// A batch is what has already arrived (at most [`BATCH`]): a file goes at full speed, and a
+    /// slow producer (`tail -f`, a script waiting for each reply) gets each reply as redis-cli
+    /// would give it, not when 1,000 lines or the end of input have come.
     fn pipe(&mut self) -> Result<(), ReplError> {
-        let stdin = std::io::stdin().lock();
+        let mut stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock());
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         let mut batch: Vec<Vec<Vec<u8>>> = Vec::new();
-        for line in stdin.split(b'\n') {
-            let line = line?;
-            let line = line.strip_suffix(b"\r").unwrap_or(&line);
+        let mut line = Vec::new();
+        loop {
+            if !stdin.buffer().contains(&b'\n') {
+                // The next read may wait for the producer: answer what it has sent so far.
+                self.flush_batch(&mut batch, &mut out)?;
+                out.flush()?;
+            }
+            line.clear();
+            if stdin.read_until(b'\n', &mut line)? == 0 {
+                break;
+            }
+            let line = line.strip_suffix(b"\n").unwrap_or(&line);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
             let args = match crate::repl::tokenize::split_args_bytes(line) {
                 Ok(args) => args,
                 Err(_) => {
