@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs every benchmark and writes docs/benchmarks.md.   bash benches/all.sh
+# Runs every benchmark and writes docs/benchmarks.md, followed by the hand-written
+# benches/notes.md (what the numbers mean, where a target is missed and why).   bash benches/all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 {
   echo "# Benchmarks"
   echo
-  echo "Produced by \`bash benches/all.sh\` on $(date -u +%Y-%m-%d): $(nproc) cores, $(redis-server --version | cut -d' ' -f3)."
+  echo "Produced by \`bash benches/all.sh\` on $(date -u +%Y-%m-%d): $(nproc) cores, Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')."
   echo "Medians from hyperfine; nothing here is a timed test."
   echo
   bash benches/cli.sh
@@ -15,6 +16,8 @@ cd "$(dirname "$0")/.."
   bash benches/huge.sh
   echo
   bash benches/memory.sh
+  echo
+  cat benches/notes.md
 } > docs/benchmarks.md.new
 mv docs/benchmarks.md.new docs/benchmarks.md
 cat docs/benchmarks.md

@@ -3,6 +3,9 @@
 
   peak_rss.py pty  LINES-FILE            -- COMMAND...   types each line into a pseudo-terminal
   peak_rss.py pipe INPUT-FILE OUT-LINES  -- COMMAND...   feeds the file on stdin, waits for OUT-LINES
+  peak_rss.py pipe INPUT-FILE 0          -- COMMAND...   for programs that read all of stdin before
+                                                          answering (iredis): closes stdin and reads
+                                                          VmHWM every 5 ms until the program exits
 
 VmHWM is read from /proc while the program still runs (before Ctrl-D / end of input).
 getrusage() would be wrong here: the child's maxrss includes the forked Python image it was
@@ -58,6 +61,18 @@ def main():
         drain(master, 0.5)
     else:
         path, want = args[0], int(args[1])
+        if want == 0:
+            with open(path, "rb") as stdin:
+                proc = subprocess.Popen(command, stdin=stdin, stdout=subprocess.DEVNULL)
+            peak = 0.0
+            while proc.poll() is None:
+                try:
+                    peak = max(peak, vmhwm_mb(proc.pid))
+                except (OSError, SystemExit):  # exited (or a zombie) between poll and read
+                    break
+                time.sleep(0.005)
+            print(f"{peak:.1f}")
+            return
         proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         proc.stdin.write(open(path, "rb").read())
         proc.stdin.flush()

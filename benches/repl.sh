@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # redis-lab repl against redis-cli (and iredis if installed), in one run, on the same server:
 # one command start-to-exit, 10,000 SETs fed on stdin, peak memory. Prints a markdown section
-# (benches/all.sh puts it in docs/benchmarks.md). Needs hyperfine, redis-server, redis-cli.
+# (benches/all.sh puts it in docs/benchmarks.md). Needs hyperfine, redis-server, redis-cli;
+# iredis joins the table when it is on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || { echo "install hyperfine: apt-get install -y hyperfine" >&2; exit 2; }
@@ -36,10 +37,18 @@ hyperfine --warmup 2 --runs 10 --export-json "$WORK/bulk.json" \
 read -r CLI_BULK LAB_BULK < <(median "$WORK/bulk.json")
 CLI_MEM=$(peak_stdin "$WORK/sets.txt" redis-cli -p "$PORT")
 LAB_MEM=$(peak_stdin "$WORK/sets.txt" "$LAB" repl --url "$URL")
-IREDIS="not installed"
+# iredis (pip install iredis) is an anchor too when installed. It prints nothing for a command
+# given as arguments without a terminal, so its one-command run reads the command from stdin.
+IREDIS_ONE="—" IREDIS_BULK="—" IREDIS_MEM="—" IREDIS_NOTE="iredis: not installed on this machine."
 if command -v iredis >/dev/null; then
+  echo "SET k v" > "$WORK/one.txt"
+  hyperfine --warmup 1 --runs 10 --export-json "$WORK/iredis-one.json" "iredis -p $PORT < $WORK/one.txt" >/dev/null 2>&1
+  IREDIS_ONE="$(median "$WORK/iredis-one.json") ms"
   hyperfine --runs 3 --export-json "$WORK/iredis.json" "iredis -p $PORT < $WORK/sets.txt" >/dev/null 2>&1
-  IREDIS="$(median "$WORK/iredis.json") ms"
+  IREDIS_BULK="$(median "$WORK/iredis.json") ms"
+  # iredis reads all of stdin before it answers: measured with stdin closed, VmHWM polled to exit.
+  IREDIS_MEM="$(python3 benches/peak_rss.py pipe "$WORK/sets.txt" 0 -- iredis -p "$PORT") MB"
+  IREDIS_NOTE="iredis: $(iredis --version | sed 's/.*version //'), from PyPI."
 fi
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}')" "$1" "$2"; }
 
@@ -48,16 +57,17 @@ ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2])
   echo
   echo "Both against one local redis-server, in the same run. Ratio = redis-lab / redis-cli (below 1 means redis-lab is faster)."
   echo
-  echo "| measurement | redis-cli | redis-lab | ratio |"
-  echo "|---|---|---|---|"
-  echo "| one command, start to exit (\`SET k v\`) | $CLI_ONE ms | $LAB_ONE ms | $(ratio "$LAB_ONE" "$CLI_ONE") |"
-  echo "| 10,000 SETs fed on stdin | $CLI_BULK ms | $LAB_BULK ms | $(ratio "$LAB_BULK" "$CLI_BULK") |"
-  echo "| peak memory (10,000 SETs on stdin) | $CLI_MEM MB | $LAB_MEM MB | $(ratio "$LAB_MEM" "$CLI_MEM") |"
+  echo "| measurement | redis-cli | redis-lab | ratio | iredis |"
+  echo "|---|---|---|---|---|"
+  echo "| one command, start to exit (\`SET k v\`) | $CLI_ONE ms | $LAB_ONE ms | $(ratio "$LAB_ONE" "$CLI_ONE") | $IREDIS_ONE |"
+  echo "| 10,000 SETs fed on stdin | $CLI_BULK ms | $LAB_BULK ms | $(ratio "$LAB_BULK" "$CLI_BULK") | $IREDIS_BULK |"
+  echo "| peak memory (10,000 SETs on stdin) | $CLI_MEM MB | $LAB_MEM MB | $(ratio "$LAB_MEM" "$CLI_MEM") | $IREDIS_MEM |"
   echo
-  echo "iredis, 10,000 SETs: $IREDIS."
+  echo "$IREDIS_NOTE"
   echo
-  echo "redis-lab sends stdin lines in pipelined batches of 1,000 and prints replies in order, byte for byte"
-  echo "as redis-cli does (tests/repl.rs compares both on a 135-line corpus); redis-cli sends one command"
-  echo "per round trip. The one-command case is dominated by process start-up."
+  echo "redis-lab sends the stdin lines that have arrived (up to 1,000) as one pipelined batch and prints"
+  echo "their replies in order before reading more, byte for byte as redis-cli does (tests/repl.rs compares"
+  echo "both on a 135-line corpus); redis-cli sends one command per round trip. The one-command case is"
+  echo "dominated by process start-up."
 } > "$WORK/section.md"
 if [ "${1:-}" = "--section" ]; then cat "$WORK/section.md"; else cat "$WORK/section.md"; fi
