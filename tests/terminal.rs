@@ -105,7 +105,7 @@ fn watch_mode_reloads_the_lesson_and_survives_a_broken_edit() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     std::fs::write(&file, text.replace("format: 1", "format: one")).unwrap();
     p.send_line("INCR page:home:views").unwrap();
-    p.exp_string("invalid u32").unwrap();
+    p.exp_string("`format` must be a whole number").unwrap();
     p.exp_string("still running the previous version").unwrap();
     p.exp_string("Step complete").unwrap();
     p.send_line(":quit").unwrap();

@@ -98,11 +98,27 @@ fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnos
         )
         .with_help("add the closing `\"` at the end of the value");
     }
+    let key = key_on_line(source, line);
+    if let Some((shown, help)) = explain_shape(&message, key) {
+        return Diagnostic::new(file, source, line, column, shown).with_help(help);
+    }
     let help = suggestion(&message);
-    // With a "did you mean", the full list of valid names is noise: keep the message short.
+    // The help repeats (or replaces) the list of valid names: keep the message short.
     let shown = match (&help, message.split_once(", expected one of")) {
-        (Some(h), Some((short, _))) if h.starts_with("did you mean") => short.to_string(),
+        (Some(_), Some((short, _))) => short.to_string(),
         _ => message.clone(),
+    };
+    let (shown, help) = match (key, shown.strip_prefix("unknown variant `")) {
+        (Some("expect"), Some(rest)) => {
+            let help = help.map(|h| match h.strip_prefix("expected one of: ") {
+                Some(names) => format!(
+                    "write a matcher and its value, like `{{equals: 1}}`; the matchers: {names}"
+                ),
+                None => h,
+            });
+            (format!("unknown matcher `{rest}"), help)
+        }
+        _ => (shown, help),
     };
     let diagnostic = Diagnostic::new(file, source, line, column, shown);
     match help {
@@ -125,6 +141,63 @@ fn clean_message(raw: &str) -> String {
         text.truncate(at);
     }
     text.replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+}
+
+/// The field a line sets (`  - title: One` sets `title`), to name it in a message.
+fn key_on_line(source: &str, line: u64) -> Option<&str> {
+    let text = source
+        .lines()
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let text = text.trim_start().trim_start_matches("- ").trim_start();
+    let (key, _) = text.split_once(':')?;
+    let is_field = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    is_field.then_some(key)
+}
+
+/// The parser's words for a value of the wrong shape or a misplaced line ("invalid u32",
+/// "expected sequence start") say what it expected, not what the author should write.
+fn explain_shape(message: &str, key: Option<&str>) -> Option<(String, String)> {
+    let field = key.map_or_else(|| "this value".to_string(), |k| format!("`{k}`"));
+    let number = message
+        .strip_prefix("invalid ")
+        .filter(|t| t.len() > 1 && t[1..].chars().all(|c| c.is_ascii_digit()));
+    if let Some(kind) = number {
+        let (what, example) = match kind.as_bytes()[0] {
+            b'f' => ("a number", "`1.5`"),
+            _ => ("a whole number", "`1`"),
+        };
+        return Some((
+            format!("{field} must be {what}"),
+            format!("write a number such as {example}, without quotes"),
+        ));
+    }
+    let shaped = |what: &str, help: &str| Some((format!("{field} must be {what}"), help.into()));
+    match message {
+        "expected sequence start" => shaped(
+            "a list",
+            "write `[a, b]`, or one `- item` per line below it, indented",
+        ),
+        "expected mapping start" => shaped(
+            "a mapping of fields",
+            "put its fields on the lines below it, indented, or write `{field: value}`",
+        ),
+        "expected string scalar" => shaped(
+            "text, not a list or a mapping",
+            "write the value on this line; put it in quotes if it starts with `[`, `{`, `-` or holds `: `",
+        ),
+        "mapping values are not allowed in this context" => Some((
+            "a `field:` where none can start: this line is indented deeper than the one above it, or a value holds `: `".into(),
+            "line the field up with its neighbours; if `: ` is part of the value, put the value in quotes".into(),
+        )),
+        m if m.contains("did not find expected key") => Some((
+            "this line does not line up with the fields around it".into(),
+            "indent it like the fields of the same mapping, or like the `- ` items of the same list".into(),
+        )),
+        _ => None,
+    }
 }
 
 /// "did you mean" for unknown fields and variants, from the list serde gives.
@@ -409,6 +482,50 @@ mod tests {
         let d = &err.0[0];
         assert_eq!((d.line, d.column), (11, 5));
         assert_eq!(d.help.as_deref(), Some("did you mean `solution`?"));
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_shape_names_its_field_and_what_to_write() {
+        let cases = [
+            (
+                "format: 1",
+                "format: one",
+                "`format` must be a whole number",
+            ),
+            ("summary: s", "summary: [s]", "`summary` must be text"),
+            ("steps:", "steps: none", "`steps` must be a list"),
+            (
+                "      - probe: GET k",
+                "      - probe",
+                "this value must be a mapping of fields",
+            ),
+        ];
+        for (from, to, message) in cases {
+            let err = parse_lesson("demo.yaml", &MINIMAL.replacen(from, to, 1)).unwrap_err();
+            let d = &err.0[0];
+            assert!(d.message.starts_with(message), "{to}: {}", d.message);
+            assert!(d.help.is_some(), "{to}: no help");
+        }
+    }
+
+    #[test]
+    fn a_field_indented_too_deep_is_explained_as_indentation() {
+        let broken = MINIMAL.replace("    title: One", "      title: One");
+        let d = &parse_lesson("demo.yaml", &broken).unwrap_err().0[0];
+        assert_eq!(d.line, 9);
+        assert!(d.message.contains("indented deeper"), "{}", d.message);
+    }
+
+    #[test]
+    fn a_plain_value_where_a_matcher_belongs_lists_the_matchers() {
+        let broken = MINIMAL.replace("expect: {equals: v}", "expect: v");
+        let d = &parse_lesson("demo.yaml", &broken).unwrap_err().0[0];
+        assert_eq!(d.message, "unknown matcher `v`");
+        let help = d.help.as_deref().unwrap_or_default();
+        assert!(
+            help.contains("{equals: 1}") && help.contains("one_of"),
+            "{help}"
+        );
     }
 
     #[test]
