@@ -102,23 +102,16 @@ fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnos
     if let Some((shown, help)) = explain_shape(&message, key) {
         return Diagnostic::new(file, source, line, column, shown).with_help(help);
     }
-    let help = suggestion(&message);
+    let help = suggestion(&message, key);
     // The help repeats (or replaces) the list of valid names: keep the message short.
     let shown = match (&help, message.split_once(", expected one of")) {
         (Some(_), Some((short, _))) => short.to_string(),
         _ => message.clone(),
     };
-    let (shown, help) = match (key, shown.strip_prefix("unknown variant `")) {
-        (Some("expect"), Some(rest)) => {
-            let help = help.map(|h| match h.strip_prefix("expected one of: ") {
-                Some(names) => format!(
-                    "write a matcher and its value, like `{{equals: 1}}`; the matchers: {names}"
-                ),
-                None => h,
-            });
-            (format!("unknown matcher `{rest}"), help)
-        }
-        _ => (shown, help),
+    // Under `expect:` serde's "variant" is a matcher.
+    let shown = match (key, shown.strip_prefix("unknown variant `")) {
+        (Some("expect"), Some(rest)) => format!("unknown matcher `{rest}"),
+        _ => shown,
     };
     let diagnostic = Diagnostic::new(file, source, line, column, shown);
     match help {
@@ -200,8 +193,9 @@ fn explain_shape(message: &str, key: Option<&str>) -> Option<(String, String)> {
     }
 }
 
-/// "did you mean" for unknown fields and variants, from the list serde gives.
-fn suggestion(message: &str) -> Option<String> {
+/// "did you mean" for unknown fields and variants, from the list serde gives. `key` is the
+/// field on the error's line: under `expect:` the variants are matchers.
+fn suggestion(message: &str, key: Option<&str>) -> Option<String> {
     for kind in ["unknown field `", "unknown variant `"] {
         if let Some(rest) = message.strip_prefix(kind) {
             let (word, rest) = rest.split_once('`')?;
@@ -216,6 +210,10 @@ fn suggestion(message: &str) -> Option<String> {
                 .collect();
             return Some(match did_you_mean(word, candidates.iter().copied()) {
                 Some(best) => format!("did you mean `{best}`?"),
+                None if key == Some("expect") => format!(
+                    "write a matcher and its value, like `{{equals: 1}}`; the matchers: {}",
+                    candidates.join(", ")
+                ),
                 None => format!("expected one of: {}", candidates.join(", ")),
             });
         }

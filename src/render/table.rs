@@ -117,24 +117,11 @@ mod tests {
         table.add_row(vec!["leaderboard", "\x1b[1;31mFAILED\x1b[0m"]);
         table.add_row(vec!["bitmaps", "passed"]);
         let shown = table.to_string();
-        let visible: Vec<usize> = shown.lines().map(console_width).collect();
+        let visible: Vec<usize> = shown.lines().map(console::measure_text_width).collect();
         assert!(
             visible.windows(2).all(|w| w[0] == w[1]),
             "{shown}\n{visible:?}"
         );
         assert!(shown.lines().any(|l| l.contains("result │")), "{shown}");
-    }
-
-    fn console_width(line: &str) -> usize {
-        let mut width = 0;
-        let mut chars = line.chars();
-        while let Some(c) = chars.next() {
-            if c == '\x1b' {
-                chars.by_ref().find(|c| c.is_ascii_alphabetic());
-            } else {
-                width += 1;
-            }
-        }
-        width
     }
 }
