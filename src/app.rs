@@ -187,6 +187,7 @@ fn session_options(server: &ServerArgs) -> Result<SessionOptions> {
             tls,
         },
         force: server.force,
+        keep: server.keep,
     })
 }
 

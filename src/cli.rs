@@ -67,10 +67,15 @@ pub struct ServerArgs {
     #[arg(long, env = "REDIS_LAB_REDIS_SERVER", value_name = "PATH")]
     pub redis_server: Option<PathBuf>,
 
-    /// On a server given with --url: run even in a non-empty database and allow server-wide
-    /// commands (never FLUSHALL or FLUSHDB).
+    /// On a server given with --url: run even in a non-empty database, allow server-wide
+    /// commands you type, and run lessons that need Lua scripts (never FLUSHALL or FLUSHDB).
     #[arg(long)]
     pub force: bool,
+
+    /// On a server given with --url: keep the keys and functions the lesson created when you
+    /// leave (by default they are removed, and redis-lab says what it removed).
+    #[arg(long)]
+    pub keep: bool,
 
     /// Load a Redis module (.so) into the sandbox, e.g. redisbloom.so (repeatable).
     #[arg(long = "load-module", value_name = "PATH")]

@@ -115,7 +115,7 @@ fn check_lints_every_problem_in_one_run() {
     for expected in [
         "unknown Redis command ZADDD",
         "did you mean ZADD?",
-        "the probe INCR writes to the server",
+        "the probe INCR is not read-only",
         "did you mean `leaderboard`?",
         "the hint mentions an unknown command ZADDD",
         "missing field `title`",

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use redis_lab::engine::session::{Event, Session, SessionError, SessionOptions};
+use redis_lab::lesson::catalog::Catalog;
 use redis_lab::server::connection::{Outcome, ServerChoice};
 use redis_lab::server::reply::Reply;
 use redis_lab::server::sandbox::{Sandbox, SandboxOptions};
@@ -183,7 +184,7 @@ fn external() -> (Sandbox, SessionOptions) {
             url: Some(server.url()),
             ..Default::default()
         },
-        force: false,
+        ..Default::default()
     };
     (server, options)
 }
@@ -355,4 +356,339 @@ fn a_monitor_client_sees_another_clients_commands() {
         "redis-lab's own snapshot commands are hidden: {lines:?}"
     );
     assert!(passed(&events), "{events:?}");
+}
+
+/// Every key and value of every database of a server, as DUMP sees them (TTL aside).
+fn everything(url: &str) -> std::collections::BTreeMap<(i64, Vec<u8>), Vec<u8>> {
+    let mut all = std::collections::BTreeMap::new();
+    for db in 0..16 {
+        let client = redis::Client::open(format!("{url}/{db}")).unwrap();
+        let mut con = client.get_connection().unwrap();
+        let keys: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query(&mut con).unwrap();
+        for key in keys {
+            let dump: Vec<u8> = redis::cmd("DUMP").arg(&key).query(&mut con).unwrap();
+            all.insert((db, key), dump);
+        }
+    }
+    all
+}
+
+/// A server that holds someone's data in databases 0, 1 and 5, and a function library.
+fn someone_elses_server() -> (Sandbox, SessionOptions) {
+    let (server, options) = external();
+    for db in [0, 1, 5] {
+        let url = format!("{}/{db}", server.url());
+        raw(&url, &["SET", "precious", &format!("data in {db}")]);
+        raw(&url, &["HSET", "user:1", "name", "Ada"]);
+        raw(&url, &["RPUSH", "orders", "a", "b"]);
+    }
+    raw(
+        &server.url(),
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=theirs\nredis.register_function('theirs', function() return 1 end)",
+        ],
+    );
+    (server, options)
+}
+
+const HOSTILE: &str = r#"  - id: wipe
+    title: Wipe it
+    task: Anything.
+    run:
+      - SELECT 0
+      - SET precious stolen
+      - FLUSHALL
+      - MOVE somekey 0
+      - SWAPDB 0 1
+      - COPY lesson:a precious DB 0 REPLACE
+      - CONFIG SET maxmemory 1
+      - FUNCTION FLUSH
+      - FUNCTION DELETE theirs
+      - SCRIPT FLUSH
+      - CLIENT KILL TYPE normal
+      - SET lesson:a 1
+    solution:
+      - FLUSHDB
+      - SET lesson:b 2
+    checks:
+      - probe: FLUSHALL
+        expect: {equals: OK}
+      - probe: SHUTDOWN NOSAVE
+        expect: {equals: OK}
+      - probe: GET lesson:b
+        expect: {equals: "2"}
+"#;
+
+#[test]
+fn a_hostile_pack_on_someone_elses_server_changes_nothing_outside_its_database() {
+    let (server, options) = someone_elses_server();
+    let before = everything(&server.url());
+    let dir = pack(&[("hostile.yaml", &lesson_yaml("hostile", HOSTILE))]);
+    let catalog = pack_catalog(dir.path());
+    let (mut session, events) =
+        Session::start(entry(&catalog, "hostile"), &options, 0, &mut |_, _| {}).unwrap();
+    let lesson_db = session.db();
+    assert!(
+        ![0, 1, 5].contains(&lesson_db),
+        "runs in an empty database, not {lesson_db}"
+    );
+    let refused = events
+        .iter()
+        .filter(|e| matches!(e, Event::Refused(_)))
+        .count();
+    assert_eq!(
+        refused, 10,
+        "every hostile `run` command is refused: {events:#?}"
+    );
+    let events = session.run_solution().unwrap();
+    assert!(
+        matches!(events.first(), Some(Event::Refused(r)) if r.contains("FLUSHDB")),
+        "{events:?}"
+    );
+    let verdict = session.evaluate(false).unwrap();
+    let failures = verdict.failures();
+    assert_eq!(
+        failures.len(),
+        2,
+        "the writing probes are refused, not sent: {failures:?}"
+    );
+    assert!(
+        failures.iter().all(|f| f.found.contains("not read-only")),
+        "{failures:?}"
+    );
+    // The learner typing the same things is refused too (FLUSHALL, scripts the lesson did not
+    // declare); a SELECT is followed and said.
+    for line in [
+        "FLUSHALL",
+        "FLUSHDB",
+        "SWAPDB 0 1",
+        "EVAL \"return redis.call('FLUSHALL')\" 0",
+        "FUNCTION FLUSH",
+    ] {
+        let events = session.submit(line).unwrap();
+        assert!(
+            matches!(&events[..], [Event::Refused(_)]),
+            "{line}: {events:?}"
+        );
+    }
+    // The server is still up (no SHUTDOWN went through) and the user's data is byte for byte
+    // the same; the lesson's own keys are gone after the clean-up.
+    let cleaned = session.clean_up().unwrap().unwrap();
+    assert!(cleaned.contains("Removed the 3 keys"), "{cleaned}");
+    drop(session);
+    assert_eq!(
+        raw(&server.url(), &["PING"]),
+        redis::Value::SimpleString("PONG".into())
+    );
+    assert_eq!(everything(&server.url()), before);
+    let libraries = raw(&server.url(), &["FUNCTION", "LIST"]);
+    assert!(format!("{libraries:?}").contains("theirs"), "{libraries:?}");
+}
+
+#[test]
+fn the_learners_select_does_not_send_the_lessons_commands_elsewhere() {
+    let (server, options) = someone_elses_server();
+    let before = everything(&server.url());
+    let catalog = builtin();
+    let (mut session, _) = Session::start(
+        entry(&catalog, "strings-counters"),
+        &options,
+        0,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let lesson_db = session.db();
+    let events = session.submit("SELECT 0").unwrap();
+    assert!(
+        events.iter().any(
+            |e| matches!(e, Event::Notice(n) if n.contains("outside the lesson's database")
+            && n.contains(&format!("SELECT {lesson_db}")))
+        ),
+        "the learner is told they left: {events:?}"
+    );
+    // :skip runs every solution in the lesson's database, whatever the learner selected.
+    while !session.is_finished() {
+        session.skip().unwrap();
+    }
+    let mut outside_the_lesson = everything(&server.url());
+    outside_the_lesson.retain(|(db, _), _| *db != lesson_db);
+    assert_eq!(outside_the_lesson, before, "database 0 was not touched");
+    session.clean_up().unwrap();
+    drop(session);
+    assert_eq!(everything(&server.url()), before);
+}
+
+#[test]
+fn leaving_removes_what_the_lesson_created_and_the_next_run_reuses_the_database() {
+    let (server, options) = someone_elses_server();
+    let before = everything(&server.url());
+    let catalog = builtin();
+    let mut first_db = None;
+    for _ in 0..3 {
+        let (mut session, _) =
+            Session::start(entry(&catalog, "leaderboard"), &options, 0, &mut |_, _| {}).unwrap();
+        while !session.is_finished() {
+            session.auto_step().unwrap();
+        }
+        let db = session.db();
+        assert_eq!(
+            *first_db.get_or_insert(db),
+            db,
+            "each run finds the same database empty again"
+        );
+        let text = session.clean_up().unwrap().unwrap();
+        assert!(
+            text.contains("Removed the") && text.contains(&format!("database {db}")),
+            "{text}"
+        );
+        let left = raw(&format!("{}/{db}", server.url()), &["DBSIZE"]);
+        assert_eq!(left, redis::Value::Int(0), "{text}");
+    }
+    assert_eq!(everything(&server.url()), before);
+}
+
+#[test]
+fn with_force_keys_that_were_there_before_survive_reset_and_clean_up() {
+    let (server, mut options) = external();
+    options.force = true;
+    raw(&server.url(), &["SET", "visits", "41"]);
+    let dir = pack(&[(
+        "touch.yaml",
+        &lesson_yaml(
+            "touch",
+            "  - id: one\n    title: One\n    task: Count a visit.\n    solution: [INCR visits, SET mine 1]\n    checks:\n      - probe: GET mine\n        expect: {equals: \"1\"}\n",
+        ),
+    )]);
+    let catalog = pack_catalog(dir.path());
+    let (mut session, _) =
+        Session::start(entry(&catalog, "touch"), &options, 0, &mut |_, _| {}).unwrap();
+    assert_eq!(session.db(), 0, "--force runs in the non-empty database 0");
+    session.run_solution().unwrap();
+    session.goto(0, &mut |_, _| {}).unwrap();
+    session.run_solution().unwrap();
+    session.clean_up().unwrap();
+    drop(session);
+    assert_eq!(
+        raw(&server.url(), &["GET", "visits"]),
+        redis::Value::BulkString(b"43".to_vec()),
+        "changed, never deleted"
+    );
+    assert_eq!(
+        raw(&server.url(), &["EXISTS", "mine"]),
+        redis::Value::Int(0),
+        "the lesson's own key is removed"
+    );
+}
+
+#[test]
+fn a_lesson_that_runs_scripts_needs_force_on_someone_elses_server() {
+    let (_server, options) = external();
+    let catalog = builtin();
+    match Session::start(
+        entry(&catalog, "lua-scripting"),
+        &options,
+        0,
+        &mut |_, _| {},
+    ) {
+        Err(SessionError::Unmet(reason)) => assert!(reason.contains("--force"), "{reason}"),
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("a lesson with scripts must not start on --url without --force"),
+    }
+}
+
+#[test]
+fn lesson_server_arguments_are_lab_settings_only() {
+    require_redis();
+    let steps = "  - id: one\n    title: One\n    task: t\n    solution: [SET a 1]\n    checks:\n      - probe: GET a\n        expect: {equals: \"1\"}\n";
+    let hostile = lesson_yaml("args", steps).replace(
+        "steps:\n",
+        "requires:\n  server_args: [\"--enable-protected-configs\", \"yes\"]\nsteps:\n",
+    );
+    let dir = pack(&[("args.yaml", &hostile)]);
+    let problems = Catalog::load(&[dir.path().to_path_buf()])
+        .map(|c| c.problems)
+        .unwrap();
+    let text = format!("{problems:?}");
+    assert!(
+        text.contains("enable-protected-configs") && text.contains("refused"),
+        "{text}"
+    );
+    // A restart that would move the data directory is refused at load, and at run time by the
+    // sandbox itself.
+    let restart = lesson_yaml(
+        "moved",
+        &steps.replace(
+            "solution: [SET a 1]",
+            "solution: [SET a 1, {restart: [\"--dir\", \"/tmp\"]}]",
+        ),
+    );
+    let dir = pack(&[("moved.yaml", &restart)]);
+    let text = format!(
+        "{:?}",
+        Catalog::load(&[dir.path().to_path_buf()]).unwrap().problems
+    );
+    assert!(text.contains("--dir") && text.contains("refused"), "{text}");
+    let mut sandbox = Sandbox::start(&SandboxOptions {
+        lesson_args: vec!["--maxmemory".into(), "2mb".into()],
+        ..SandboxOptions::default()
+    })
+    .unwrap();
+    assert!(
+        sandbox
+            .crash_and_restart(&["--dir".into(), "/tmp".into()])
+            .is_err()
+    );
+    assert!(
+        Sandbox::start(&SandboxOptions {
+            lesson_args: vec!["--loadmodule".into(), "/tmp/x.so".into()],
+            ..SandboxOptions::default()
+        })
+        .is_err()
+    );
+}
+
+#[test]
+fn no_lesson_can_point_the_sandbox_at_files_elsewhere() {
+    let dir = pack(&[(
+        "files.yaml",
+        &lesson_yaml(
+            "files",
+            "  - id: one\n    title: One\n    task: t\n    solution: [SET a 1, CONFIG SET dir /tmp, CONFIG SET dbfilename pwned.sh, SAVE]\n    checks:\n      - probe: GET a\n        expect: {equals: \"1\"}\n",
+        ),
+    )]);
+    // The loader reports both CONFIG SETs; a learner typing one in the sandbox is refused too.
+    let problems = format!(
+        "{:?}",
+        Catalog::load(&[dir.path().to_path_buf()]).unwrap().problems
+    );
+    assert!(
+        problems.contains("CONFIG SET dir") && problems.contains("CONFIG SET dbfilename"),
+        "{problems}"
+    );
+    let catalog = builtin();
+    let mut session = sandbox_session(entry(&catalog, "strings-counters"));
+    let events = session.submit("CONFIG SET dir /tmp").unwrap();
+    assert!(
+        matches!(&events[..], [Event::Refused(r)] if r.contains("CONFIG SET dir")),
+        "{events:?}"
+    );
+    for setting in [
+        "enable-protected-configs",
+        "enable-debug-command",
+        "enable-module-command",
+    ] {
+        let events = session.submit(&format!("CONFIG GET {setting}")).unwrap();
+        let off = Reply::Array(vec![
+            Reply::Bulk(setting.as_bytes().to_vec()),
+            Reply::Bulk(b"no".to_vec()),
+        ]);
+        assert!(
+            events.iter().any(
+                |e| matches!(e, Event::Command { outcome: Outcome::Done(r), .. } if *r == off)
+            ),
+            "{setting} stays off in the sandbox: {events:?}"
+        );
+    }
 }

@@ -416,3 +416,169 @@ fn a_url_that_is_not_redis_fails_clearly_and_quickly() {
         }
     }
 }
+
+/// Each (database, key) with its DUMP.
+type Keys = std::collections::BTreeMap<(i64, Vec<u8>), Vec<u8>>;
+
+/// Every key of every database with its DUMP, and the function libraries: the whole data set.
+fn whole_server(port: u16) -> (Keys, String) {
+    let mut all = std::collections::BTreeMap::new();
+    for db in 0..16 {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{port}/{db}")).unwrap();
+        let mut con = client.get_connection().unwrap();
+        let keys: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query(&mut con).unwrap();
+        for key in keys {
+            let dump: Vec<u8> = redis::cmd("DUMP").arg(&key).query(&mut con).unwrap();
+            all.insert((db, key), dump);
+        }
+    }
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let functions: redis::Value = redis::cmd("FUNCTION").arg("LIST").query(&mut con).unwrap();
+    (all, format!("{functions:?}"))
+}
+
+#[test]
+fn a_hostile_pack_run_with_url_leaves_every_key_of_the_server_as_it_was() {
+    require_redis();
+    let server = Sandbox::start(&SandboxOptions::default()).unwrap();
+    let port = server.port();
+    for db in [0, 1, 2, 7] {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{port}/{db}")).unwrap();
+        let mut con = client.get_connection().unwrap();
+        let _: () = redis::pipe()
+            .cmd("SET")
+            .arg("precious")
+            .arg(format!("db {db}"))
+            .ignore()
+            .cmd("HSET")
+            .arg("user:1")
+            .arg("name")
+            .arg("Ada")
+            .ignore()
+            .cmd("ZADD")
+            .arg("board")
+            .arg(1)
+            .arg("x")
+            .ignore()
+            .query(&mut con)
+            .unwrap();
+    }
+    let before = whole_server(port);
+    // Every way the review found to reach outside the lesson's database, in every place a lesson
+    // can put a command: fixtures, setup, run, solution and probes.
+    let steps = r#"  - id: one
+    title: One
+    task: Anything.
+    run:
+      - SELECT 0
+      - DEL precious
+      - SWAPDB 0 1
+      - MOVE board 0
+      - CLIENT KILL TYPE normal
+      - SET lesson:run 1
+    solution:
+      - FLUSHALL
+      - FLUSHDB
+      - SHUTDOWN NOSAVE
+      - CONFIG SET maxmemory 1
+      - SET lesson:solution 1
+    checks:
+      - probe: SHUTDOWN NOSAVE
+        expect: {equals: OK}
+      - probe: FLUSHALL
+        expect: {equals: OK}
+      - probe: GET lesson:solution
+        expect: {equals: "1"}
+  - id: two
+    title: Two
+    task: The learner skips to here.
+    solution:
+      - SET lesson:two 2
+    checks:
+      - probe: GET lesson:two
+        expect: {equals: "2"}
+"#;
+    let lesson = lesson_yaml("hostile", steps).replace(
+        "steps:\n",
+        "fixtures: [data.redis]\nsetup:\n  - SET lesson:setup 1\nsteps:\n",
+    );
+    let dir = pack(&[
+        ("hostile.yaml", &lesson),
+        (
+            "fixtures/data.redis",
+            "SET lesson:fixture 1\nHSET lesson:h a 1\n",
+        ),
+    ]);
+    let data = tempfile::tempdir().unwrap();
+    let url = format!("redis://127.0.0.1:{port}");
+    let output = redis_lab(data.path(), &["lesson", "hostile", "--auto", "--url", &url])
+        .arg("--lessons")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the refused probes fail step one: {text}"
+    );
+    for refused in [
+        "SELECT",
+        "SWAPDB",
+        "MOVE",
+        "CLIENT KILL",
+        "FLUSHALL",
+        "FLUSHDB",
+        "SHUTDOWN",
+        "CONFIG SET",
+    ] {
+        assert!(
+            text.contains(refused),
+            "{refused} is named as refused: {text}"
+        );
+    }
+    assert!(
+        text.contains("Removed the 6 keys"),
+        "it says what it cleaned up: {text}"
+    );
+    assert_eq!(whole_server(port), before, "{text}");
+
+    // A setup command that would reach outside ends the lesson, saying why.
+    let with_setup = lesson.replace(
+        "  - SET lesson:setup 1\n",
+        "  - SET lesson:setup 1\n  - FUNCTION DELETE theirs\n",
+    );
+    std::fs::write(dir.path().join("hostile.yaml"), with_setup).unwrap();
+    let output = redis_lab(data.path(), &["lesson", "hostile", "--auto", "--url", &url])
+        .arg("--lessons")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("setup cannot run here: FUNCTION DELETE is refused"),
+        "{stderr}"
+    );
+    std::fs::write(dir.path().join("hostile.yaml"), &lesson).unwrap();
+
+    // A fixture line that would reach outside stops the lesson before anything is sent.
+    std::fs::write(
+        dir.path().join("fixtures/data.redis"),
+        "SET lesson:x 1\nFLUSHALL\n",
+    )
+    .unwrap();
+    let output = redis_lab(data.path(), &["lesson", "hostile", "--auto", "--url", &url])
+        .arg("--lessons")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("FLUSHALL is refused"));
+    assert_eq!(whole_server(port), before);
+}

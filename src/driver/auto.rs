@@ -48,6 +48,7 @@ pub fn run(entry: Entry, options: &SessionOptions) -> Result<Status> {
             break; // cannot advance: avoid looping forever
         }
     }
+    super::clean_up(&mut session, options);
     let skipped = session.unavailable_steps().len();
     if failed == 0 && skipped == 0 {
         println!(

@@ -226,6 +226,7 @@ pub fn run(
         }
     }
     let saved = save(progress, &key, &session);
+    super::clean_up(&mut session, options);
     if !saved {
         println!(
             "Your progress could not be saved (see above); fix that and run `redis-lab lesson {}` again.",

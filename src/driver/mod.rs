@@ -39,3 +39,22 @@ impl Default for LoadBar {
         LoadBar::new()
     }
 }
+
+/// On a server given with --url, removes what the lesson created (unless --keep) and says so.
+pub fn clean_up(
+    session: &mut crate::engine::session::Session,
+    options: &crate::engine::session::SessionOptions,
+) {
+    use colored::Colorize;
+    if options.keep {
+        return;
+    }
+    match session.clean_up() {
+        Ok(Some(text)) => println!("{}", text.dimmed()),
+        Ok(None) => {}
+        Err(e) => eprintln!(
+            "{} could not remove what the lesson created: {e}",
+            "warning:".yellow().bold()
+        ),
+    }
+}

@@ -12,7 +12,7 @@ use crate::server::connection::{
     BLOCK_GRACE, Clients, ConnError, Outcome, SLOW_COMMAND, Server, ServerChoice,
 };
 use crate::server::reply::Reply;
-use crate::server::safety::external_refusal;
+use crate::server::safety::{self, External, Sender};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,6 +31,9 @@ pub enum SessionError {
     /// The server cannot run this lesson (version, module, topology): skip, do not fail.
     #[error("{0}")]
     Unmet(String),
+    /// A setup command of the lesson may not run here (see `server::safety`).
+    #[error("the lesson's setup cannot run here: {0}")]
+    SetupRefused(String),
 }
 
 impl SessionError {
@@ -45,6 +48,8 @@ pub struct SessionOptions {
     /// On a server given with `--url`: run even in a non-empty database, and allow
     /// server-wide commands other than FLUSHALL/FLUSHDB.
     pub force: bool,
+    /// On a server given with --url: leave what the lesson created when it ends.
+    pub keep: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,9 +174,20 @@ pub struct Session {
     /// Replies the learner got in this step, for checks that look at a reply instead of a probe.
     /// (client, command name, reply) for every reply in this step, released ones included.
     replies: Vec<(String, String, Reply)>,
-    /// Every key a command of this session touched: what `reset` may delete on a server we do
-    /// not own.
-    touched: BTreeSet<Vec<u8>>,
+    /// On a server we do not own: keys this session created (absent when first touched), the
+    /// only ones `reset` and the clean-up at the end may delete.
+    created: BTreeSet<Vec<u8>>,
+    /// On a server we do not own: keys that were there before this session touched them. Never
+    /// deleted, whatever the lesson did to them.
+    preexisting: BTreeSet<Vec<u8>>,
+    /// Function libraries this session loaded (FUNCTION LOAD), removed at the clean-up, and those
+    /// the server had before it started, which are never removed.
+    functions_loaded: BTreeSet<String>,
+    functions_before: BTreeSet<String>,
+    /// Clients the learner moved to another database with SELECT (`client@node` -> database).
+    outside_db: std::collections::HashMap<String, i64>,
+    /// Whether the server says a command is read-only (COMMAND INFO), by `name` or `name|sub`.
+    readonly: std::collections::HashMap<String, bool>,
     /// The sandbox holds state from this session (so a rebuild restarts it first).
     dirty: bool,
     docs: Docs,
@@ -219,9 +235,10 @@ impl Session {
         progress: LoadProgress,
     ) -> Result<(Session, Vec<Event>), SessionError> {
         let mut server_choice = options.server.clone();
+        // Checked again where the server starts: a lesson's arguments are lab settings only.
         server_choice
             .sandbox
-            .extra_args
+            .lesson_args
             .extend(entry.lesson.requires.server_args.iter().cloned());
         let kind = entry.lesson.requires.topology;
         let (server, topology, current_node) = if kind == crate::lesson::model::Topology::Single {
@@ -256,7 +273,12 @@ impl Session {
             hints_shown: 0,
             used: BTreeSet::new(),
             replies: Vec::new(),
-            touched: BTreeSet::new(),
+            created: BTreeSet::new(),
+            preexisting: BTreeSet::new(),
+            functions_loaded: BTreeSet::new(),
+            functions_before: BTreeSet::new(),
+            outside_db: Default::default(),
+            readonly: Default::default(),
             dirty: false,
             docs: Docs::default(),
             explanations: Vec::new(),
@@ -286,9 +308,25 @@ impl Session {
         }
         let mut events = Vec::new();
         if !session.server.is_owned() {
+            if session.lesson.requires.scripts && !session.force {
+                return Err(SessionError::Unmet(
+                    "this lesson runs Lua scripts or functions, and a script can reach every database of the \
+                     server; on a server redis-lab did not start it runs only with --force (if the server is \
+                     yours to change), or run it without --url on a private sandbox"
+                        .into(),
+                ));
+            }
             events.push(Event::Notice(session.choose_database()?));
+            session.functions_before = session.function_libraries()?;
         }
-        events.extend(session.rebuild(start_at, progress)?);
+        match session.rebuild(start_at, progress) {
+            Ok(more) => events.extend(more),
+            Err(e) => {
+                // On someone else's server, what the lesson created before it failed goes too.
+                let _ = session.clean_up();
+                return Err(e);
+            }
+        }
         Ok((session, events))
     }
 
@@ -426,12 +464,19 @@ impl Session {
         self.load_fixtures(progress)?;
         let lesson = self.lesson.clone();
         for spec in &lesson.setup {
-            self.run_spec(
+            let events = self.run_spec(
                 &spec.value,
                 crate::lesson::model::DEFAULT_CLIENT,
                 None,
                 Who::Lesson,
             )?;
+            // The steps rely on their setup: a refused one ends the lesson instead of leaving it
+            // half-built.
+            if let Some(Event::Refused(reason)) =
+                events.iter().find(|e| matches!(e, Event::Refused(_)))
+            {
+                return Err(SessionError::SetupRefused(reason.clone()));
+            }
         }
         let target = target.min(lesson.steps.len() - 1);
         for index in 0..target {
@@ -485,16 +530,10 @@ impl Session {
                 self.dirty = false;
             }
         } else {
-            // Not our server: delete only what this lesson touched, never FLUSHDB.
-            let keys: Vec<Vec<u8>> = std::mem::take(&mut self.touched).into_iter().collect();
-            for chunk in keys.chunks(500) {
-                let mut command = vec![b"UNLINK".to_vec()];
-                command.extend(chunk.iter().cloned());
-                self.clients
-                    .pipeline(&self.server, OBSERVER, vec![command])?;
-            }
+            // Not our server: delete only what this lesson created, never FLUSHDB.
+            self.remove_created_keys()?;
         }
-        self.touched.clear();
+        self.outside_db.clear();
         // The observer is named so it is recognisable in CLIENT LIST and MONITOR lessons.
         self.clients.pipeline(
             &self.server,
@@ -519,14 +558,19 @@ impl Session {
         }
         let total = all.len();
         let mut done = 0;
+        // Every line is judged before the first is sent: a refused one sends nothing.
+        for args in &all {
+            if let Some(reason) = self.refusal(args, Who::Lesson)? {
+                return Err(SessionError::Fixture(reason));
+            }
+        }
         for batch in all.chunks(FIXTURE_BATCH) {
             if !self.server.is_owned() {
+                let mut keys = Vec::new();
                 for args in batch {
-                    if let Some(reason) = external_refusal(args, self.force) {
-                        return Err(SessionError::Fixture(reason));
-                    }
-                    self.track_keys(args)?;
+                    keys.extend(explain::keys_of(&mut self.clients, &self.server, args)?.0);
                 }
+                self.note_new_keys(&keys)?;
             } else {
                 self.dirty = true;
             }
@@ -554,10 +598,283 @@ impl Session {
         self.last_writes = writes;
         if self.server.is_owned() {
             self.dirty = true;
-        } else {
-            self.touched.extend(keys.iter().cloned());
+        } else if writes != Some(false) {
+            // Only a write can create a key; asking about the keys of a read would count as a
+            // keyspace hit or miss and falsify the lesson's INFO stats.
+            self.note_new_keys(&keys)?;
         }
         Ok(keys)
+    }
+
+    /// On a server we do not own: sorts keys seen for the first time into those this session
+    /// is about to create and those that were already there (asked before the command runs).
+    fn note_new_keys(&mut self, keys: &[Vec<u8>]) -> Result<(), SessionError> {
+        let unknown: Vec<Vec<u8>> = keys
+            .iter()
+            .filter(|k| !self.created.contains(*k) && !self.preexisting.contains(*k))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let probes = unknown
+            .iter()
+            .map(|k| vec![b"EXISTS".to_vec(), k.clone()])
+            .collect();
+        let replies = self.clients.pipeline(&self.server, OBSERVER, probes)?;
+        for (key, reply) in unknown.into_iter().zip(replies) {
+            if reply == Reply::Int(0) {
+                self.created.insert(key);
+            } else {
+                self.preexisting.insert(key);
+            }
+        }
+        Ok(())
+    }
+
+    /// What the user allowed on a server we did not start.
+    fn external(&self) -> External {
+        External {
+            force: self.force,
+            lesson_runs_scripts: self.lesson.requires.scripts,
+        }
+    }
+
+    /// Why a command must not be sent, or None. Every command of a lesson session comes here:
+    /// no CONFIG SET of files anywhere, and on a server we did not start only what
+    /// [`safety::external_refusal`] allows.
+    fn refusal(&mut self, args: &[Vec<u8>], who: Who) -> Result<Option<String>, SessionError> {
+        if let Some(problem) = safety::config_set_problem(args) {
+            return Ok(Some(problem));
+        }
+        if self.server.is_owned() {
+            return Ok(None);
+        }
+        let sender = match who {
+            Who::Learner => Sender::Learner,
+            Who::Lesson => Sender::Lesson,
+        };
+        let has_keys = safety::reach(args) == safety::Reach::Unknown
+            && !explain::keys_of(&mut self.clients, &self.server, args)?
+                .0
+                .is_empty();
+        Ok(safety::external_refusal(
+            args,
+            sender,
+            self.external(),
+            has_keys,
+        ))
+    }
+
+    /// The function libraries the server has now (none before Redis 7).
+    fn function_libraries(&mut self) -> Result<BTreeSet<String>, SessionError> {
+        let replies = self.clients.pipeline(
+            &self.server,
+            OBSERVER,
+            vec![vec![b"FUNCTION".to_vec(), b"LIST".to_vec()]],
+        )?;
+        let mut names = BTreeSet::new();
+        for library in replies
+            .first()
+            .and_then(Reply::elements)
+            .unwrap_or_default()
+        {
+            let fields = library.elements().unwrap_or_default();
+            if let Some(pair) = fields.chunks(2).find(|pair| {
+                pair.first().and_then(|f| f.as_text()).as_deref() == Some("library_name")
+            }) && let Some(name) = pair.get(1).and_then(|n| n.as_text())
+            {
+                names.insert(name);
+            }
+        }
+        Ok(names)
+    }
+
+    /// Deletes the keys this session created on a server we do not own; how many went.
+    fn remove_created_keys(&mut self) -> Result<i64, SessionError> {
+        let keys: Vec<Vec<u8>> = std::mem::take(&mut self.created).into_iter().collect();
+        let mut removed = 0;
+        for chunk in keys.chunks(500) {
+            let mut command = vec![b"UNLINK".to_vec()];
+            command.extend(chunk.iter().cloned());
+            for reply in self
+                .clients
+                .pipeline(&self.server, OBSERVER, vec![command])?
+            {
+                if let Reply::Int(n) = reply {
+                    removed += n;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    /// On a server redis-lab did not start: removes what this lesson created there (its keys
+    /// and function libraries) and says what went, and what stays. Nothing to do on a sandbox.
+    pub fn clean_up(&mut self) -> Result<Option<String>, SessionError> {
+        if self.server.is_owned() {
+            return Ok(None);
+        }
+        self.clients.clear_on(&self.server);
+        let keys = self.remove_created_keys()?;
+        let libraries: Vec<String> = std::mem::take(&mut self.functions_loaded)
+            .into_iter()
+            .filter(|name| !self.functions_before.contains(name))
+            .collect();
+        for name in &libraries {
+            self.clients.pipeline(
+                &self.server,
+                OBSERVER,
+                vec![vec![
+                    b"FUNCTION".to_vec(),
+                    b"DELETE".to_vec(),
+                    name.as_bytes().to_vec(),
+                ]],
+            )?;
+        }
+        let left = self
+            .clients
+            .pipeline(&self.server, OBSERVER, vec![vec![b"DBSIZE".to_vec()]])?
+            .first()
+            .and_then(|r| match r {
+                Reply::Int(n) => Some(*n),
+                _ => None,
+            })
+            .unwrap_or(0);
+        let mut text = format!(
+            "Removed the {keys} key{} this lesson created in database {} of {}",
+            if keys == 1 { "" } else { "s" },
+            self.db,
+            self.server.display()
+        );
+        if !libraries.is_empty() {
+            text.push_str(&format!(
+                " and its function librar{} {}",
+                if libraries.len() == 1 { "y" } else { "ies" },
+                libraries.join(", ")
+            ));
+        }
+        text.push_str(" (pass --keep to keep them).");
+        if left > 0 {
+            text.push_str(&format!(
+                " {left} key{} that redis-lab did not see this lesson create stay{} there.",
+                if left == 1 { "" } else { "s" },
+                if left == 1 { "s" } else { "" }
+            ));
+        }
+        Ok(Some(text))
+    }
+
+    /// The key under which a client's database is remembered.
+    fn client_key(&self, client: &str) -> String {
+        format!("{client}@{}", self.current_node)
+    }
+
+    /// The lesson's own commands always run in the lesson's database: a client the learner moved
+    /// elsewhere with SELECT is brought back first, and the learner is told.
+    fn back_to_lesson_db(&mut self, client: &str) -> Result<Option<Event>, SessionError> {
+        let key = self.client_key(client);
+        let Some(db) = self.outside_db.remove(&key) else {
+            return Ok(None);
+        };
+        if !self.clients.names().any(|n| n == client) {
+            return Ok(None); // reconnected since: a new connection starts in the lesson's database
+        }
+        let select = vec![b"SELECT".to_vec(), self.db.to_string().into_bytes()];
+        match self
+            .clients
+            .run(&self.server, client, &select, SLOW_COMMAND)?
+        {
+            Outcome::Done(Reply::Status(_)) => Ok(Some(Event::Notice(format!(
+                "Client {client} was in database {db}; the lesson's commands run in database {}, so it is back there now.",
+                self.db
+            )))),
+            other => Err(SessionError::Database(format!(
+                "could not bring client {client} back to database {} ({other:?}); type `:retry` to start the step again",
+                self.db
+            ))),
+        }
+    }
+
+    /// Follows the learner's SELECT (and RESET, which goes back to database 0) and says when a
+    /// client leaves the lesson's database.
+    fn follow_database(&mut self, client: &str, args: &[Vec<u8>], reply: &Reply) -> Option<Event> {
+        let name = String::from_utf8_lossy(args.first()?).to_ascii_uppercase();
+        let db = match (name.as_str(), reply) {
+            ("SELECT", Reply::Status(_)) => String::from_utf8_lossy(args.get(1)?).parse().ok()?,
+            ("RESET", Reply::Status(_)) => 0,
+            _ => return None,
+        };
+        let key = self.client_key(client);
+        if db == self.db {
+            return self
+                .outside_db
+                .remove(&key)
+                .map(|_| Event::Notice(format!("Back in database {db}, the lesson's.")));
+        }
+        self.outside_db.insert(key, db);
+        let whose = if self.server.is_owned() {
+            String::new()
+        } else {
+            " Writes there change data that redis-lab did not create.".to_string()
+        };
+        Some(Event::Notice(format!(
+            "Client {client} is now in database {db}, outside the lesson's database {}.{whose} The checks, :solution and :skip keep using database {}: type `SELECT {}` to come back.",
+            self.db, self.db, self.db
+        )))
+    }
+
+    /// Whether the server flags this command `readonly` (COMMAND INFO), asked once per name.
+    fn server_says_readonly(&mut self, args: &[Vec<u8>]) -> Result<bool, SessionError> {
+        let Some(first) = args.first() else {
+            return Ok(false);
+        };
+        let name = String::from_utf8_lossy(first).to_ascii_lowercase();
+        let mut names = vec![name.clone()];
+        if let Some(sub) = args.get(1) {
+            names.insert(
+                0,
+                format!(
+                    "{name}|{}",
+                    String::from_utf8_lossy(sub).to_ascii_lowercase()
+                ),
+            );
+        }
+        for candidate in names {
+            if let Some(known) = self.readonly.get(&candidate) {
+                if *known {
+                    return Ok(true);
+                }
+                continue;
+            }
+            let reply = self.clients.pipeline(
+                &self.server,
+                OBSERVER,
+                vec![vec![
+                    b"COMMAND".to_vec(),
+                    b"INFO".to_vec(),
+                    candidate.clone().into_bytes(),
+                ]],
+            )?;
+            let readonly = reply
+                .first()
+                .and_then(Reply::elements)
+                .and_then(|infos| infos.first().cloned())
+                .and_then(|info| info.elements().and_then(|f| f.get(2).cloned()))
+                .and_then(|flags| flags.elements())
+                .is_some_and(|flags| {
+                    flags
+                        .iter()
+                        .any(|f| f.as_text().as_deref() == Some("readonly"))
+                });
+            self.readonly.insert(candidate, readonly);
+            if readonly {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn enter_step(&mut self, index: usize) -> Result<Vec<Event>, SessionError> {
@@ -776,10 +1093,11 @@ impl Session {
             .collect();
         if let Some(first) = commands.first() {
             self.note_used(first);
+            if let Some(reason) = self.refusal(first, Who::Lesson)? {
+                return Ok(Event::Refused(reason));
+            }
+            self.back_to_lesson_db(client)?;
             if !self.server.is_owned() {
-                if let Some(reason) = external_refusal(first, self.force) {
-                    return Ok(Event::Refused(reason));
-                }
                 for command in &commands {
                     self.track_keys(command)?;
                 }
@@ -847,17 +1165,28 @@ impl Session {
         wait: Duration,
     ) -> Result<Vec<Event>, SessionError> {
         let line = join_args(args);
-        if !self.server.is_owned()
-            && let Some(reason) = external_refusal(args, self.force)
-        {
+        if let Some(reason) = self.refusal(args, who)? {
             return Ok(vec![Event::Refused(reason)]);
         }
+        let mut events = Vec::new();
+        if who == Who::Lesson {
+            events.extend(self.back_to_lesson_db(client)?);
+        }
+        // A learner outside the lesson's database works on data that is not the lesson's: its
+        // keys are neither the lesson's to delete nor what the explanations describe.
+        let outside = self.outside_db.contains_key(&self.client_key(client));
         // The lesson's own `run` commands are the scene, not the learner's work: they count for
         // neither must_use nor reply checks nor explanations.
         if self.recording {
             self.note_used(args);
         }
-        let keys = match self.track_keys(args) {
+        let tracked = if outside {
+            self.last_writes = Some(false);
+            Ok(Vec::new())
+        } else {
+            self.track_keys(args)
+        };
+        let keys = match tracked {
             Ok(keys) => keys,
             // A stopped node cannot even be inspected: the command fails like a client's would.
             Err(e) if self.topology.is_some() && e.is_connection_loss() => {
@@ -903,12 +1232,16 @@ impl Session {
         } else {
             client.to_string()
         };
-        let mut events = vec![Event::Command {
+        events.push(Event::Command {
             who,
             client: client_shown,
             line: line.clone(),
             outcome: outcome.clone(),
-        }];
+        });
+        if let Outcome::Done(reply) = &outcome {
+            events.extend(self.follow_database(client, args, reply));
+            self.note_function_load(args, reply);
+        }
         events.extend(self.released(Duration::from_millis(30)));
         if let (Who::Lesson, Outcome::Done(Reply::Error(e))) = (who, &outcome) {
             self.lesson_errors
@@ -1006,6 +1339,17 @@ impl Session {
             }
         }
         events
+    }
+
+    /// Remembers a function library this session loaded, so the clean-up can remove it.
+    fn note_function_load(&mut self, args: &[Vec<u8>], reply: &Reply) {
+        let is_load = args.len() > 1
+            && args[0].eq_ignore_ascii_case(b"FUNCTION")
+            && args[1].eq_ignore_ascii_case(b"LOAD");
+        if let (true, Reply::Bulk(name)) = (is_load, reply) {
+            self.functions_loaded
+                .insert(String::from_utf8_lossy(name).into_owned());
+        }
     }
 
     fn note_used(&mut self, args: &[Vec<u8>]) {
@@ -1192,8 +1536,31 @@ impl Session {
             return Ok(Reply::Nil); // reply checks are handled by run_check
         };
         let args = args_of(&probe.value).map_err(SessionError::Fixture)?;
+        // A probe only looks: whatever the lesson file says, one that could change the state (or
+        // reach beyond the lesson's database) is never sent.
+        let mut refused = safety::probe_refusal(&args, false);
+        if refused.is_some() {
+            // Not an introspection command: the probe's own node says whether it only reads.
+            match self.with_node(check.on.as_deref(), |s| s.server_says_readonly(&args)) {
+                Ok(readonly) => refused = safety::probe_refusal(&args, readonly),
+                Err(e) if self.topology.is_some() && e.is_connection_loss() => {
+                    self.forget_connections_to(check.on.as_deref());
+                    return Ok(Reply::Error(format!("no answer: {e}")));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if refused.is_none() {
+            refused = self.refusal(&args, Who::Lesson)?;
+        }
+        if let Some(problem) = refused {
+            return Ok(Reply::Error(format!("refused: {problem}")));
+        }
         // Probes run on the observer unless the check is about one client's own view.
         let client = check.client.clone().unwrap_or_else(|| OBSERVER.to_string());
+        if client != OBSERVER {
+            self.back_to_lesson_db(&client)?;
+        }
         let result = self.with_node(check.on.as_deref(), |s| {
             Ok(s.clients
                 .run(&s.server, &client, &args, Duration::from_secs(5)))
@@ -1206,16 +1573,21 @@ impl Session {
             // A node that is down (a failover lesson) answers nothing: the check fails for now
             // and the next poll reconnects.
             Err(e) if self.topology.is_some() => {
-                match &check.on {
-                    Some(name) if *name != self.current_node => {
-                        self.nodes.remove(name);
-                    }
-                    _ => self.clients.clear(),
-                }
+                self.forget_connections_to(check.on.as_deref());
                 Reply::Error(format!("no answer: {e}"))
             }
             Err(e) => return Err(e.into()),
         })
+    }
+
+    /// Drops the connections to a node that did not answer, so the next use reconnects.
+    fn forget_connections_to(&mut self, node: Option<&str>) {
+        match node {
+            Some(name) if name != self.current_node => {
+                self.nodes.remove(name);
+            }
+            _ => self.clients.clear(),
+        }
     }
 
     /// The last command's explanation; when it changed nothing, also the last one that did, so

@@ -275,7 +275,37 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
             problems.push(at(file, source, &fixture.referenced, problem));
         }
     }
+    for requires in std::iter::once(&lesson.requires)
+        .chain(lesson.steps.iter().filter_map(|s| s.requires.as_ref()))
+    {
+        if let Some(problem) = crate::server::safety::server_args_problem(&requires.server_args) {
+            problems.push(Diagnostic::new(
+                file,
+                source,
+                line_of(source, "server_args:"),
+                1,
+                problem,
+            ));
+        }
+    }
     check_commands(file, source, &lesson.setup, &mut problems);
+    for command in lesson.setup.iter().chain(
+        lesson
+            .steps
+            .iter()
+            .flat_map(|s| s.run.iter().chain(&s.solution)),
+    ) {
+        if let Some(Ok(args)) = command.value.cmd.as_ref().map(args_of) {
+            script_needs_declaring(
+                file,
+                source,
+                lesson,
+                &args,
+                &command.referenced,
+                &mut problems,
+            );
+        }
+    }
     let mut seen = HashSet::new();
     for step in &lesson.steps {
         if problems.len() >= MAX_PROBLEMS {
@@ -302,6 +332,18 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
         }
         check_commands(file, source, &step.run, &mut problems);
         check_commands(file, source, &step.solution, &mut problems);
+        for probe in step.checks.iter().filter_map(|c| c.probe.as_ref()) {
+            if let Ok(args) = args_of(&probe.value) {
+                script_needs_declaring(
+                    file,
+                    source,
+                    lesson,
+                    &args,
+                    &probe.referenced,
+                    &mut problems,
+                );
+            }
+        }
         if step.task.is_some() && step.checks.is_empty() {
             problems.push(
                 at(
@@ -382,11 +424,58 @@ fn check_commands(
         if problems.len() >= MAX_PROBLEMS {
             break;
         }
-        if let Some(args) = &command.value.cmd
-            && let Err(problem) = args_of(args)
+        if let Some(args) = &command.value.cmd {
+            match args_of(args) {
+                Err(problem) => problems.push(at(file, source, &command.referenced, problem)),
+                Ok(args) => {
+                    if let Some(problem) = crate::server::safety::config_set_problem(&args) {
+                        problems.push(at(file, source, &command.referenced, problem));
+                    }
+                }
+            }
+        }
+        if let Some(extra) = &command.value.restart
+            && let Some(problem) = crate::server::safety::server_args_problem(extra)
         {
             problems.push(at(file, source, &command.referenced, problem));
         }
+    }
+}
+
+/// A script can reach every database, so a lesson that runs one must say so: on a server given
+/// with --url it then runs only with --force. Sandbox-only lessons never reach such a server.
+fn script_needs_declaring(
+    file: &str,
+    source: &str,
+    lesson: &Lesson,
+    args: &[Vec<u8>],
+    location: &Location,
+    problems: &mut Vec<Diagnostic>,
+) {
+    if lesson.requires.scripts
+        || lesson.requires.sandbox
+        || !crate::server::safety::runs_scripts(args)
+    {
+        return;
+    }
+    let already = problems
+        .iter()
+        .any(|p| p.message.contains("requires: {scripts: true}"));
+    if !already && problems.len() < MAX_PROBLEMS {
+        problems.push(
+            at(
+                file,
+                source,
+                location,
+                format!(
+                    "`{}` runs a script, but the lesson does not declare `requires: {{scripts: true}}`",
+                    String::from_utf8_lossy(&args[0]).to_ascii_uppercase()
+                ),
+            )
+            .with_help(
+                "add `scripts: true` under `requires:`; on a server given with --url the lesson then runs only with --force",
+            ),
+        );
     }
 }
 

@@ -105,13 +105,18 @@ pub struct Requires {
     /// How many client connections the lesson uses at the same time.
     #[serde(default)]
     pub connections: Option<u32>,
-    /// Extra `redis-server` arguments for the sandbox (for example `--enable-debug-command local`).
+    /// Extra `redis-server` arguments for the sandbox: lab settings only (`--maxmemory 2mb`,
+    /// `--hash-max-listpack-entries 64`); anything naming a file or loading code is refused.
     #[serde(default)]
     pub server_args: Vec<String>,
     /// The lesson changes server configuration or restarts the server, so it runs only on a
     /// sandbox redis-lab started, never on a server given with --url.
     #[serde(default)]
     pub sandbox: bool,
+    /// The lesson runs Lua scripts or functions (EVAL, FCALL, FUNCTION LOAD). A script can reach
+    /// every database, so on a server given with --url such a lesson runs only with --force.
+    #[serde(default)]
+    pub scripts: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]

@@ -14,6 +14,8 @@ use std::collections::{HashMap, HashSet};
 #[derive(Debug, Clone, Default)]
 pub struct CommandTable {
     writes: HashMap<String, bool>,
+    /// Commands with the COMMAND INFO flag `readonly`.
+    readonly: HashSet<String>,
     /// Commands that may block until another client acts (COMMAND INFO flag `blocking`).
     blocking: HashSet<String>,
     /// Commands with subcommands (`object`, `config`): their table keys are `object|encoding`.
@@ -86,10 +88,14 @@ impl CommandTable {
 
     /// Records a command (lowercase, `container|sub` for a subcommand) and its flags.
     fn insert<'a>(&mut self, name: &str, flags: impl Iterator<Item = &'a str>) {
-        let (mut writes, mut blocking) = (false, false);
+        let (mut writes, mut blocking, mut readonly) = (false, false, false);
         for flag in flags {
             writes |= flag == "write";
             blocking |= flag == "blocking";
+            readonly |= flag == "readonly";
+        }
+        if readonly {
+            self.readonly.insert(name.to_string());
         }
         if let Some((container, _)) = name.split_once('|') {
             self.containers.insert(container.to_string());
@@ -226,12 +232,15 @@ impl Linter<'_> {
             return;
         }
         let key = sub.unwrap_or(name);
-        if probe && self.table.writes.get(&key).copied().unwrap_or(false) {
-            self.at(
-                location,
-                format!("the probe {} writes to the server", key.replace('|', " ").to_ascii_uppercase()),
-                Some("probes must be read-only (GET, EXISTS, TTL, ZSCORE, ...): a check looks at the state, it does not change it".into()),
-            );
+        if probe {
+            let readonly = self.table.readonly.contains(&key);
+            if let Some(problem) = crate::server::safety::probe_refusal(&tokens, readonly) {
+                self.at(
+                    location,
+                    problem,
+                    Some("probes must be read-only (GET, EXISTS, TTL, ZSCORE, INFO, CONFIG GET, ...); redis-lab refuses any other probe when it runs".into()),
+                );
+            }
         }
     }
 

@@ -33,6 +33,8 @@ pub enum SandboxError {
     TempDir(std::io::Error),
     #[error("no free port on 127.0.0.1: {0}")]
     NoPort(std::io::Error),
+    #[error("{0}")]
+    RefusedArgs(String),
 }
 
 /// How to start a sandbox server.
@@ -40,8 +42,11 @@ pub enum SandboxError {
 pub struct SandboxOptions {
     /// Explicit binary; otherwise `REDIS_LAB_REDIS_SERVER`, then `redis-server` on PATH.
     pub redis_server: Option<PathBuf>,
-    /// Extra arguments (a lesson's `requires.server_args`).
+    /// Extra arguments redis-lab itself passes (replication, cluster mode).
     pub extra_args: Vec<String>,
+    /// Arguments from a lesson file (`requires.server_args`): lab settings only, checked again
+    /// here whatever the loader said, since a lesson must never name a file or load code.
+    pub lesson_args: Vec<String>,
     /// Module `.so` files to load (`--loadmodule`).
     pub modules: Vec<PathBuf>,
     /// Run as a Sentinel with this configuration (Sentinel rewrites its config file, so it
@@ -195,9 +200,12 @@ impl Sandbox {
     /// Kills the server as a crash would (no save) and starts it again on the same data
     /// directory and port, with `extra_args` for this start (e.g. `--appendonly yes`).
     pub fn crash_and_restart(&mut self, extra_args: &[String]) -> Result<(), SandboxError> {
+        if let Some(problem) = crate::server::safety::server_args_problem(extra_args) {
+            return Err(SandboxError::RefusedArgs(problem));
+        }
         self.kill();
         let mut options = self.options.clone();
-        options.extra_args.extend(extra_args.iter().cloned());
+        options.lesson_args.extend(extra_args.iter().cloned());
         self.child = spawn(&self.binary, self.port, self.dir.path(), &options)?;
         wait_ready(&mut self.child, self.port, self.dir.path())
     }
@@ -299,6 +307,9 @@ fn spawn(
     dir: &Path,
     options: &SandboxOptions,
 ) -> Result<Child, SandboxError> {
+    if let Some(problem) = crate::server::safety::server_args_problem(&options.lesson_args) {
+        return Err(SandboxError::RefusedArgs(problem));
+    }
     let log = std::fs::File::create(dir.join("redis.log")).map_err(SandboxError::TempDir)?;
     let log_err = log.try_clone().map_err(SandboxError::TempDir)?;
     // A config file of the sandbox's own, so CONFIG REWRITE works (and a restart reads it back).
@@ -334,6 +345,7 @@ fn spawn(
     }
     command
         .args(&options.extra_args)
+        .args(&options.lesson_args)
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(log)

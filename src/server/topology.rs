@@ -122,6 +122,7 @@ impl Topology {
                     progress(&format!("starting sentinel-{i} of 3"));
                     let mut options = base.clone();
                     options.extra_args.clear();
+                    options.lesson_args.clear();
                     options.sentinel_config = Some(format!(
                         "sentinel monitor {SENTINEL_MASTER} 127.0.0.1 {master_port} 2\n\
                          sentinel down-after-milliseconds {SENTINEL_MASTER} 1000\n\
