@@ -582,3 +582,69 @@ fn a_hostile_pack_run_with_url_leaves_every_key_of_the_server_as_it_was() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("FLUSHALL is refused"));
     assert_eq!(whole_server(port), before);
 }
+
+/// Runs redis-lab and fails the test if it has not ended within `limit` (it is killed then).
+fn output_within(mut command: Command, limit: Duration) -> std::process::Output {
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    match finished.recv_timeout(limit) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            // SAFETY: a signal to the redis-lab this test started.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!("redis-lab did not end within {limit:?}: it hangs");
+        }
+    }
+}
+
+#[test]
+fn a_fifo_or_a_huge_file_as_a_fixture_is_refused_without_hanging_or_reading_it() {
+    require_redis();
+    let steps = "  - id: one\n    title: One\n    task: t\n    solution: [SET a 1]\n    checks:\n      - probe: GET a\n        expect: {equals: \"1\"}\n";
+    let lesson = lesson_yaml("fed", steps).replace("steps:\n", "fixtures: [feed.redis]\nsteps:\n");
+    let data = tempfile::tempdir().unwrap();
+    for kind in ["fifo", "huge"] {
+        let dir = pack(&[("fed.yaml", &lesson)]);
+        let fixture = dir.path().join("fixtures/feed.redis");
+        std::fs::create_dir_all(fixture.parent().unwrap()).unwrap();
+        if kind == "fifo" {
+            let status = Command::new("mkfifo").arg(&fixture).status().unwrap();
+            assert!(status.success());
+        } else {
+            // 1 GiB that takes no disk: reading it whole would take a gigabyte of memory.
+            std::fs::File::create(&fixture)
+                .unwrap()
+                .set_len(1 << 30)
+                .unwrap();
+        }
+        let expected = if kind == "fifo" {
+            "not a regular file"
+        } else {
+            "more than the 64 MiB"
+        };
+        let mut check = redis_lab(data.path(), &["check", "--offline"]);
+        check.arg(dir.path());
+        let output = output_within(check, Duration::from_secs(20));
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string()
+            + &String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{kind}: {stdout}");
+        assert!(
+            stdout.contains(expected) && stdout.contains("fed.yaml:"),
+            "{kind}: {stdout}"
+        );
+        let mut lesson_run = redis_lab(data.path(), &["lesson", "fed", "--auto", "--lessons"]);
+        lesson_run.arg(dir.path());
+        let output = output_within(lesson_run, Duration::from_secs(20));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{kind}: {stderr}");
+        assert!(stderr.contains(expected), "{kind}: {stderr}");
+    }
+}

@@ -64,6 +64,8 @@ pub enum FixtureError {
         path: String,
         source: std::io::Error,
     },
+    #[error("fixture {path:?} is {size} bytes, more than the {} MiB a fixture may hold; refused", MAX_FIXTURE_BYTES / (1024 * 1024))]
+    TooLarge { path: String, size: u64 },
 }
 
 /// Where a lesson came from.
@@ -154,11 +156,45 @@ fn read_folder_fixture(dir: &Path, path: &str) -> Result<Vec<u8>, FixtureError> 
             "fixture {path:?} resolves outside the pack's fixtures/ folder; refused"
         )));
     }
-    std::fs::read(&file).map_err(|source| FixtureError::Read {
-        path: file.display().to_string(),
+    // Only a regular file: a FIFO or a device would block the read (or never end).
+    let shown = file.display().to_string();
+    let metadata = std::fs::metadata(&file).map_err(|source| FixtureError::Read {
+        path: shown.clone(),
         source,
-    })
+    })?;
+    if !metadata.is_file() {
+        return Err(FixtureError::Unsafe(format!(
+            "fixture {path:?} is not a regular file (a FIFO, a device or a folder); refused"
+        )));
+    }
+    if metadata.len() > MAX_FIXTURE_BYTES {
+        return Err(FixtureError::TooLarge {
+            path: path.to_string(),
+            size: metadata.len(),
+        });
+    }
+    // Bounded even if the file grows between the check and the read.
+    let mut bytes = Vec::new();
+    std::fs::File::open(&file)
+        .and_then(|f| {
+            use std::io::Read;
+            f.take(MAX_FIXTURE_BYTES + 1).read_to_end(&mut bytes)
+        })
+        .map_err(|source| FixtureError::Read {
+            path: shown,
+            source,
+        })?;
+    if bytes.len() as u64 > MAX_FIXTURE_BYTES {
+        return Err(FixtureError::TooLarge {
+            path: path.to_string(),
+            size: bytes.len() as u64,
+        });
+    }
+    Ok(bytes)
 }
+
+/// The largest fixture file redis-lab reads (the built-in ones are all under 2 MiB).
+pub const MAX_FIXTURE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The loaded catalog. Broken lesson files do not stop the others from loading.
 #[derive(Debug, Default)]
