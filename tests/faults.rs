@@ -648,3 +648,73 @@ fn a_fifo_or_a_huge_file_as_a_fixture_is_refused_without_hanging_or_reading_it()
         assert!(stderr.contains(expected), "{kind}: {stderr}");
     }
 }
+
+#[test]
+fn a_password_in_a_unix_socket_url_never_shows() {
+    let binary = require_redis();
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("r.sock");
+    // Killed on drop, so a failing assertion does not leave the server running.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Killed(
+        Command::new(binary)
+            .args([
+                "--port",
+                "0",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--requirepass",
+                "s3cret",
+            ])
+            .arg("--unixsocket")
+            .arg(&socket)
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let data = tempfile::tempdir().unwrap();
+    let good = format!("unix://{}?pass=s3cret", socket.display());
+    let bad = format!("redis+unix://{}?pass=wr0ng-s3cret", socket.display());
+    for (args, code) in [
+        (vec!["repl", "--url", &good, "PING"], 0),
+        (
+            vec!["lesson", "strings-counters", "--auto", "--url", &good],
+            0,
+        ),
+        (vec!["repl", "--url", &bad, "PING"], 2),
+        (
+            vec!["lesson", "strings-counters", "--auto", "--url", &bad],
+            2,
+        ),
+    ] {
+        let output = redis_lab(data.path(), &args).output().unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).to_string()
+            + &String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !text.contains("s3cret"),
+            "{args:?} printed the password: {text}"
+        );
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {text}");
+        if args[0] == "lesson" && code == 0 {
+            assert!(
+                text.contains("pass=****"),
+                "the server is still named: {text}"
+            );
+        }
+    }
+}

@@ -5,6 +5,12 @@ use crate::repl::tokenize::split_args;
 /// Whether a line must stay out of history. Lines that do not parse are kept out too: we cannot
 /// tell what they contain.
 pub fn is_sensitive(line: &str) -> bool {
+    // `:explain CMD ...` runs CMD: judge the command it runs.
+    let line = line.trim_start();
+    let line = match line.get(..8) {
+        Some(prefix) if prefix.eq_ignore_ascii_case(":explain") => &line[8..],
+        _ => line,
+    };
     let Ok(args) = split_args(line) else {
         return true;
     };
@@ -27,10 +33,21 @@ pub fn is_sensitive(line: &str) -> bool {
         "ACL" => second == "SETUSER",
         "CONFIG" => {
             second == "SET"
-                && words[2..]
-                    .iter()
-                    .step_by(2)
-                    .any(|p| matches!(p.as_str(), "REQUIREPASS" | "MASTERAUTH" | "MASTERUSER"))
+                && words[2..].iter().step_by(2).any(|p| {
+                    matches!(
+                        p.as_str(),
+                        "REQUIREPASS"
+                            | "MASTERAUTH"
+                            | "MASTERUSER"
+                            | "TLS-KEY-FILE-PASS"
+                            | "TLS-CLIENT-KEY-FILE-PASS"
+                    )
+                })
+        }
+        // Sentinel keeps the master's and the other Sentinels' credentials.
+        "SENTINEL" => {
+            (second == "SET" && (has("AUTH-PASS") || has("AUTH-USER")))
+                || (second == "CONFIG" && (has("SENTINEL-PASS") || has("SENTINEL-USER")))
         }
         "MIGRATE" => has("AUTH") || has("AUTH2"),
         _ => false,
@@ -53,6 +70,13 @@ mod tests {
             "config set maxmemory 1mb masterauth s3cret",
             "MIGRATE host 6379 k 0 5000 AUTH s3cret",
             "MIGRATE host 6379 k 0 5000 AUTH2 user s3cret",
+            ":explain AUTH s3cret",
+            ":EXPLAIN config set requirepass s3cret",
+            "CONFIG SET tls-key-file-pass s3cret",
+            "CONFIG SET tls-client-key-file-pass s3cret",
+            "SENTINEL SET mymaster auth-pass s3cret",
+            "sentinel set mymaster auth-user bob",
+            "SENTINEL CONFIG SET sentinel-pass s3cret",
             "SET k \"unterminated",
         ] {
             assert!(is_sensitive(line), "{line}");
@@ -63,6 +87,8 @@ mod tests {
             "ACL WHOAMI",
             "CONFIG SET maxmemory 1mb",
             "GET auth",
+            ":explain SET k v",
+            "SENTINEL SET mymaster quorum 2",
         ] {
             assert!(!is_sensitive(line), "{line}");
         }

@@ -512,9 +512,10 @@ fn read_pem(path: &Path, flag: &'static str, kind: PemKind) -> Result<Vec<u8>, C
     Ok(bytes)
 }
 
-/// The URL with any password replaced by `****`.
+/// The URL with any password replaced by `****`: the `user:password@` part, and the query
+/// parameters that carry one (`unix:///run/redis.sock?pass=...`, as redis-rs reads it).
 pub fn redact_url(url: &str) -> String {
-    match redis::parse_redis_url(url) {
+    let shown = match redis::parse_redis_url(url) {
         Some(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("****"));
             parsed.to_string()
@@ -529,7 +530,39 @@ pub fn redact_url(url: &str) -> String {
                 _ => url.to_string(),
             }
         }
+    };
+    redact_query(&shown)
+}
+
+/// `?pass=secret&db=2` becomes `?pass=****&db=2`.
+fn redact_query(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let (query, fragment) = match query.split_once('#') {
+        Some((q, f)) => (q, Some(f)),
+        None => (query, None),
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _))
+                if matches!(
+                    key.to_ascii_lowercase().as_str(),
+                    "pass" | "password" | "passwd" | "auth" | "secret" | "token"
+                ) =>
+            {
+                format!("{key}=****")
+            }
+            _ => pair.to_string(),
+        })
+        .collect();
+    let mut out = format!("{base}?{}", pairs.join("&"));
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
     }
+    out
 }
 
 fn scrub(text: &str, url: &str, redacted: &str) -> String {
@@ -1050,6 +1083,23 @@ mod tests {
             "redis://localhost:6379"
         );
         assert!(!redact_url("nonsense://a:s3cret@x").contains("s3cret"));
+        for url in [
+            "redis+unix:///tmp/r.sock?pass=s3cret",
+            "unix:///tmp/r.sock?db=2&pass=s3cret",
+            "unix:///tmp/r.sock?password=s3cret&db=1",
+            "redis://localhost:6379/0?password=s3cret",
+            "nonsense:///x?pass=s3cret#frag",
+        ] {
+            let shown = redact_url(url);
+            assert!(
+                !shown.contains("s3cret") && shown.contains("****"),
+                "{url} -> {shown}"
+            );
+        }
+        assert_eq!(
+            redact_url("unix:///tmp/r.sock?db=2&pass=s3cret"),
+            "unix:///tmp/r.sock?db=2&pass=****"
+        );
     }
 
     #[test]
