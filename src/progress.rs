@@ -46,6 +46,9 @@ pub struct Progress {
     pub warning: Option<String>,
     /// The last save failed: what is in memory is not on disk.
     unsaved: bool,
+    /// Changes of this process not yet on disk (None: removed). Each save merges them into the
+    /// file as it is on disk then, so another redis-lab saving its own lessons loses nothing.
+    pending: BTreeMap<String, Option<LessonProgress>>,
 }
 
 pub fn data_dir() -> Result<PathBuf, ProgressError> {
@@ -73,6 +76,7 @@ impl Progress {
             },
             warning: None,
             unsaved: false,
+            pending: BTreeMap::new(),
         };
         let Ok(text) = std::fs::read_to_string(path) else {
             return progress; // no file yet (or unreadable: saving will say why)
@@ -112,12 +116,14 @@ impl Progress {
     }
 
     pub fn set(&mut self, key: &str, value: LessonProgress) -> Result<(), ProgressError> {
-        self.file.lessons.insert(key.to_string(), value);
+        self.file.lessons.insert(key.to_string(), value.clone());
+        self.pending.insert(key.to_string(), Some(value));
         self.save()
     }
 
     pub fn remove(&mut self, key: &str) -> Result<(), ProgressError> {
         if self.file.lessons.remove(key).is_some() {
+            self.pending.insert(key.to_string(), None);
             self.save()?;
         }
         Ok(())
@@ -130,9 +136,44 @@ impl Progress {
     }
 
     fn save(&mut self) -> Result<(), ProgressError> {
-        let result = self.write();
+        let result = self.merge_and_write();
         self.unsaved = result.is_err();
+        if result.is_ok() {
+            self.pending.clear();
+        }
         result
+    }
+
+    /// Under an exclusive lock on `progress.json.lock`: reads the file as another process may
+    /// have left it, applies this process's changes, writes it back atomically.
+    fn merge_and_write(&mut self) -> Result<(), ProgressError> {
+        let err = |source| ProgressError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(err)?;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.path.with_extension("json.lock"))
+            .map_err(err)?;
+        lock.lock().map_err(err)?; // released when `lock` is dropped
+        if let Ok(text) = std::fs::read_to_string(&self.path)
+            && let Ok(on_disk) = serde_json::from_str::<ProgressFile>(&text)
+            && on_disk.version == VERSION
+        {
+            let mut merged = on_disk.lessons;
+            for (key, change) in &self.pending {
+                match change {
+                    Some(value) => merged.insert(key.clone(), value.clone()),
+                    None => merged.remove(key),
+                };
+            }
+            self.file.lessons = merged;
+        }
+        self.write()
     }
 
     fn write(&self) -> Result<(), ProgressError> {
@@ -141,7 +182,6 @@ impl Progress {
             source,
         };
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(err)?;
         let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
         let json =
             serde_json::to_vec_pretty(&self.file).map_err(|e| err(std::io::Error::other(e)))?;
@@ -169,6 +209,51 @@ mod tests {
         };
         progress.set("leaderboard", entry.clone()).unwrap();
         assert_eq!(Progress::load_from(&path).get("leaderboard"), Some(&entry));
+    }
+
+    #[test]
+    fn two_sessions_saving_alternately_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.json");
+        // Each opened before the other saved anything, as two terminals would be.
+        let mut first = Progress::load_from(&path);
+        let mut second = Progress::load_from(&path);
+        let step = |n: usize| LessonProgress {
+            step: n,
+            step_id: format!("s{n}"),
+            total: 500,
+            done: false,
+        };
+        let writers: Vec<_> = [("leaderboard", 0), ("streams", 1)]
+            .into_iter()
+            .map(|(key, offset)| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let mut own = Progress::load_from(&path);
+                    for n in 0..200 {
+                        own.set(&format!("{key}-thread"), step(n * 2 + offset))
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for n in 0..200 {
+            first.set("leaderboard", step(n)).unwrap();
+            second.set("streams", step(n)).unwrap();
+        }
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        let on_disk = Progress::load_from(&path);
+        assert_eq!(on_disk.get("leaderboard"), Some(&step(199)));
+        assert_eq!(on_disk.get("streams"), Some(&step(199)));
+        assert_eq!(on_disk.get("leaderboard-thread"), Some(&step(398)));
+        assert_eq!(on_disk.get("streams-thread"), Some(&step(399)));
+        second.remove("streams").unwrap();
+        first.set("leaderboard", step(7)).unwrap();
+        let on_disk = Progress::load_from(&path);
+        assert_eq!(on_disk.get("streams"), None, "a removal is merged too");
+        assert_eq!(on_disk.get("leaderboard"), Some(&step(7)));
     }
 
     #[test]
