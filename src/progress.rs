@@ -9,6 +9,28 @@ use thiserror::Error;
 
 const FILE_NAME: &str = "progress.json";
 const VERSION: u32 = 1;
+/// Temp files of a save in progress: `.progress-<pid>-XXXXXX`.
+const TEMP_PREFIX: &str = ".progress-";
+
+/// Removes temp files that a redis-lab killed mid-save left in the data dir.
+fn remove_dead_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix(TEMP_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && !crate::server::sandbox::is_running(pid)
+            && entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
 
 #[derive(Debug, Error)]
 pub enum ProgressError {
@@ -68,6 +90,9 @@ impl Progress {
     }
 
     pub fn load_from(path: &Path) -> Progress {
+        if let Some(dir) = path.parent() {
+            remove_dead_temp_files(dir);
+        }
         let mut progress = Progress {
             path: path.to_path_buf(),
             file: ProgressFile {
@@ -182,7 +207,11 @@ impl Progress {
             source,
         };
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+        // Named after this process, so a later run can tell the leftovers of a killed one.
+        let mut temp = tempfile::Builder::new()
+            .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+            .tempfile_in(dir)
+            .map_err(err)?;
         let json =
             serde_json::to_vec_pretty(&self.file).map_err(|e| err(std::io::Error::other(e)))?;
         temp.write_all(&json).map_err(err)?;

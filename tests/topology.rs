@@ -239,3 +239,193 @@ fn a_command_to_a_stopped_node_fails_like_a_client_would_without_ending_the_less
         "{events:?}"
     );
 }
+
+/// Starts `sandbox up replica` through the pid-recording wrapper and waits for its record.
+fn sandbox_up(recorder: &Recorder, data: &std::path::Path) -> std::process::Child {
+    let up = recorder
+        .command(data, &["sandbox", "up", "replica"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !data.join("sandbox.json").exists() {
+        assert!(Instant::now() < deadline, "sandbox up never became ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    up
+}
+
+/// Ends a `sandbox up` however the test ends (it kills its servers on SIGTERM).
+struct Up(std::process::Child);
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        signal(self.0.id() as i32, libc::SIGTERM);
+        let _ = self.0.wait();
+    }
+}
+
+fn signal(pid: i32, signal: i32) {
+    // SAFETY: a signal to a process this test started.
+    unsafe {
+        libc::kill(pid, signal);
+    }
+}
+
+#[test]
+fn a_second_sandbox_up_is_refused_and_status_shows_a_frozen_node() {
+    let recorder = Recorder::new();
+    let data = tempfile::tempdir().unwrap();
+    let _first = Up(sandbox_up(&recorder, data.path()));
+    let second = recorder
+        .command(data.path(), &["sandbox", "up", "replica"])
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("already running"));
+    assert_eq!(recorder.pids().len(), 2, "the second started no server");
+    // Freeze the master: status says so, and `repl --sandbox` goes to the replica that answers.
+    let master = recorder.pids()[0];
+    signal(master, libc::SIGSTOP);
+    struct Thaw(i32);
+    impl Drop for Thaw {
+        fn drop(&mut self) {
+            signal(self.0, libc::SIGCONT);
+        }
+    }
+    let thaw = Thaw(master);
+    let status = recorder
+        .command(data.path(), &["sandbox", "status"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    let row = |name: &str| {
+        text.lines()
+            .find(|l| l.trim_start_matches(['│', ' ']).starts_with(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let master_row = row("master");
+    assert!(master_row.contains("no answer"), "{text}");
+    let replica_row = row("replica");
+    assert!(replica_row.contains(" up "), "{text}");
+    let ping = recorder
+        .command(data.path(), &["repl", "--sandbox", "PING"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&ping.stdout), "PONG\n");
+    drop(thaw);
+    let down = recorder
+        .command(data.path(), &["sandbox", "down"])
+        .output()
+        .unwrap();
+    assert!(down.status.success());
+    recorder.assert_none_running();
+}
+
+#[test]
+fn two_sandbox_ups_at_once_leave_one_running() {
+    let recorder = Recorder::new();
+    let data = tempfile::tempdir().unwrap();
+    let spawn = || {
+        recorder
+            .command(data.path(), &["sandbox", "up", "redlock5"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (Up(spawn()), Up(spawn()));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let refused = loop {
+        if let Some(status) = a.0.try_wait().unwrap() {
+            break status;
+        }
+        if let Some(status) = b.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "neither up was refused");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(refused.code(), Some(2), "the second up is refused");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !data.path().join("sandbox.json").exists() {
+        assert!(Instant::now() < deadline, "the other up never became ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let down = recorder
+        .command(data.path(), &["sandbox", "down"])
+        .output()
+        .unwrap();
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    let _ = a.0.wait();
+    let _ = b.0.wait();
+    recorder.assert_none_running();
+}
+
+#[test]
+fn a_stale_record_never_gets_another_process_signalled() {
+    require_redis();
+    let data = tempfile::tempdir().unwrap();
+    // A live process that is not ours, under a record that says it is a sandbox.
+    let mut bystander = Command::new("sleep").arg("30").spawn().unwrap();
+    let record = serde_json::json!({
+        "pid": bystander.id(), "started": 1, "kind": "replica",
+        "nodes": [{"name": "master", "role": "master", "port": 1}]
+    });
+    std::fs::write(data.path().join("sandbox.json"), record.to_string()).unwrap();
+    let down = Command::new(env!("CARGO_BIN_EXE_redis-lab"))
+        .args(["sandbox", "down"])
+        .env("REDIS_LAB_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&down.stdout).contains("No sandbox is running"));
+    assert!(
+        bystander.try_wait().unwrap().is_none(),
+        "the bystander was not signalled"
+    );
+    assert!(
+        !data.path().join("sandbox.json").exists(),
+        "the stale record is cleared"
+    );
+    let _ = bystander.kill();
+    let _ = bystander.wait();
+}
+
+#[test]
+fn temp_dirs_of_a_killed_redis_lab_are_removed_by_the_next_run() {
+    require_redis();
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead_pid = gone.id();
+    gone.wait().unwrap();
+    let stale = tempfile::Builder::new()
+        .prefix("redis-lab-")
+        .tempdir()
+        .unwrap()
+        .keep();
+    std::fs::write(stale.join("owner"), format!("{dead_pid}\n")).unwrap();
+    std::fs::write(stale.join("dump.rdb"), "x").unwrap();
+    let live = tempfile::Builder::new()
+        .prefix("redis-lab-")
+        .tempdir()
+        .unwrap();
+    std::fs::write(
+        live.path().join("owner"),
+        format!("{}\n", std::process::id()),
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let ping = Command::new(env!("CARGO_BIN_EXE_redis-lab"))
+        .args(["repl", "PING"])
+        .env("REDIS_LAB_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&ping.stdout), "PONG\n");
+    assert!(!stale.exists(), "the dead process's dir is gone");
+    assert!(live.path().exists(), "a live process's dir is left alone");
+}

@@ -4,7 +4,7 @@
 
 use crate::app::Status;
 use crate::render::table::new_table;
-use crate::server::sandbox::{SandboxOptions, is_running, reaper};
+use crate::server::sandbox::{SandboxOptions, is_running, process_start, reaper};
 use crate::server::topology::{Kind, Role, Topology, kind_name};
 use anyhow::{Context, Result, bail};
 use colored::Colorize;
@@ -23,6 +23,10 @@ pub struct RecordNode {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Record {
     pub pid: u32,
+    /// When that process started (see [`process_start`]), so a pid reused by another program is
+    /// never mistaken for ours, let alone signalled.
+    #[serde(default)]
+    pub started: Option<u64>,
     pub kind: String,
     pub nodes: Vec<RecordNode>,
 }
@@ -31,18 +35,77 @@ fn record_path() -> Result<PathBuf> {
     Ok(crate::progress::data_dir()?.join("sandbox.json"))
 }
 
-/// The running sandbox, if any; a record whose process is gone is removed.
+/// Held by `sandbox up` for as long as it runs; the kernel releases it however the process
+/// ends, so a second `up` can tell for sure that one is running.
+fn lock_path() -> Result<PathBuf> {
+    Ok(crate::progress::data_dir()?.join("sandbox.lock"))
+}
+
+fn open_lock() -> Result<std::fs::File> {
+    let path = lock_path()?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))
+}
+
+/// Whether some `sandbox up` holds the lock now.
+fn lock_is_held() -> bool {
+    match open_lock() {
+        Ok(file) => matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
+        Err(_) => false,
+    }
+}
+
+/// The record is of a `sandbox up` that runs now: the lock is held, and the pid is that
+/// process (same start time), not one the system has since given to another program.
+fn is_ours(record: &Record) -> bool {
+    is_running(record.pid)
+        && lock_is_held()
+        && match (record.started, process_start(record.pid)) {
+            (Some(recorded), Some(now)) => recorded == now,
+            _ => true, // no /proc: the lock alone says it
+        }
+}
+
+/// The running sandbox, if any; a stale record (its process gone or its pid reused) is removed.
 pub fn running() -> Result<Option<Record>> {
     let path = record_path()?;
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(None);
     };
     match serde_json::from_str::<Record>(&text) {
-        Ok(record) if is_running(record.pid) => Ok(Some(record)),
+        Ok(record) if is_ours(&record) => Ok(Some(record)),
         _ => {
             let _ = std::fs::remove_file(&path);
             Ok(None)
         }
+    }
+}
+
+/// How a node answers now: a PING within a short time, over a raw socket.
+fn health(port: u16) -> &'static str {
+    use std::io::{Read, Write};
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&address, Duration::from_millis(300))
+    else {
+        return "down";
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    if stream.write_all(b"PING\r\n").is_err() {
+        return "down";
+    }
+    let mut reply = [0u8; 64];
+    match stream.read(&mut reply) {
+        Ok(n) if n > 0 => "up",
+        Ok(_) => "down",
+        // Accepted by the kernel but never answered: a frozen (SIGSTOP) or busy server.
+        Err(_) => "no answer",
     }
 }
 
@@ -54,8 +117,13 @@ fn role_name(role: Role) -> &'static str {
     }
 }
 
-fn print_nodes(kind: &str, nodes: &[RecordNode]) {
-    let mut table = new_table(&["node", "role", "address", "connect with"]);
+fn print_nodes(kind: &str, nodes: &[RecordNode], probe: bool) {
+    let columns: &[&str] = if probe {
+        &["node", "role", "address", "state", "connect with"]
+    } else {
+        &["node", "role", "address", "connect with"]
+    };
+    let mut table = new_table(columns);
     for node in nodes {
         let connect = if node.role == "sentinel" {
             format!("redis-cli -p {}", node.port)
@@ -66,23 +134,34 @@ fn print_nodes(kind: &str, nodes: &[RecordNode]) {
                 if kind == "cluster" { " -c" } else { "" }
             )
         };
-        table.add_row(vec![
+        let mut row = vec![
             node.name.clone(),
             node.role.clone(),
             format!("127.0.0.1:{}", node.port),
-            connect,
-        ]);
+        ];
+        if probe {
+            row.push(health(node.port).to_string());
+        }
+        row.push(connect);
+        table.add_row(row);
     }
     println!("{table}");
 }
 
 pub fn up(kind: Kind, options: &SandboxOptions) -> Result<Status> {
-    if let Some(record) = running()? {
-        bail!(
-            "a {} sandbox is already running (pid {}); stop it with `redis-lab sandbox down`",
-            record.kind,
-            record.pid
-        );
+    // Held until this process ends: two `up`s at once cannot both start.
+    let lock = open_lock()?;
+    if let Err(std::fs::TryLockError::WouldBlock) = lock.try_lock() {
+        match running()? {
+            Some(record) => bail!(
+                "a {} sandbox is already running (pid {}); stop it with `redis-lab sandbox down`",
+                record.kind,
+                record.pid
+            ),
+            None => bail!(
+                "another `redis-lab sandbox up` is starting one; wait for it, or stop it with `redis-lab sandbox down`"
+            ),
+        }
     }
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.enable_steady_tick(Duration::from_millis(80));
@@ -93,6 +172,7 @@ pub fn up(kind: Kind, options: &SandboxOptions) -> Result<Status> {
     spinner.finish_and_clear();
     let record = Record {
         pid: std::process::id(),
+        started: process_start(std::process::id()),
         kind: kind_name(kind).to_string(),
         nodes: topology
             .nodes
@@ -116,13 +196,14 @@ pub fn up(kind: Kind, options: &SandboxOptions) -> Result<Status> {
         format!("{} sandbox", record.kind).green().bold(),
         started.elapsed().as_secs_f64()
     );
-    print_nodes(&record.kind, &record.nodes);
+    print_nodes(&record.kind, &record.nodes, false);
     println!(
         "{}",
         "Keep this running. In another terminal: `redis-lab repl --sandbox`; stop with Ctrl-C here or `redis-lab sandbox down`."
             .dimmed()
     );
     // The servers live as long as this process: wait for Ctrl-C or `sandbox down` (SIGTERM).
+    let _held = lock;
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }
@@ -142,7 +223,7 @@ pub fn status() -> Result<Status> {
                 record.kind.bold(),
                 record.pid
             );
-            print_nodes(&record.kind, &record.nodes);
+            print_nodes(&record.kind, &record.nodes, true);
             Ok(Status::Ok)
         }
     }
@@ -193,12 +274,24 @@ pub fn node_url(node: Option<&str>) -> Result<String> {
                     names.join(", ")
                 )
             })?,
+        // A master that answers (a stopped or frozen one would hang the REPL), else any node that does.
         None => record
             .nodes
             .iter()
-            .find(|n| n.role == "master")
-            .or_else(|| record.nodes.first())
-            .context("the sandbox record has no nodes")?,
+            .filter(|n| n.role != "sentinel")
+            .find(|n| n.role == "master" && health(n.port) == "up")
+            .or_else(|| {
+                record
+                    .nodes
+                    .iter()
+                    .find(|n| n.role != "sentinel" && health(n.port) == "up")
+            })
+            .with_context(|| {
+                format!(
+                    "no node of the {} sandbox answers; see `redis-lab sandbox status`",
+                    record.kind
+                )
+            })?,
     };
     Ok(format!("redis://127.0.0.1:{}", chosen.port))
 }

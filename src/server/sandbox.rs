@@ -114,6 +114,67 @@ pub fn is_running(pid: u32) -> bool {
     }
 }
 
+/// The start time of a process (clock ticks since boot, /proc/PID/stat field 22), on Linux:
+/// with the pid, it names one process for good, even after the pid is reused.
+pub fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: fields count from the last ')'.
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(19)?
+        .parse()
+        .ok()
+}
+
+/// The file in each sandbox dir that names the redis-lab process it belongs to.
+const OWNER_FILE: &str = "owner";
+
+/// Removes `redis-lab-*` temp dirs whose redis-lab is gone (it was SIGKILLed, so nothing ran
+/// its clean-up). Dirs of live processes, and very new ones still being set up, are left.
+pub fn remove_stale_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with("redis-lab-") {
+            continue;
+        }
+        let path = entry.path();
+        // Not a symlink or a file: only a real dir of ours is ever removed.
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let stale = match std::fs::read_to_string(path.join(OWNER_FILE)) {
+            Ok(text) => {
+                let mut words = text.split_whitespace();
+                let pid = words.next().and_then(|w| w.parse::<u32>().ok());
+                let started = words.next().and_then(|w| w.parse::<u64>().ok());
+                match pid {
+                    Some(pid) => {
+                        !is_running(pid)
+                            || (started.is_some()
+                                && process_start(pid).is_some()
+                                && process_start(pid) != started)
+                    }
+                    None => false,
+                }
+            }
+            // No owner yet: stale only once it is old enough not to be starting right now.
+            Err(_) => entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > Duration::from_secs(3600)),
+        };
+        if stale {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
 /// A port that is free now, with its cluster bus port (+10000) free too.
 pub fn free_port() -> Result<u16, SandboxError> {
     let mut last_err = None;
@@ -135,11 +196,19 @@ pub fn free_port() -> Result<u16, SandboxError> {
 
 impl Sandbox {
     pub fn start(options: &SandboxOptions) -> Result<Sandbox, SandboxError> {
+        static SWEPT: std::sync::Once = std::sync::Once::new();
+        SWEPT.call_once(remove_stale_dirs);
         let binary = find_redis_server(options.redis_server.as_deref())?;
         let dir = tempfile::Builder::new()
             .prefix("redis-lab-")
             .tempdir()
             .map_err(SandboxError::TempDir)?;
+        let me = std::process::id();
+        let owner = match process_start(me) {
+            Some(started) => format!("{me} {started}\n"),
+            None => format!("{me}\n"),
+        };
+        std::fs::write(dir.path().join(OWNER_FILE), owner).map_err(SandboxError::TempDir)?;
         // Another process can take the port between our check and redis-server's bind: retry.
         let mut attempt = 0;
         loop {
@@ -186,6 +255,9 @@ impl Sandbox {
         if let Ok(entries) = std::fs::read_dir(self.dir.path()) {
             for entry in entries.flatten() {
                 let path = entry.path();
+                if entry.file_name() == OWNER_FILE {
+                    continue;
+                }
                 let _ = if path.is_dir() {
                     std::fs::remove_dir_all(&path)
                 } else {
