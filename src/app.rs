@@ -6,6 +6,7 @@ use crate::engine::session::SessionOptions;
 use crate::lesson::catalog::Catalog;
 use crate::progress::Progress;
 use crate::render::table::new_table;
+use crate::render::{Shape, escape_controls};
 use crate::server::connection::{ServerChoice, TlsOptions};
 use crate::server::sandbox::SandboxOptions;
 use anyhow::Result;
@@ -312,7 +313,7 @@ fn list(folders: &[std::path::PathBuf], json: bool) -> Result<Status> {
     for r in &rows {
         // Built-in lessons are grouped by track, pack lessons under their pack.
         let group = match &r.pack {
-            Some(pack) => format!("pack {pack}"),
+            Some(pack) => format!("pack {}", escape_controls(pack, Shape::Line)),
             None => r.track.clone(),
         };
         let shown_group = if last_group.as_ref() != Some(&group) {
@@ -329,8 +330,9 @@ fn list(folders: &[std::path::PathBuf], json: bool) -> Result<Status> {
         };
         table.add_row(vec![
             shown_group,
-            r.id.bold().to_string(),
-            r.title.clone(),
+            // A pack's names and titles are its author's text: shown, never obeyed.
+            escape_controls(&r.id, Shape::Line).bold().to_string(),
+            escape_controls(&r.title, Shape::Line).into_owned(),
             r.level.clone(),
             status,
         ]);
@@ -342,7 +344,11 @@ fn list(folders: &[std::path::PathBuf], json: bool) -> Result<Status> {
     if let Some(next) = next {
         println!(
             "Run a lesson with:  {}",
-            format!("redis-lab lesson {}", next.id).bold()
+            format!(
+                "redis-lab lesson {}",
+                escape_controls(&next.id, Shape::Line)
+            )
+            .bold()
         );
     }
     Ok(Status::Ok)

@@ -12,7 +12,13 @@ fn main() -> ExitCode {
         Ok(redis_lab::app::Status::Ok) => ExitCode::SUCCESS,
         Ok(redis_lab::app::Status::ChecksFailed) => ExitCode::from(1),
         Err(error) => {
-            eprintln!("{} {error:#}", "error:".red().bold());
+            // The chain can quote a server's reply or a lesson file: no raw control characters.
+            let text = format!("{error:#}");
+            eprintln!(
+                "{} {}",
+                "error:".red().bold(),
+                redis_lab::render::escape_controls(&text, redis_lab::render::Shape::Lines)
+            );
             ExitCode::from(2)
         }
     }

@@ -1,5 +1,6 @@
 //! Security review, as tests: passwords never leave the user's hands (output, errors, history),
-//! and the REPL's own helpers only read. (Lessons on a non-empty database are refused: see
+//! the REPL's own helpers only read, and no control sequence from a lesson pack, a reply or a key
+//! name reaches the terminal raw. (Lessons on a non-empty database are refused: see
 //! tests/engine.rs; TLS: tests/tls.rs.)
 
 mod common;
@@ -254,4 +255,353 @@ fn key_completion_is_read_only_and_bounded() {
     );
     let size: u64 = redis::cmd("DBSIZE").query(&mut admin).unwrap();
     assert_eq!(size, keys, "completion changed the data");
+}
+
+// ---- Terminal control sequences (issue 14, item 5) ----
+//
+// Only redis-lab's own colours may reach a terminal: every other control character that comes
+// from a lesson pack, a server reply or a key name is shown escaped, as redis-cli escapes
+// values (`\x1b`, `\a`).
+
+/// A lesson whose every piece of text tries to drive the terminal: OSC (window title,
+/// hyperlink), CSI (clear screen, colours, cursor home) and a C1 CSI (U+009B).
+const HOSTILE_LESSON: &str = r#"format: 1
+id: hostile
+title: "Evil \e]0;pwned-title\a title"
+track: patterns
+level: beginner
+summary: "Sum \e[2J mary \x9b31m"
+steps:
+  - id: one
+    title: "Step \e[31m one"
+    explain: "Explain \e]8;;http://evil\e\\ link\nsecond line"
+    snippet: {lang: "py\e[1m", code: "x = 1  # \e[2J"}
+    task: "Task \e[H"
+    hints: ["Hint \e]0;pwned-hint\a"]
+    solution: [SET k 1]
+    after: "After \e[3J"
+    checks:
+      - probe: GET k
+        expect: {equals: "1"}
+        label: "Label \e]0;pwned-label\a"
+"#;
+
+/// Every ESC in `out` that does not start an SGR colour code (`ESC [ digits ; ... m`).
+fn foreign_escapes(out: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while let Some(at) = out[i..].iter().position(|&b| b == 0x1b) {
+        let start = i + at;
+        let rest = &out[start + 1..];
+        let params = rest
+            .iter()
+            .skip(1)
+            .take_while(|b| b.is_ascii_digit() || **b == b';')
+            .count();
+        let sgr = rest.first() == Some(&b'[') && rest.get(1 + params) == Some(&b'm');
+        if !sgr {
+            let end = (start + 16).min(out.len());
+            found.push(String::from_utf8_lossy(&out[start..end]).into_owned());
+        }
+        i = start + 1;
+    }
+    found
+}
+
+fn all_output(output: &Output) -> Vec<u8> {
+    [output.stdout.as_slice(), output.stderr.as_slice()].concat()
+}
+
+/// Any C0 control but newline and tab, DEL, or a C1 control (as a code point).
+fn has_raw_controls(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+}
+
+#[test]
+fn a_lesson_packs_control_sequences_are_shown_escaped_not_obeyed() {
+    require_redis();
+    let pack = pack(&[("patterns/hostile.yaml", HOSTILE_LESSON)]);
+    let folder = pack.path().to_str().unwrap();
+    let data = tempfile::tempdir().unwrap();
+
+    // --auto with no colour: not one ESC byte, not one other control character.
+    let plain = redis_lab(
+        data.path(),
+        &[
+            "lesson",
+            "hostile",
+            "--lessons",
+            folder,
+            "--auto",
+            "--color",
+            "never",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(plain.status.success(), "{}", text(&plain));
+    let shown = text(&plain);
+    assert!(!all_output(&plain).contains(&0x1b), "{shown:?}");
+    assert!(!has_raw_controls(&shown), "{shown:?}");
+    for escaped in [
+        r"Evil \x1b]0;pwned-title\a title",
+        r"Sum \x1b[2J mary \xc2\x9b31m",
+        r"Step \x1b[31m one",
+        r"Explain \x1b]8;;http://evil\x1b\ link",
+        r"py\x1b[1m",
+        r"x = 1  # \x1b[2J",
+        r"Task \x1b[H",
+        r"After \x1b[3J",
+    ] {
+        assert!(shown.contains(escaped), "{escaped} not in {shown}");
+    }
+    assert!(
+        shown.contains("link\nsecond line"),
+        "prose keeps its lines: {shown}"
+    );
+
+    // --auto in colour: the only escapes are redis-lab's own SGR colour codes.
+    let coloured = redis_lab(
+        data.path(),
+        &[
+            "lesson",
+            "hostile",
+            "--lessons",
+            folder,
+            "--auto",
+            "--color",
+            "always",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(coloured.status.success(), "{}", text(&coloured));
+    assert!(all_output(&coloured).contains(&0x1b), "colours are on");
+    assert_eq!(
+        foreign_escapes(&all_output(&coloured)),
+        Vec::<String>::new()
+    );
+
+    // The guided REPL: hints, the solution, the step list and a failed check's label.
+    let mut guided = redis_lab(
+        data.path(),
+        &[
+            "lesson",
+            "hostile",
+            "--lessons",
+            folder,
+            "--color",
+            "always",
+        ],
+    );
+    guided
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = guided.spawn().unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b":hint\n:list\n:solution\nSET k 2\n:quit\n")
+        .unwrap();
+    let guided = child.wait_with_output().unwrap();
+    assert!(guided.status.success(), "{}", text(&guided));
+    let shown = text(&guided);
+    assert!(shown.contains(r"Hint \x1b]0;pwned-hint\a"), "{shown}");
+    assert!(shown.contains(r"Label \x1b]0;pwned-label\a"), "{shown}");
+    assert_eq!(foreign_escapes(&all_output(&guided)), Vec::<String>::new());
+}
+
+#[test]
+fn check_shows_a_lesson_line_with_an_escape_character_escaped() {
+    let pack = tempfile::tempdir().unwrap();
+    let dir = pack.path().join("patterns");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A raw ESC and BEL in the file itself: the YAML parser stops there and shows the line.
+    std::fs::write(
+        dir.join("raw.yaml"),
+        b"format: 1\nid: raw\ntitle: Raw \x1b]0;pwned\x07 here\ntrack: patterns\n",
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    for color in ["never", "always"] {
+        let output = redis_lab(
+            data.path(),
+            &[
+                "check",
+                pack.path().to_str().unwrap(),
+                "--offline",
+                "--color",
+                color,
+            ],
+        )
+        .output()
+        .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+        let shown = text(&output);
+        assert!(shown.contains(r"title: Raw \x1b]0;pwned\a here"), "{shown}");
+        assert_eq!(foreign_escapes(&all_output(&output)), Vec::<String>::new());
+        if color == "never" {
+            assert!(!all_output(&output).contains(&0x1b), "{shown:?}");
+        }
+    }
+}
+
+/// A real terminal: error and status replies carrying OSC/CSI sequences are shown escaped
+/// (redis-cli 7.0 prints them raw on a terminal too). Piped, the output stays byte-exact like
+/// redis-cli's, since a file is not a terminal.
+#[test]
+fn error_and_status_replies_on_a_terminal_show_control_sequences_escaped() {
+    require_redis();
+    let server = Sandbox::start(&SandboxOptions::default()).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let url = server.url();
+    let mut cmd = redis_lab(data.path(), &["repl", "--url", &url]);
+    cmd.env("TERM", "xterm");
+    let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+    let prompt = format!("127.0.0.1:{}> ", server.port());
+    p.exp_string(&prompt).unwrap();
+    // `\\27` reaches Lua as `\27`, its decimal escape for ESC (as with redis-cli's quoting).
+    p.send_line(r#"EVAL "return redis.error_reply('ERR \\27]0;pwned\\7 x')" 0"#)
+        .unwrap();
+    let before = p.exp_string(r"(error) ERR \x1b]0;pwned\a x").unwrap();
+    p.send_line(r#"EVAL "return redis.status_reply('\\27[2J\\27[31mred')" 0"#)
+        .unwrap();
+    let between = p.exp_string(r"\x1b[2J\x1b[31mred").unwrap();
+    p.send_line("ECHO done").unwrap();
+    let after = p.exp_string("\"done\"").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+    for seen in [&before, &between, &after] {
+        assert!(
+            !seen.contains("\x1b]0;pwned") && !seen.contains("\x1b[2J") && !seen.contains('\x07'),
+            "{seen:?}"
+        );
+    }
+
+    // `--raw` on a terminal is escaped as well.
+    let mut cmd = redis_lab(
+        data.path(),
+        &[
+            "repl",
+            "--url",
+            &url,
+            "--raw",
+            "EVAL",
+            "return redis.status_reply('\x1b[2J')",
+            "0",
+        ],
+    );
+    cmd.env("TERM", "xterm");
+    let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(
+        rest.contains(r"\x1b[2J") && !rest.contains("\x1b[2J"),
+        "{rest:?}"
+    );
+
+    // Piped: what redis-cli 7.0 writes, byte for byte (an error, then its newline and the
+    // reply's).
+    let piped = redis_lab(
+        data.path(),
+        &[
+            "repl",
+            "--url",
+            &url,
+            "EVAL",
+            "return redis.error_reply('ERR \x1b]0;pwned\x07 x')",
+            "0",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(
+        piped.stdout,
+        b"ERR \x1b]0;pwned\x07 x\n\n",
+        "{}",
+        text(&piped)
+    );
+}
+
+/// Tab completion of key names: a key holding control characters is offered quoted the way
+/// redis-cli reads arguments, so the terminal never gets it raw and the line runs as typed.
+#[test]
+fn key_completion_quotes_keys_holding_control_characters() {
+    require_redis();
+    let server = Sandbox::start(&SandboxOptions::default()).unwrap();
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut admin = client.get_connection().unwrap();
+    let keys: [&[u8]; 4] = [
+        b"\x1b[2J",
+        b"t\x1b]0;pwned\x07",
+        b"c1\xc2\x9b",
+        b"bin\xff\x9b",
+    ];
+    for key in keys {
+        let _: () = redis::cmd("SET").arg(key).arg(1).query(&mut admin).unwrap();
+    }
+    let _: () = redis::cmd("SET")
+        .arg("plain:key")
+        .arg(1)
+        .query(&mut admin)
+        .unwrap();
+
+    let helper = ReplHelper::new(Arc::new(OnceLock::new()), Some(client.clone()), false);
+    let history = rustyline::history::DefaultHistory::new();
+    let context = rustyline::Context::new(&history);
+    let (start, candidates) = helper.complete("GET ", 4, &context).unwrap();
+    assert_eq!(start, 4);
+    let mut offered: Vec<Vec<u8>> = Vec::new();
+    for c in &candidates {
+        assert!(
+            !has_raw_controls(&c.display) && !has_raw_controls(&c.replacement),
+            "{:?}",
+            c.replacement
+        );
+        // What is inserted on the line is one argument: the key itself.
+        let args = redis_lab::repl::tokenize::split_args(&c.replacement).unwrap();
+        assert_eq!(args.len(), 1, "{:?}", c.replacement);
+        offered.push(args[0].clone());
+    }
+    offered.sort();
+    let mut expected: Vec<Vec<u8>> = keys.iter().map(|k| k.to_vec()).collect();
+    expected.push(b"plain:key".to_vec());
+    expected.sort();
+    assert_eq!(offered, expected);
+    assert!(
+        candidates.iter().any(|c| c.replacement == r#""\x1b[2J""#),
+        "{:?}",
+        candidates
+            .iter()
+            .map(|c| &c.replacement)
+            .collect::<Vec<_>>()
+    );
+    assert!(candidates.iter().any(|c| c.replacement == "plain:key"));
+
+    // In the REPL on a terminal: Tab inserts the quoted key, Enter runs it, nothing raw shows.
+    let _: () = redis::cmd("FLUSHALL").query(&mut admin).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg(b"\x1b[2J")
+        .arg("cleared?")
+        .query(&mut admin)
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut cmd = redis_lab(data.path(), &["repl", "--url", &server.url()]);
+    cmd.env("TERM", "xterm");
+    let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+    p.exp_string(&format!("127.0.0.1:{}> ", server.port()))
+        .unwrap();
+    p.send("GET \t").unwrap();
+    p.flush().unwrap();
+    let typed = p.exp_string(r#"GET "\x1b[2J""#).unwrap();
+    p.send_line("").unwrap();
+    let reply = p.exp_string("\"cleared?\"").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+    for seen in [&typed, &reply] {
+        assert!(!seen.contains("\x1b[2J"), "{seen:?}");
+    }
 }

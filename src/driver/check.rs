@@ -7,6 +7,7 @@ use crate::lesson::catalog::{Catalog, Entry, builtin_headers};
 use crate::lesson::diagnostic::Diagnostic;
 use crate::lesson::validate::{CommandTable, lint};
 use crate::render::table::new_table;
+use crate::render::{Shape, escape_controls};
 use crate::server::connection::Server;
 use anyhow::Result;
 use colored::Colorize;
@@ -101,7 +102,7 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
             } else {
                 "s"
             },
-            table.source,
+            escape_controls(&table.source, Shape::Line),
             problems.len(),
             if problems.len() == 1 { "" } else { "s" }
         );
@@ -218,12 +219,17 @@ fn print_table(proofs: &[LessonProof]) {
             Outcome::Failed(problems) => ("FAILED".red().bold().to_string(), problems.join("\n")),
             Outcome::Skipped(reason) => ("skipped".yellow().to_string(), reason.clone()),
         };
+        // Details quote the lesson and the server's replies: escaped line by line.
         table.add_row(vec![
-            p.id.clone(),
+            escape_controls(&p.id, Shape::Line).into_owned(),
             result,
             p.steps.to_string(),
             format!("{} ms", p.elapsed.as_millis()),
-            details,
+            details
+                .split('\n')
+                .map(|line| escape_controls(line, Shape::Line))
+                .collect::<Vec<_>>()
+                .join("\n"),
         ]);
     }
     println!("{table}");

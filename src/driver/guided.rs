@@ -7,7 +7,7 @@ use crate::engine::session::{Event, Session, SessionError, SessionOptions};
 use crate::lesson::catalog::Entry;
 use crate::progress::{LessonProgress, Progress};
 use crate::render::lesson::{after_text, event, lesson_banner, step_header};
-use crate::render::prose;
+use crate::render::{Shape, escape_controls, prose};
 use anyhow::Result;
 use colored::Colorize;
 use rustyline::error::ReadlineError;
@@ -90,7 +90,11 @@ fn reload(session: &mut Session, watched: &mut Watched, progress: &mut Progress,
                     println!("{}", format!("↻ Reloaded {file}").green());
                     show(session, &events, progress, key);
                 }
-                Err(e) => eprintln!("{} {e}", "error:".red().bold()),
+                Err(e) => eprintln!(
+                    "{} {}",
+                    "error:".red().bold(),
+                    escape_controls(&e.to_string(), Shape::Lines)
+                ),
             }
         }
     }
@@ -142,7 +146,7 @@ pub fn run(
     show(&session, &events, progress, &key);
     save(progress, &key, &session);
 
-    let mut editor = rustyline::DefaultEditor::new()?;
+    let mut editor = crate::repl::helper::plain_editor()?;
     loop {
         let prompt = prompt(&session);
         let line = match editor.readline(&prompt) {
@@ -182,7 +186,7 @@ pub fn run(
                 } else {
                     println!("{}", "Solution:".bold());
                     for line in lines {
-                        println!("  {}", line.cyan());
+                        println!("  {}", escape_controls(&line, Shape::Line).cyan());
                     }
                 }
                 continue;
@@ -195,13 +199,14 @@ pub fn run(
                 match other.split_whitespace().nth(1) {
                     None => println!(
                         "You are typing as client `{}`. `:client NAME` switches.",
-                        session.learner_client()
+                        escape_controls(session.learner_client(), Shape::Line)
                     ),
                     Some(name) => match session.switch_client(name) {
                         Ok(()) => println!(
-                            "Now typing as client `{name}` (each client has its own connection)."
+                            "Now typing as client `{}` (each client has its own connection).",
+                            escape_controls(name, Shape::Line)
                         ),
-                        Err(e) => println!("{e}"),
+                        Err(e) => println!("{}", escape_controls(&e.to_string(), Shape::Lines)),
                     },
                 }
                 continue;
@@ -211,7 +216,10 @@ pub fn run(
             ":retry" => session.retry(&mut |_, _| {}),
             ":reset" => session.goto(0, &mut |_, _| {}),
             other if other.starts_with(':') => {
-                println!("Unknown lesson command `{other}`. Type :help for the list.");
+                println!(
+                    "Unknown lesson command `{}`. Type :help for the list.",
+                    escape_controls(other, Shape::Line)
+                );
                 continue;
             }
             _ => session.submit(&line),
@@ -230,20 +238,25 @@ pub fn run(
     if !saved {
         println!(
             "Your progress could not be saved (see above); fix that and run `redis-lab lesson {}` again.",
-            session.entry().qualified_id()
+            escape_controls(&session.entry().qualified_id(), Shape::Line)
         );
     } else if !session.is_finished() {
         println!(
             "Progress saved at step {} of {}. Run `redis-lab lesson {}` to continue.",
             session.step_index() + 1,
             lesson.steps.len(),
-            session.entry().qualified_id()
+            escape_controls(&session.entry().qualified_id(), Shape::Line)
         );
     }
     Ok(Status::Ok)
 }
 
+/// The prompt names the lesson's client and node: escaped, as everything from the lesson is.
 fn prompt(session: &Session) -> String {
+    escape_controls(&raw_prompt(session), Shape::Line).into_owned()
+}
+
+fn raw_prompt(session: &Session) -> String {
     let lesson = session.lesson();
     if session.is_finished() {
         return format!("{} done> ", lesson.id());
@@ -309,7 +322,11 @@ fn handle_error(
     progress: &mut Progress,
     key: &str,
 ) -> Result<bool> {
-    eprintln!("{} {error}", "error:".red().bold());
+    eprintln!(
+        "{} {}",
+        "error:".red().bold(),
+        escape_controls(&error.to_string(), Shape::Lines)
+    );
     if !error.is_connection_loss() {
         return Ok(true);
     }
@@ -331,7 +348,7 @@ fn handle_error(
             session.step_index() + 1
         );
     }
-    let mut editor = rustyline::DefaultEditor::new()?;
+    let mut editor = crate::repl::helper::plain_editor()?;
     let answer = match editor.readline(&format!("{what} [Y/n] ")) {
         Ok(answer) => answer,
         Err(_) => return Ok(false),
@@ -352,7 +369,11 @@ fn handle_error(
             Ok(true)
         }
         Err(e) => {
-            eprintln!("{} {e}", "error:".red().bold());
+            eprintln!(
+                "{} {}",
+                "error:".red().bold(),
+                escape_controls(&e.to_string(), Shape::Lines)
+            );
             Ok(false)
         }
     }
@@ -368,7 +389,11 @@ fn print_steps(session: &Session) {
         } else {
             " ".into()
         };
-        println!("{mark} {:>2}. {}", i + 1, step.title);
+        println!(
+            "{mark} {:>2}. {}",
+            i + 1,
+            escape_controls(&step.title, Shape::Line)
+        );
     }
     if !session.is_finished() {
         print!("{}", step_header(lesson, session.step_index()));

@@ -1,5 +1,6 @@
 //! A problem in a lesson file, pointing at file, line and column, with the line shown.
 
+use crate::render::{Shape, escape_controls};
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,12 +52,15 @@ impl Diagnostic {
     }
 }
 
+/// The file's control characters (an ESC in a lesson line, or quoted in a message) are shown
+/// escaped: a diagnostic goes to a terminal.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "error: {}", self.message)?;
+        let shown = |text: &str| escape_controls(text, Shape::Line).into_owned();
+        writeln!(f, "error: {}", shown(&self.message))?;
         let number = self.line.to_string();
         let pad = " ".repeat(number.len());
-        writeln!(f, "{pad}--> {}", self.position())?;
+        writeln!(f, "{pad}--> {}", shown(&self.position()))?;
         if let Some(line) = &self.source_line {
             // Tabs would misplace the caret; show them as one space each, as the caret counts them.
             let chars: Vec<char> = line.replace('\t', " ").chars().collect();
@@ -69,14 +73,22 @@ impl fmt::Display for Diagnostic {
             let end = (start + WIDTH).min(chars.len());
             let lead = if start > 0 { "…" } else { "" };
             let tail = if end < chars.len() { "…" } else { "" };
-            let shown: String = chars[start..end].iter().collect();
+            // Escaped character by character, so the caret still points at the right one.
+            let escaped: Vec<String> = chars[start..end]
+                .iter()
+                .map(|c| shown(c.encode_utf8(&mut [0; 4])))
+                .collect();
             writeln!(f, "{pad} |")?;
-            writeln!(f, "{number} | {lead}{shown}{tail}")?;
-            let offset = caret_at - start + lead.chars().count();
+            writeln!(f, "{number} | {lead}{}{tail}", escaped.concat())?;
+            let before: usize = escaped[..caret_at - start]
+                .iter()
+                .map(|e| e.chars().count())
+                .sum();
+            let offset = before + lead.chars().count();
             writeln!(f, "{pad} | {}^", " ".repeat(offset))?;
         }
         if let Some(help) = &self.help {
-            writeln!(f, "{pad} = help: {help}")?;
+            writeln!(f, "{pad} = help: {}", shown(help))?;
         }
         Ok(())
     }
@@ -117,4 +129,33 @@ pub fn did_you_mean<'a>(
         .filter(|(distance, c)| *distance <= 2.max(c.len() / 3))
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_of_the_file_are_escaped_and_the_caret_still_points_right() {
+        let source = "title: \x1b]0;pwned\x07\x1b[2J: here\n";
+        let d =
+            Diagnostic::new("p.yaml", source, 1, 24, "bad \x1b[31mvalue").with_help("not \x1b[2J");
+        let text = d.to_string();
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+        assert!(text.contains("error: bad \\x1b[31mvalue"), "{text}");
+        assert!(
+            text.contains("title: \\x1b]0;pwned\\a\\x1b[2J: here"),
+            "{text}"
+        );
+        // Column 24 is the `h` of `here`: the caret sits under it in the escaped line.
+        let lines: Vec<&str> = text.lines().collect();
+        let shown = lines.iter().find(|l| l.starts_with("1 | ")).unwrap();
+        let caret = lines.iter().find(|l| l.trim_end().ends_with('^')).unwrap();
+        assert_eq!(
+            shown.chars().nth(caret.chars().count() - 1),
+            Some('h'),
+            "{text}"
+        );
+        assert!(text.contains("help: not \\x1b[2J"), "{text}");
+    }
 }

@@ -3,20 +3,29 @@
 use crate::engine::explain::{Explanation, KeyChange, KeyState};
 use crate::engine::session::{Event, Failure, Who};
 use crate::lesson::model::Lesson;
-use crate::render::{prose, reply::format_tty, table};
+use crate::render::{Shape, escape_controls, prose, reply::format_tty, table};
 use crate::repl::tokenize::split_args;
 use crate::server::connection::Outcome;
 use crate::server::reply::Reply;
 use colored::Colorize;
+use std::borrow::Cow;
+
+/// Text from the lesson or the server, for one line: its control characters escaped.
+fn line(text: &str) -> Cow<'_, str> {
+    escape_controls(text, Shape::Line)
+}
 
 pub fn lesson_banner(lesson: &Lesson, server: &str) -> String {
     let mut out = format!(
         "{}  {}\n{}\n",
-        lesson.title.bold(),
+        line(&lesson.title).bold(),
         format!("[{} · {}]", lesson.track.as_str(), lesson.level.as_str()).dimmed(),
         prose(&lesson.summary)
     );
-    out.push_str(&format!("{}\n", format!("Server: {server}").dimmed()));
+    out.push_str(&format!(
+        "{}\n",
+        format!("Server: {}", line(server)).dimmed()
+    ));
     out
 }
 
@@ -27,7 +36,7 @@ pub fn step_header(lesson: &Lesson, index: usize) -> String {
         format!("── Step {}/{}", index + 1, lesson.steps.len())
             .bold()
             .blue(),
-        step.title.bold()
+        line(&step.title).bold()
     );
     if !step.explain.trim().is_empty() {
         out.push_str(&format!("\n{}\n", prose(&step.explain)));
@@ -37,12 +46,15 @@ pub fn step_header(lesson: &Lesson, index: usize) -> String {
             "\n{}\n",
             format!(
                 "Application code ({}, an illustration: type the Redis commands yourself):",
-                snippet.lang
+                line(&snippet.lang)
             )
             .dimmed()
         ));
-        for line in snippet.code.trim_end().lines() {
-            out.push_str(&format!("    {}\n", line.cyan()));
+        for code in snippet.code.trim_end().lines() {
+            out.push_str(&format!(
+                "    {}\n",
+                escape_controls(code, Shape::Lines).cyan()
+            ));
         }
     }
     match &step.task {
@@ -67,8 +79,12 @@ pub fn reply_text(line: &str, outcome: &Outcome) -> String {
             let args = split_args(line).unwrap_or_default();
             // INFO, CLIENT LIST, MEMORY DOCTOR...: text for humans, printed as is (like redis-cli).
             if crate::render::reply::printed_as_is(&args) {
-                return String::from_utf8_lossy(&crate::render::reply::format_as_is(reply))
-                    .into_owned();
+                let text = crate::render::reply::format_as_is(reply);
+                return String::from_utf8_lossy(&crate::render::escape_control_bytes(
+                    &text,
+                    Shape::Lines,
+                ))
+                .into_owned();
             }
             if let Some(text) =
                 table::pair_headers(&args).and_then(|h| table::pairs_table(reply, h))
@@ -88,12 +104,12 @@ pub fn reply_text(line: &str, outcome: &Outcome) -> String {
 /// One engine event as text. `echo_learner` repeats the learner's own commands (for --auto).
 pub fn event(lesson: &Lesson, event: &Event, echo_learner: bool) -> String {
     match event {
-        Event::Notice(text) => format!("{}\n", text.dimmed()),
+        Event::Notice(text) => format!("{}\n", line(text).dimmed()),
         Event::StepStarted { index } => step_header(lesson, *index),
         Event::Command {
             who,
             client,
-            line,
+            line: command,
             outcome,
         } => {
             let mut out = String::new();
@@ -104,22 +120,34 @@ pub fn event(lesson: &Lesson, event: &Event, echo_learner: bool) -> String {
                 } else {
                     String::new()
                 };
-                out.push_str(&format!("{} {line}{by}\n", format!("{client}>").green()));
+                out.push_str(&format!(
+                    "{} {}{by}\n",
+                    format!("{}>", line(client)).green(),
+                    line(command)
+                ));
             }
-            out.push_str(&reply_text(line, outcome));
+            out.push_str(&reply_text(command, outcome));
             out
         }
         Event::Released {
             client,
-            line,
+            line: command,
             reply,
         } => format!(
             "{}\n{}",
-            format!("client {client}'s `{line}` was released:").magenta(),
+            format!(
+                "client {}'s `{}` was released:",
+                line(client),
+                line(command)
+            )
+            .magenta(),
             format_tty(reply)
         ),
         Event::Received { client, message } => {
-            let text_of = |r: &Reply| r.as_text().unwrap_or_default();
+            let text_of = |r: &Reply| line(&r.as_text().unwrap_or_default()).into_owned();
+            let payload_of = |r: &Reply| {
+                crate::render::reply::repr_bytes(r.as_text().unwrap_or_default().as_bytes())
+            };
             let text = match message.elements().as_deref() {
                 Some([kind, channel, payload])
                     if matches!(text_of(kind).as_str(), "message" | "smessage") =>
@@ -128,21 +156,24 @@ pub fn event(lesson: &Lesson, event: &Event, echo_learner: bool) -> String {
                         "{} on {}: {}",
                         text_of(kind),
                         text_of(channel),
-                        crate::render::reply::repr_bytes(text_of(payload).as_bytes())
+                        payload_of(payload)
                     )
                 }
                 Some([kind, pattern, channel, payload]) if text_of(kind) == "pmessage" => format!(
                     "pmessage on {} (pattern {}): {}",
                     text_of(channel),
                     text_of(pattern),
-                    crate::render::reply::repr_bytes(text_of(payload).as_bytes())
+                    payload_of(payload)
                 ),
                 _ => format_tty(message).trim_end().to_string(),
             };
-            format!("{} {text}\n", format!("{client} received").magenta())
+            format!(
+                "{} {text}\n",
+                format!("{} received", line(client)).magenta()
+            )
         }
         Event::Measured {
-            line,
+            line: command,
             count,
             pipelined,
             elapsed,
@@ -154,8 +185,9 @@ pub fn event(lesson: &Lesson, event: &Event, echo_learner: bool) -> String {
                 "one round trip each"
             };
             let mut out = format!(
-                "{} {count} × `{line}`, {how}: {:.1} ms ({:.1} µs per command)\n",
+                "{} {count} × `{}`, {how}: {:.1} ms ({:.1} µs per command)\n",
                 "measured:".bold(),
+                line(command),
                 elapsed.as_secs_f64() * 1000.0,
                 elapsed.as_secs_f64() * 1e6 / f64::from((*count).max(1))
             );
@@ -168,12 +200,15 @@ pub fn event(lesson: &Lesson, event: &Event, echo_learner: bool) -> String {
                         .bold()
                         .to_string()
                 };
-                out.push_str(&format!("  {verdict} per command than {previous}\n"));
+                out.push_str(&format!(
+                    "  {verdict} per command than {}\n",
+                    line(previous)
+                ));
             }
             out
         }
         Event::Paused { ms } => format!("{}\n", format!("(waited {ms} ms)").dimmed()),
-        Event::Refused(reason) => format!("{} {reason}\n", "refused:".red().bold()),
+        Event::Refused(reason) => format!("{} {}\n", "refused:".red().bold(), line(reason)),
         Event::NotYet { failures } => not_yet(failures),
         Event::StepPassed { explanations, .. } => {
             let mut out = format!("{}\n", "✔ Step complete".green().bold());
@@ -186,15 +221,20 @@ pub fn event(lesson: &Lesson, event: &Event, echo_learner: bool) -> String {
             let step = &lesson.steps[*index];
             format!(
                 "{}\n",
-                format!("Skipped `{}`: the solution was run for you.", step.title).yellow()
+                format!(
+                    "Skipped `{}`: the solution was run for you.",
+                    line(&step.title)
+                )
+                .yellow()
             )
         }
         Event::StepUnavailable { index, reason } => format!(
             "\n{}\n",
             format!(
-                "Step {} ({}) skipped: {reason}",
+                "Step {} ({}) skipped: {}",
                 index + 1,
-                lesson.steps[*index].title
+                line(&lesson.steps[*index].title),
+                line(reason)
             )
             .yellow()
         ),
@@ -216,9 +256,9 @@ fn not_yet(failures: &[Failure]) -> String {
         out.push_str(&format!(
             "  {} {}\n      expected {}, {}\n",
             "✘".red(),
-            f.label,
-            f.expected.cyan(),
-            f.found
+            line(&f.label),
+            line(&f.expected).cyan(),
+            line(&f.found)
         ));
     }
     out.push_str(&format!(
@@ -231,7 +271,7 @@ fn not_yet(failures: &[Failure]) -> String {
 fn finished(lesson: &Lesson) -> String {
     let mut out = format!(
         "\n{}\n",
-        format!("🎉 Lesson complete: {}", lesson.title)
+        format!("🎉 Lesson complete: {}", line(&lesson.title))
             .green()
             .bold()
     );
@@ -239,7 +279,7 @@ fn finished(lesson: &Lesson) -> String {
         let next: Vec<String> = lesson
             .next
             .iter()
-            .map(|n| format!("redis-lab lesson {}", n.value))
+            .map(|n| format!("redis-lab lesson {}", line(&n.value)))
             .collect();
         out.push_str(&format!("Next: {}\n", next.join("  or  ")));
     }
@@ -254,13 +294,13 @@ pub fn explain(explanation: &Explanation) -> String {
         out.push_str(&format!(
             "{} {}\n",
             "What happened:".bold(),
-            explanation.command.cyan()
+            line(&explanation.command).cyan()
         ));
     }
     for change in &changed {
         out.push_str(&format!(
             "  {} {}\n",
-            change.key.bold(),
+            line(&change.key).bold(),
             describe_change(change)
         ));
     }
@@ -269,17 +309,17 @@ pub fn explain(explanation: &Explanation) -> String {
         for change in explanation.changes.iter().filter(|c| c.after.exists()) {
             out.push_str(&format!(
                 "  {} {} updated in place ({})\n",
-                change.key.bold(),
-                change.after.kind,
-                change.after.summary
+                line(&change.key).bold(),
+                line(&change.after.kind),
+                line(&change.after.summary)
             ));
         }
     }
     if let Some(summary) = &explanation.summary {
-        out.push_str(&format!("  {} {}\n", "does:".dimmed(), summary));
+        out.push_str(&format!("  {} {}\n", "does:".dimmed(), line(summary)));
     }
     if let Some(complexity) = &explanation.complexity {
-        out.push_str(&format!("  {} {}\n", "cost:".dimmed(), complexity));
+        out.push_str(&format!("  {} {}\n", "cost:".dimmed(), line(complexity)));
     }
     out
 }
@@ -288,12 +328,12 @@ fn state_text(state: &KeyState) -> String {
     if !state.exists() {
         return "(absent)".into();
     }
-    let mut parts = vec![state.kind.clone()];
+    let mut parts = vec![line(&state.kind).into_owned()];
     if !state.summary.is_empty() {
-        parts.push(state.summary.clone());
+        parts.push(line(&state.summary).into_owned());
     }
     if let Some(encoding) = &state.encoding {
-        parts.push(format!("encoding {encoding}"));
+        parts.push(format!("encoding {}", line(encoding)));
     }
     parts.push(match state.ttl_ms {
         ms if ms >= 0 => format!("expires in {}", human_ms(ms)),
@@ -312,12 +352,16 @@ fn describe_change(change: &KeyChange) -> String {
         }
         _ => {}
     }
-    let mut parts = vec![after.kind.clone()];
+    let mut parts = vec![line(&after.kind).into_owned()];
     if before.summary != after.summary {
-        parts.push(format!("{} → {}", before.summary, after.summary));
+        parts.push(format!(
+            "{} → {}",
+            line(&before.summary),
+            line(&after.summary)
+        ));
     }
     if before.encoding != after.encoding {
-        let name = |e: &Option<String>| e.clone().unwrap_or_else(|| "?".into());
+        let name = |e: &Option<String>| e.as_deref().map_or("?".into(), |e| line(e).into_owned());
         parts.push(format!(
             "encoding {} → {}",
             name(&before.encoding),

@@ -1,8 +1,11 @@
 //! Everything the user sees is formatted here. Other modules return data and events.
 
+pub mod escape;
 pub mod lesson;
 pub mod reply;
 pub mod table;
+
+pub use escape::{Escaping, Shape, escape_control_bytes, escape_controls};
 
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -65,8 +68,10 @@ pub fn restore_terminal() {
 
 /// Text with `code` spans highlighted and *emphasis* / **strong** shown in bold, for lesson
 /// prose written in markdown-ish style.
+/// The lesson's control characters are shown escaped (see [`escape_controls`]).
 pub fn prose(text: &str) -> String {
     use colored::Colorize;
+    let text = escape_controls(text, Shape::Lines);
     let mut out = String::new();
     for (i, part) in text.trim_end().split('`').enumerate() {
         if i % 2 == 1 {
@@ -108,5 +113,14 @@ mod tests {
         );
         assert_eq!(prose("(*really*)"), "(really)");
         assert_eq!(prose("`KEYS *` is slow"), "KEYS * is slow");
+    }
+
+    #[test]
+    fn prose_shows_the_lessons_control_characters_escaped() {
+        colored::control::set_override(false);
+        assert_eq!(
+            prose("Hi\x1b]0;pwned\x07 `\x1b[2J` *\u{9b}*\n\tnext"),
+            "Hi\\x1b]0;pwned\\a \\x1b[2J \\xc2\\x9b\n\tnext"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Replies printed the way redis-cli prints them on a terminal (its `cliFormatReplyTTY`).
 
+use crate::render::escape::{Shape, escape_byte, escape_controls};
 use crate::server::reply::{Reply, format_double};
 
 use std::io::{self, Write};
@@ -9,36 +10,12 @@ pub fn repr_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() + 2);
     out.push('"');
     for &b in bytes {
-        let (escaped, len) = escape(b);
+        let (escaped, len) = escape_byte(b);
         // Every escape is ASCII.
         out.extend(escaped[..len].iter().map(|&c| c as char));
     }
     out.push('"');
     out
-}
-
-/// One byte as `sdscatrepr` writes it inside quotes.
-fn escape(b: u8) -> ([u8; 4], usize) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    match b {
-        b'\\' => (*b"\\\\\0\0", 2),
-        b'"' => (*b"\\\"\0\0", 2),
-        b'\n' => (*b"\\n\0\0", 2),
-        b'\r' => (*b"\\r\0\0", 2),
-        b'\t' => (*b"\\t\0\0", 2),
-        0x07 => (*b"\\a\0\0", 2),
-        0x08 => (*b"\\b\0\0", 2),
-        0x20..=0x7e => ([b, 0, 0, 0], 1),
-        _ => (
-            [
-                b'\\',
-                b'x',
-                HEX[usize::from(b >> 4)],
-                HEX[usize::from(b & 15)],
-            ],
-            4,
-        ),
-    }
 }
 
 /// How much of a reply a terminal is shown.
@@ -315,11 +292,13 @@ impl<W: Write> Tty<'_, W> {
         Ok(())
     }
 
-    /// A reply's own text, cut (at a character boundary) where the byte budget ends.
-    fn text(&mut self, text: &str) -> io::Result<()> {
+    /// A reply's own text, cut (at a character boundary) where the byte budget ends, its control
+    /// characters escaped (redis-cli would print them raw, and the terminal would act on them).
+    fn text(&mut self, text: &str, shape: Shape) -> io::Result<()> {
         self.flush_newline()?;
         let shown = text.floor_char_boundary(text.len().min(self.bytes_left));
-        self.out.write_all(&text.as_bytes()[..shown])?;
+        self.out
+            .write_all(escape_controls(&text[..shown], shape).as_bytes())?;
         self.line_open |= shown > 0;
         self.bytes_left -= shown;
         if shown < text.len() {
@@ -338,7 +317,7 @@ impl<W: Write> Tty<'_, W> {
         let mut room = self.bytes_left;
         let mut shown = 0;
         for &b in bytes {
-            let (escaped, len) = escape(b);
+            let (escaped, len) = escape_byte(b);
             if len > room {
                 break;
             }
@@ -369,18 +348,18 @@ impl<W: Write> Tty<'_, W> {
         match reply {
             Reply::Error(e) => {
                 self.frame(b"(error) ")?;
-                self.text(e)?;
+                self.text(e, Shape::Line)?;
             }
-            Reply::Status(s) => self.text(s)?,
+            Reply::Status(s) => self.text(s, Shape::Line)?,
             Reply::Int(i) => self.frame(format!("(integer) {i}").as_bytes())?,
             Reply::Double(d) => self.frame(format!("(double) {}", format_double(*d)).as_bytes())?,
             Reply::Bulk(b) => self.repr(b)?,
-            Reply::Verbatim { text, .. } => self.text(text)?,
+            Reply::Verbatim { text, .. } => self.text(text, Shape::Lines)?,
             Reply::Nil => self.frame(b"(nil)")?,
             Reply::Bool(b) => self.frame(if *b { b"(true)" } else { b"(false)" })?,
             Reply::BigNumber(n) => {
                 self.frame(b"(big number) ")?;
-                self.text(n)?;
+                self.text(n, Shape::Line)?;
             }
             Reply::Array(items) => return self.aggregate(items, ')', "array", prefix),
             Reply::Set(items) => return self.aggregate(items, '~', "set", prefix),
@@ -514,6 +493,31 @@ mod tests {
             format_tty(&Reply::Bulk(b"a\"b\n\xe4".to_vec())),
             "\"a\\\"b\\n\\xe4\"\n"
         );
+    }
+
+    /// redis-cli prints error and status replies raw, and the terminal acts on them (a Lua
+    /// `redis.error_reply("\27]0;pwned\7")` retitles the window); here they are shown escaped.
+    #[test]
+    fn error_and_status_replies_show_control_characters_escaped() {
+        assert_eq!(
+            format_tty(&Reply::Error("ERR \x1b]0;pwned\x07 x".into())),
+            "(error) ERR \\x1b]0;pwned\\a x\n"
+        );
+        assert_eq!(
+            format_tty(&Reply::Status("\x1b[2J\u{9b}".into())),
+            "\\x1b[2J\\xc2\\x9b\n"
+        );
+        assert_eq!(
+            format_tty(&Reply::BigNumber("1\x1b[2J".into())),
+            "(big number) 1\\x1b[2J\n"
+        );
+        let verbatim = Reply::Verbatim {
+            format: "txt".into(),
+            text: "a\r\n\tb\x1b[2J".into(),
+        };
+        assert_eq!(format_tty(&verbatim), "a\r\n\tb\\x1b[2J\n");
+        let nested = Reply::Array(vec![Reply::Error("ERR \x1b[2J".into())]);
+        assert_eq!(format_tty(&nested), "1) (error) ERR \\x1b[2J\n");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Tables: the lesson catalog and field/value replies.
 
+use crate::render::escape::{Shape, escape_controls};
 use crate::render::reply::{Limits, Omitted};
 use crate::server::reply::Reply;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
@@ -97,7 +98,8 @@ pub fn pairs_table_limited(
             };
             omitted.bytes += (len - shown) as u64;
             room -= shown;
-            text
+            // A cell is one line of the value, as redis-cli would quote it: no raw controls.
+            escape_controls(&text, Shape::Line).into_owned()
         };
         let row = vec![(i + 1).to_string(), cell(field), cell(value)];
         table.add_row(row);
@@ -123,5 +125,20 @@ mod tests {
             "{shown}\n{visible:?}"
         );
         assert!(shown.lines().any(|l| l.contains("result │")), "{shown}");
+    }
+
+    #[test]
+    fn cells_of_a_reply_show_control_characters_escaped() {
+        let bulk = |b: &[u8]| Reply::Bulk(b.to_vec());
+        let reply = Reply::Array(vec![
+            bulk(b"f\x1b]0;pwned\x07"),
+            bulk(b"\x1b[2J"),
+            bulk(b"g"),
+            Reply::Status("\x1b[31mred".into()),
+        ]);
+        let shown = pairs_table(&reply, ("field", "value")).unwrap();
+        assert!(!shown.contains('\x1b'), "{shown}");
+        assert!(shown.contains("f\\x1b]0;pwned\\a"), "{shown}");
+        assert!(shown.contains("\\x1b[2J"), "{shown}");
     }
 }

@@ -1,8 +1,9 @@
 //! rustyline integration: completion of commands, subcommands, tokens and keys; argument hints;
 //! highlighting.
 
+use crate::render::{Shape, escape_controls};
 use crate::repl::docs::{Docs, hint};
-use crate::repl::tokenize::split_args;
+use crate::repl::tokenize::{quote_arg, split_args};
 use colored::Colorize;
 use rustyline::completion::{Completer, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
@@ -51,8 +52,9 @@ impl ReplHelper {
         }
     }
 
-    /// Keys starting with `prefix`, by SCAN: bounded in count and time, read-only.
-    fn keys(&self, prefix: &str) -> Vec<String> {
+    /// Keys starting with `prefix`, by SCAN: bounded in count and time, read-only. As bytes: a
+    /// key need not be UTF-8.
+    fn keys(&self, prefix: &str) -> Vec<Vec<u8>> {
         let Ok(mut guard) = self.connection.lock() else {
             return Vec::new();
         };
@@ -73,7 +75,7 @@ impl ReplHelper {
         let mut cursor = 0u64;
         let mut found = Vec::new();
         loop {
-            let reply: redis::RedisResult<(u64, Vec<String>)> = redis::cmd("SCAN")
+            let reply: redis::RedisResult<(u64, Vec<Vec<u8>>)> = redis::cmd("SCAN")
                 .arg(cursor)
                 .arg("MATCH")
                 .arg(&pattern)
@@ -112,6 +114,27 @@ fn glob_escape(text: &str) -> String {
     out
 }
 
+/// A completion candidate as it is shown and inserted: as it is when it is one plain word;
+/// otherwise quoted the way redis-cli reads arguments (`"\x1b[2J"`, `"two words"`), so that
+/// what lands on the line is the same key as a valid argument, and a key's control characters
+/// never reach the terminal raw (neither in the list of candidates nor on the line).
+fn candidate(word: &[u8]) -> Pair {
+    let plain = std::str::from_utf8(word).ok().filter(|w| {
+        !w.is_empty()
+            && !w
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '\\'))
+    });
+    let shown = match plain {
+        Some(w) => w.to_string(),
+        None => quote_arg(word),
+    };
+    Pair {
+        display: shown.clone(),
+        replacement: shown,
+    }
+}
+
 /// The words before the cursor, and where the word under the cursor starts.
 fn words_before(line: &str, pos: usize) -> (Vec<String>, usize, String) {
     let head = &line[..pos];
@@ -136,10 +159,7 @@ impl Completer for ReplHelper {
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let (words, start, current) = words_before(line, pos);
         let upper = current.to_ascii_uppercase();
-        let pair = |s: String| Pair {
-            display: s.clone(),
-            replacement: s,
-        };
+        let pair = |s: String| candidate(s.as_bytes());
         let mut candidates: Vec<Pair> = Vec::new();
         let docs = self.docs.get();
         if words.is_empty() {
@@ -192,7 +212,7 @@ impl Completer for ReplHelper {
                 );
             }
         }
-        candidates.extend(self.keys(&current).into_iter().map(pair));
+        candidates.extend(self.keys(&current).iter().map(|key| candidate(key)));
         Ok((start, candidates))
     }
 }
@@ -224,7 +244,10 @@ impl Hinter for ReplHelper {
         if !ends_with_space && words.len() == used {
             return None; // still typing the command name
         }
-        let text = hint(doc, &words[used..], ends_with_space)?;
+        // The syntax comes from the server's COMMAND DOCS: shown, never obeyed. Escaped here, not
+        // in highlight_hint, so the width rustyline lays the line out with is the one shown.
+        let text =
+            escape_controls(&hint(doc, &words[used..], ends_with_space)?, Shape::Line).into_owned();
         Some(if ends_with_space {
             text
         } else {
@@ -235,6 +258,13 @@ impl Hinter for ReplHelper {
 
 impl Highlighter for ReplHelper {
     fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
+        // A line can hold control characters rustyline did not take as keys (a paste, the
+        // history file): shown escaped, never sent to the terminal. rustyline places the cursor
+        // by the raw line's width, so it can sit a little left of where it is on such a line:
+        // the price of not letting a pasted `\x1b[2J` clear the screen.
+        if let Cow::Owned(escaped) = escape_controls(line, Shape::Line) {
+            return Cow::Owned(escaped);
+        }
         if !self.color || line.is_empty() {
             return Cow::Borrowed(line);
         }
@@ -288,3 +318,65 @@ impl Highlighter for ReplHelper {
 
 impl Validator for ReplHelper {}
 impl Helper for ReplHelper {}
+
+/// The line editor's helper where nothing is completed or hinted (the guided lesson REPL): it
+/// only shows a line's control characters escaped, as [`ReplHelper`] does.
+pub struct PlainHelper;
+
+impl Completer for PlainHelper {
+    type Candidate = String;
+}
+
+impl Hinter for PlainHelper {
+    type Hint = String;
+}
+
+impl Highlighter for PlainHelper {
+    fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
+        escape_controls(line, Shape::Line)
+    }
+}
+
+impl Validator for PlainHelper {}
+impl Helper for PlainHelper {}
+
+/// A line editor for the guided REPL and its questions.
+pub fn plain_editor()
+-> rustyline::Result<rustyline::Editor<PlainHelper, rustyline::history::DefaultHistory>> {
+    let mut editor = rustyline::Editor::new()?;
+    editor.set_helper(Some(PlainHelper));
+    Ok(editor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_that_are_not_plain_words_are_quoted_like_redis_cli_arguments() {
+        assert_eq!(candidate(b"user:1").replacement, "user:1");
+        assert_eq!(candidate("café".as_bytes()).replacement, "café");
+        assert_eq!(candidate(b"\x1b[2J").replacement, r#""\x1b[2J""#);
+        assert_eq!(candidate(b"\x1b[2J").display, r#""\x1b[2J""#);
+        assert_eq!(
+            candidate("c1\u{9b}".as_bytes()).replacement,
+            r#""c1\xc2\x9b""#
+        );
+        assert_eq!(candidate(b"two words").replacement, r#""two words""#);
+        assert_eq!(candidate(b"bin\xff").replacement, r#""bin\xff""#);
+    }
+
+    #[test]
+    fn a_line_holding_control_characters_is_drawn_escaped() {
+        let helper = ReplHelper::new(Arc::new(OnceLock::new()), None, true);
+        assert_eq!(
+            helper.highlight("SET k \x1b]0;pwned\x07", 0),
+            r"SET k \x1b]0;pwned\a"
+        );
+        assert_eq!(PlainHelper.highlight("a\x1b[2J", 0), r"a\x1b[2J");
+        assert!(matches!(
+            PlainHelper.highlight("plain", 0),
+            Cow::Borrowed(_)
+        ));
+    }
+}

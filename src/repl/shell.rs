@@ -4,6 +4,7 @@
 use crate::engine::explain::{self, Explanation, OBSERVER};
 use crate::render::reply::{Capped, Limits, Omitted, footer, printed_as_is, write_raw, write_tty};
 use crate::render::table::{pair_headers, pairs_table_limited};
+use crate::render::{Escaping, Shape, escape_controls};
 use crate::repl::docs::{Docs, syntax};
 use crate::repl::helper::ReplHelper;
 use crate::repl::history::is_sensitive;
@@ -51,6 +52,10 @@ struct Shell {
     raw: bool,
     /// Terminal output goes to a terminal: replies are shown within `Limits::TERMINAL`.
     bounded: bool,
+    /// Text printed as it is (INFO, and `--raw` output) has its control characters escaped: in
+    /// the human format always, in the raw format when it goes to a terminal. A file or a pipe
+    /// gets raw output byte for byte, as from redis-cli.
+    escape_text: bool,
     table: bool,
     db: i64,
     in_multi: bool,
@@ -67,6 +72,7 @@ pub fn run(options: &ReplOptions) -> Result<(), ReplError> {
         server,
         raw,
         bounded: !raw && std::io::stdout().is_terminal(),
+        escape_text: !raw || std::io::stdout().is_terminal(),
         table: options.table,
         db,
         in_multi: false,
@@ -101,18 +107,32 @@ impl Shell {
         }
         .stopping_on(stop);
         if printed_as_is(args) {
-            let omitted = if self.bounded {
-                let mut capped = Capped::new(out, limits);
-                write_raw(reply, &mut capped, stop)?;
-                capped.finish()?
-            } else {
-                write_raw(reply, out, stop)?;
-                Omitted::default()
+            let omitted = {
+                let mut escaped;
+                let mut text: &mut dyn Write = if self.escape_text {
+                    escaped = Escaping::new(&mut *out, Shape::Lines);
+                    &mut escaped
+                } else {
+                    &mut *out
+                };
+                if self.bounded {
+                    let mut capped = Capped::new(&mut text, limits);
+                    write_raw(reply, &mut capped, stop)?;
+                    capped.finish()?
+                } else {
+                    write_raw(reply, &mut text, stop)?;
+                    Omitted::default()
+                }
             };
             return self.footer(args, &omitted, out);
         }
         if self.raw {
-            write_raw(reply, out, stop)?;
+            if self.escape_text {
+                // `--raw` on a terminal: the bytes as they are, but never a control sequence.
+                write_raw(reply, &mut Escaping::new(&mut *out, Shape::Lines), stop)?;
+            } else {
+                write_raw(reply, out, stop)?;
+            }
             return out.write_all(b"\n");
         }
         if self.table
@@ -285,7 +305,7 @@ impl Shell {
             } else if closed.retried {
                 Some(format!(
                     "(reconnected: the server had closed the connection: {})",
-                    closed.reason
+                    escape_controls(&closed.reason, Shape::Line)
                 ))
             } else {
                 None
@@ -308,7 +328,11 @@ impl Shell {
             let (kind, slot, address) = (kind.to_string(), slot.to_string(), address.to_string());
             hops += 1;
             if !self.raw {
-                println!("-> Redirected to slot [{slot}] located at {address}");
+                println!(
+                    "-> Redirected to slot [{}] located at {}",
+                    escape_controls(&slot, Shape::Line),
+                    escape_controls(&address, Shape::Line)
+                );
             }
             self.server = self.server.redirected(&address)?;
             self.clients = Clients::new(self.db);
@@ -379,7 +403,11 @@ impl Shell {
             String::new()
         };
         let tx = if self.in_multi { "(TX)" } else { "" };
-        format!("{}{db}{tx}> ", self.server.address())
+        // The address can come from a server's MOVED reply.
+        format!(
+            "{}{db}{tx}> ",
+            escape_controls(&self.server.address(), Shape::Line)
+        )
     }
 
     fn interactive(&mut self) -> Result<(), ReplError> {
@@ -404,7 +432,7 @@ impl Shell {
         }
         println!(
             "{}",
-            format!("Connected to {}. Type `help CMD`, `help @group`, `:explain CMD ...`, Tab to complete; Ctrl-D to leave.", self.server.display())
+            format!("Connected to {}. Type `help CMD`, `help @group`, `:explain CMD ...`, Tab to complete; Ctrl-D to leave.", escape_controls(self.server.display(), Shape::Line))
                 .dimmed()
         );
         loop {
@@ -499,7 +527,11 @@ impl Shell {
                 Ok(Some(_)) => {}
                 Ok(None) => println!("{}", "(interrupted)".dimmed()),
                 Err(ReplError::Conn(e)) => {
-                    println!("{} {e}", "error:".red().bold());
+                    println!(
+                        "{} {}",
+                        "error:".red().bold(),
+                        escape_controls(&e.to_string(), Shape::Lines)
+                    );
                     if self.server.is_sandbox() && self.server.restart().is_ok() {
                         self.clients.clear();
                         println!(
@@ -559,6 +591,8 @@ impl Shell {
             );
             return;
         }
+        // The documentation is the server's (COMMAND DOCS): its text is shown, never obeyed.
+        let shown = |text: &str| escape_controls(text, Shape::Line).into_owned();
         if let Some(group) = topic.strip_prefix('@') {
             let commands = docs.group(group);
             if commands.is_empty() {
@@ -568,35 +602,41 @@ impl Shell {
                     "No group `{group}`. Groups: {}",
                     groups
                         .into_iter()
-                        .map(|g| format!("@{g}"))
+                        .map(|g| format!("@{}", shown(g)))
                         .collect::<Vec<_>>()
                         .join(" ")
                 );
             }
             for command in commands {
-                println!("  {}  {}", syntax(command).bold(), command.summary.dimmed());
+                println!(
+                    "  {}  {}",
+                    shown(&syntax(command)).bold(),
+                    shown(&command.summary).dimmed()
+                );
             }
             return;
         }
         let words: Vec<String> = topic.split_whitespace().map(str::to_string).collect();
         match docs.lookup(&words) {
             Some((doc, _)) => {
-                println!("\n  {}", syntax(doc).bold());
-                println!("  {} {}", "summary:".yellow(), doc.summary);
-                println!("  {} {}", "since:".yellow(), doc.since);
-                println!("  {} {}", "group:".yellow(), doc.group);
+                println!("\n  {}", shown(&syntax(doc)).bold());
+                println!("  {} {}", "summary:".yellow(), shown(&doc.summary));
+                println!("  {} {}", "since:".yellow(), shown(&doc.since));
+                println!("  {} {}", "group:".yellow(), shown(&doc.group));
                 if !doc.complexity.is_empty() {
-                    println!("  {} {}", "complexity:".yellow(), doc.complexity);
+                    println!("  {} {}", "complexity:".yellow(), shown(&doc.complexity));
                 }
                 if !doc.subcommands.is_empty() {
                     println!(
                         "  {} {}",
                         "subcommands:".yellow(),
-                        doc.subcommands
-                            .keys()
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        shown(
+                            &doc.subcommands
+                                .keys()
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
                     );
                 }
                 println!();
@@ -606,8 +646,9 @@ impl Shell {
                     &topic.to_ascii_uppercase(),
                     docs.names(),
                 );
+                let topic = shown(topic);
                 match suggestion {
-                    Some(s) => println!("No command `{topic}`. Did you mean `{s}`?"),
+                    Some(s) => println!("No command `{topic}`. Did you mean `{}`?", shown(s)),
                     None => println!("No command `{topic}`."),
                 }
             }
