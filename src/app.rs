@@ -123,7 +123,7 @@ pub fn run(cli: Cli) -> Result<Status> {
             crate::cli::SandboxAction::Down => driver::sandbox::down(),
         },
         Some(Command::Schema) => {
-            print!("{}", crate::lesson::model::json_schema_text());
+            crate::out!("{}", crate::lesson::model::json_schema_text());
             Ok(Status::Ok)
         }
         Some(Command::List { json }) => list(&folders, json),
@@ -163,12 +163,12 @@ fn new_lesson(
     if !schema.exists() {
         std::fs::write(&schema, crate::lesson::model::json_schema_text())?;
     }
-    println!("Created {}", file.display().to_string().bold());
-    println!(
+    crate::outln!("Created {}", file.display().to_string().bold());
+    crate::outln!(
         "  try it:   redis-lab lesson {id} --lessons {}",
         dir.display()
     );
-    println!("  prove it: redis-lab check --run {}", dir.display());
+    crate::outln!("  prove it: redis-lab check --run {}", dir.display());
     Ok(Status::Ok)
 }
 
@@ -305,7 +305,7 @@ fn list(folders: &[std::path::PathBuf], json: bool) -> Result<Status> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&items)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&items)?);
         return Ok(Status::Ok);
     }
     let mut table = new_table(&["track", "lesson", "title", "level", "status"]);
@@ -337,12 +337,12 @@ fn list(folders: &[std::path::PathBuf], json: bool) -> Result<Status> {
             status,
         ]);
     }
-    println!("{table}");
+    crate::outln!("{table}");
     let next = rows
         .iter()
         .find(|r| !progress.get(&r.progress_key).is_some_and(|p| p.done));
     if let Some(next) = next {
-        println!(
+        crate::outln!(
             "Run a lesson with:  {}",
             format!(
                 "redis-lab lesson {}",

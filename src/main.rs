@@ -11,6 +11,10 @@ fn main() -> ExitCode {
     match result {
         Ok(redis_lab::app::Status::Ok) => ExitCode::SUCCESS,
         Ok(redis_lab::app::Status::ChecksFailed) => ExitCode::from(1),
+        // The reader of our output has gone (`| head -1`): that is not an error, as in ripgrep.
+        Err(error) if error.chain().any(redis_lab::render::output::is_broken_pipe) => {
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             // The chain can quote a server's reply or a lesson file: no raw control characters.
             let text = format!("{error:#}");

@@ -118,3 +118,60 @@ fn no_server_is_left_after_sighup() {
 fn no_server_is_left_after_sigkill() {
     signal_test(libc::SIGKILL);
 }
+
+/// Runs a subcommand whose reader has gone: closed at once, or after reading one line.
+fn into_closed_pipe(
+    recorder: &Recorder,
+    data: &Path,
+    args: &[&str],
+    read_first_line: bool,
+) -> (Option<i32>, String) {
+    let mut child = recorder
+        .command(data, args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    if read_first_line {
+        use std::io::BufRead;
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+    } else {
+        drop(stdout);
+    }
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_subcommand_ends_quietly_into_a_closed_pipe() {
+    let recorder = Recorder::new();
+    let data = tempfile::tempdir().unwrap();
+    for args in [
+        &["schema"][..],
+        &["list"],
+        &["list", "--json"],
+        &["--help"],
+        &["check", "--offline"],
+        &["lesson", "leaderboard", "--auto"],
+        &["sandbox", "status"],
+        &["repl", "PING"],
+        &["repl", "INFO"],
+    ] {
+        for read_first_line in [false, true] {
+            let (code, stderr) = into_closed_pipe(&recorder, data.path(), args, read_first_line);
+            assert_eq!(
+                code,
+                Some(0),
+                "{args:?} (read a line first: {read_first_line}): {stderr}"
+            );
+            assert_eq!(stderr, "", "{args:?}: nothing on stderr");
+        }
+    }
+    recorder.assert_none_running();
+}

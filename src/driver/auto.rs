@@ -11,13 +11,13 @@ use colored::Colorize;
 pub fn run(entry: Entry, options: &SessionOptions) -> Result<Status> {
     let mut bar = LoadBar::new();
     let (mut session, events) = Session::start(entry, options, 0, &mut |d, t| bar.update(d, t))?;
-    print!(
+    crate::out!(
         "{}",
         lesson_banner(session.lesson(), session.server_display())
     );
     let lesson = session.entry().lesson.clone();
     for e in &events {
-        print!("{}", event(&lesson, e, true));
+        crate::out!("{}", event(&lesson, e, true));
     }
     let mut failed = 0;
     while !session.is_finished() {
@@ -39,9 +39,9 @@ pub fn run(entry: Entry, options: &SessionOptions) -> Result<Status> {
             failed += 1;
         }
         for e in &events {
-            print!("{}", event(&lesson, e, true));
+            crate::out!("{}", event(&lesson, e, true));
             if let Event::StepPassed { index: passed, .. } = e {
-                print!("{}", after_text(&lesson, *passed));
+                crate::out!("{}", after_text(&lesson, *passed));
             }
         }
         if session.step_index() == index && !session.is_finished() {
@@ -51,7 +51,7 @@ pub fn run(entry: Entry, options: &SessionOptions) -> Result<Status> {
     super::clean_up(&mut session, options);
     let skipped = session.unavailable_steps().len();
     if failed == 0 && skipped == 0 {
-        println!(
+        crate::outln!(
             "{}",
             format!("All {} steps passed.", lesson.steps.len())
                 .green()
@@ -60,7 +60,7 @@ pub fn run(entry: Entry, options: &SessionOptions) -> Result<Status> {
         Ok(Status::Ok)
     } else if failed == 0 {
         let passed = lesson.steps.len() - skipped;
-        println!(
+        crate::outln!(
             "{}",
             format!("{passed} steps passed, {skipped} skipped (the server lacks what they need).")
                 .green()
@@ -68,7 +68,7 @@ pub fn run(entry: Entry, options: &SessionOptions) -> Result<Status> {
         );
         Ok(Status::Ok)
     } else {
-        println!(
+        crate::outln!(
             "{}",
             format!("{failed} of {} steps failed.", lesson.steps.len())
                 .red()

@@ -88,7 +88,7 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
         print_json(&problems, &proofs, catalog.entries.len());
     } else {
         for problem in &problems {
-            println!("{}", problem.to_string().red());
+            crate::outln!("{}", problem.to_string().red());
         }
         if args.run {
             print_table(&proofs);
@@ -120,7 +120,7 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
         } else {
             summary.green().bold()
         };
-        println!("{summary}");
+        crate::outln!("{summary}");
     }
     Ok(if failed {
         Status::ChecksFailed
@@ -232,7 +232,7 @@ fn print_table(proofs: &[LessonProof]) {
                 .join("\n"),
         ]);
     }
-    println!("{table}");
+    crate::outln!("{table}");
 }
 
 fn print_json(problems: &[Diagnostic], proofs: &[LessonProof], lessons: usize) {
@@ -260,5 +260,5 @@ fn print_json(problems: &[Diagnostic], proofs: &[LessonProof], lessons: usize) {
         })
         .collect();
     let out = serde_json::json!({ "lessons": lessons, "problems": problems, "proofs": proofs });
-    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    crate::outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
 }

@@ -76,7 +76,7 @@ fn reload(session: &mut Session, watched: &mut Watched, progress: &mut Progress,
     match crate::lesson::loader::parse_lesson_bytes(&file, &bytes) {
         Err(diagnostics) => {
             eprintln!("{}", diagnostics.to_string().red());
-            println!(
+            crate::outln!(
                 "{}",
                 "The lesson file has errors; still running the previous version.".yellow()
             );
@@ -87,7 +87,7 @@ fn reload(session: &mut Session, watched: &mut Watched, progress: &mut Progress,
             entry.source = std::sync::Arc::from(String::from_utf8_lossy(&bytes).as_ref());
             match session.replace_lesson(entry, &mut |_, _| {}) {
                 Ok(events) => {
-                    println!("{}", format!("↻ Reloaded {file}").green());
+                    crate::outln!("{}", format!("↻ Reloaded {file}").green());
                     show(session, &events, progress, key);
                 }
                 Err(e) => eprintln!(
@@ -115,9 +115,9 @@ pub fn run(
     let mut bar = LoadBar::new();
     let (mut session, events) =
         Session::start(entry, options, start, &mut |d, t| bar.update(d, t))?;
-    print!("{}", lesson_banner(&lesson, session.server_display()));
+    crate::out!("{}", lesson_banner(&lesson, session.server_display()));
     if start > 0 {
-        println!(
+        crate::outln!(
             "{}",
             format!(
                 "Resuming at step {} of {} (type :reset to start over).",
@@ -127,14 +127,14 @@ pub fn run(
             .dimmed()
         );
     } else if saved.is_some_and(|p| p.done) && !restart {
-        println!(
+        crate::outln!(
             "{}",
             "You finished this lesson before; here it is again from the start.".dimmed()
         );
     }
-    println!("{}", "Type :help for lesson commands.".dimmed());
+    crate::outln!("{}", "Type :help for lesson commands.".dimmed());
     if let Some(watched) = &watched {
-        println!(
+        crate::outln!(
             "{}",
             format!(
                 "Watching {}: changes are loaded when you next press Enter.",
@@ -165,28 +165,28 @@ pub fn run(
         let result = match trimmed {
             ":quit" | ":q" | ":exit" | "quit" | "exit" => break,
             ":help" | "help" => {
-                println!("{HELP}");
+                crate::outln!("{HELP}");
                 continue;
             }
             ":hint" => {
                 match session.next_hint() {
-                    Some((n, of, text)) => println!(
+                    Some((n, of, text)) => crate::outln!(
                         "{} {}",
                         format!("Hint {n}/{of}:").yellow().bold(),
                         prose(&text)
                     ),
-                    None => println!("No hints for this step. :solution shows the answer."),
+                    None => crate::outln!("No hints for this step. :solution shows the answer."),
                 }
                 continue;
             }
             ":solution" => {
                 let lines = session.solution_lines();
                 if lines.is_empty() {
-                    println!("This step has nothing to type: press Enter to continue.");
+                    crate::outln!("This step has nothing to type: press Enter to continue.");
                 } else {
-                    println!("{}", "Solution:".bold());
+                    crate::outln!("{}", "Solution:".bold());
                     for line in lines {
-                        println!("  {}", escape_controls(&line, Shape::Line).cyan());
+                        crate::outln!("  {}", escape_controls(&line, Shape::Line).cyan());
                     }
                 }
                 continue;
@@ -197,16 +197,18 @@ pub fn run(
             }
             other if other.starts_with(":client") => {
                 match other.split_whitespace().nth(1) {
-                    None => println!(
+                    None => crate::outln!(
                         "You are typing as client `{}`. `:client NAME` switches.",
                         escape_controls(session.learner_client(), Shape::Line)
                     ),
                     Some(name) => match session.switch_client(name) {
-                        Ok(()) => println!(
+                        Ok(()) => crate::outln!(
                             "Now typing as client `{}` (each client has its own connection).",
                             escape_controls(name, Shape::Line)
                         ),
-                        Err(e) => println!("{}", escape_controls(&e.to_string(), Shape::Lines)),
+                        Err(e) => {
+                            crate::outln!("{}", escape_controls(&e.to_string(), Shape::Lines))
+                        }
                     },
                 }
                 continue;
@@ -216,7 +218,7 @@ pub fn run(
             ":retry" => session.retry(&mut |_, _| {}),
             ":reset" => session.goto(0, &mut |_, _| {}),
             other if other.starts_with(':') => {
-                println!(
+                crate::outln!(
                     "Unknown lesson command `{}`. Type :help for the list.",
                     escape_controls(other, Shape::Line)
                 );
@@ -236,12 +238,12 @@ pub fn run(
     let saved = save(progress, &key, &session);
     super::clean_up(&mut session, options);
     if !saved {
-        println!(
+        crate::outln!(
             "Your progress could not be saved (see above); fix that and run `redis-lab lesson {}` again.",
             escape_controls(&session.entry().qualified_id(), Shape::Line)
         );
     } else if !session.is_finished() {
-        println!(
+        crate::outln!(
             "Progress saved at step {} of {}. Run `redis-lab lesson {}` to continue.",
             session.step_index() + 1,
             lesson.steps.len(),
@@ -277,9 +279,9 @@ fn raw_prompt(session: &Session) -> String {
 fn show(session: &Session, events: &[Event], progress: &mut Progress, key: &str) {
     let lesson = session.lesson();
     for e in events {
-        print!("{}", event(lesson, e, false));
+        crate::out!("{}", event(lesson, e, false));
         if let Event::StepPassed { index, .. } = e {
-            print!("{}", after_text(lesson, *index));
+            crate::out!("{}", after_text(lesson, *index));
         }
     }
     if events.iter().any(|e| {
@@ -343,7 +345,7 @@ fn handle_error(
         "Reconnect and continue at this step?"
     };
     if saved {
-        println!(
+        crate::outln!(
             "Your progress is saved (step {}).",
             session.step_index() + 1
         );
@@ -361,7 +363,7 @@ fn handle_error(
     }
     match session.recover(&mut |_, _| {}) {
         Ok(events) => {
-            println!(
+            crate::outln!(
                 "{}",
                 "Reconnected; the server was rebuilt to the start of this step.".green()
             );
@@ -389,13 +391,13 @@ fn print_steps(session: &Session) {
         } else {
             " ".into()
         };
-        println!(
+        crate::outln!(
             "{mark} {:>2}. {}",
             i + 1,
             escape_controls(&step.title, Shape::Line)
         );
     }
     if !session.is_finished() {
-        print!("{}", step_header(lesson, session.step_index()));
+        crate::out!("{}", step_header(lesson, session.step_index()));
     }
 }

@@ -50,7 +50,7 @@ pub fn clean_up(
         return;
     }
     match session.clean_up() {
-        Ok(Some(text)) => println!("{}", text.dimmed()),
+        Ok(Some(text)) => crate::outln!("{}", text.dimmed()),
         Ok(None) => {}
         Err(e) => eprintln!(
             "{} could not remove what the lesson created: {e}",

@@ -145,7 +145,7 @@ fn print_nodes(kind: &str, nodes: &[RecordNode], probe: bool) {
         row.push(connect);
         table.add_row(row);
     }
-    println!("{table}");
+    crate::outln!("{table}");
 }
 
 pub fn up(kind: Kind, options: &SandboxOptions) -> Result<Status> {
@@ -191,13 +191,13 @@ pub fn up(kind: Kind, options: &SandboxOptions) -> Result<Status> {
     std::fs::write(&path, serde_json::to_vec_pretty(&record)?)
         .with_context(|| format!("writing {}", path.display()))?;
     reaper::remember_dir(&path); // removed when a signal ends us
-    println!(
+    crate::outln!(
         "{} ready in {:.2} s:",
         format!("{} sandbox", record.kind).green().bold(),
         started.elapsed().as_secs_f64()
     );
     print_nodes(&record.kind, &record.nodes, false);
-    println!(
+    crate::outln!(
         "{}",
         "Keep this running. In another terminal: `redis-lab repl --sandbox`; stop with Ctrl-C here or `redis-lab sandbox down`."
             .dimmed()
@@ -212,13 +212,13 @@ pub fn up(kind: Kind, options: &SandboxOptions) -> Result<Status> {
 pub fn status() -> Result<Status> {
     match running()? {
         None => {
-            println!(
+            crate::outln!(
                 "No sandbox is running. Start one with `redis-lab sandbox up cluster` (or redlock5, replica, sentinel)."
             );
             Ok(Status::Ok)
         }
         Some(record) => {
-            println!(
+            crate::outln!(
                 "A {} sandbox is running (pid {}):",
                 record.kind.bold(),
                 record.pid
@@ -231,7 +231,7 @@ pub fn status() -> Result<Status> {
 
 pub fn down() -> Result<Status> {
     let Some(record) = running()? else {
-        println!("No sandbox is running.");
+        crate::outln!("No sandbox is running.");
         return Ok(Status::Ok);
     };
     // SAFETY: SIGTERM to the `sandbox up` process we recorded; it kills and reaps its servers.
@@ -246,7 +246,7 @@ pub fn down() -> Result<Status> {
         bail!("the sandbox (pid {}) did not stop within 10 s", record.pid);
     }
     let _ = std::fs::remove_file(record_path()?);
-    println!(
+    crate::outln!(
         "Stopped the {} sandbox ({} servers).",
         record.kind,
         record.nodes.len()

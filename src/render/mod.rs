@@ -2,6 +2,7 @@
 
 pub mod escape;
 pub mod lesson;
+pub mod output;
 pub mod reply;
 pub mod table;
 

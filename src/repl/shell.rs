@@ -312,7 +312,7 @@ impl Shell {
             };
             match notice {
                 Some(notice) if self.raw => eprintln!("{notice}"),
-                Some(notice) => println!("{}", notice.yellow()),
+                Some(notice) => crate::outln!("{}", notice.yellow()),
                 None => {}
             }
         }
@@ -328,7 +328,7 @@ impl Shell {
             let (kind, slot, address) = (kind.to_string(), slot.to_string(), address.to_string());
             hops += 1;
             if !self.raw {
-                println!(
+                crate::outln!(
                     "-> Redirected to slot [{}] located at {}",
                     escape_controls(&slot, Shape::Line),
                     escape_controls(&address, Shape::Line)
@@ -430,7 +430,7 @@ impl Shell {
         if let Some(path) = &history {
             let _ = editor.load_history(path);
         }
-        println!(
+        crate::outln!(
             "{}",
             format!("Connected to {}. Type `help CMD`, `help @group`, `:explain CMD ...`, Tab to complete; Ctrl-D to leave.", escape_controls(self.server.display(), Shape::Line))
                 .dimmed()
@@ -476,12 +476,12 @@ impl Shell {
             return Ok(false);
         }
         if lower == "clear" {
-            print!("\x1b[H\x1b[2J");
+            crate::out!("\x1b[H\x1b[2J");
             return Ok(true);
         }
         if lower == ":table" {
             self.table = !self.table;
-            println!(
+            crate::outln!(
                 "Field/value replies as tables: {}",
                 if self.table { "on" } else { "off" }
             );
@@ -505,7 +505,7 @@ impl Shell {
             Ok(args) if !args.is_empty() => args,
             Ok(_) => return Ok(true),
             Err(_) => {
-                println!("Invalid argument(s)");
+                crate::outln!("Invalid argument(s)");
                 return Ok(true);
             }
         };
@@ -525,22 +525,22 @@ impl Shell {
             reaper::interruptible(false);
             match result {
                 Ok(Some(_)) => {}
-                Ok(None) => println!("{}", "(interrupted)".dimmed()),
+                Ok(None) => crate::outln!("{}", "(interrupted)".dimmed()),
                 Err(ReplError::Conn(e)) => {
-                    println!(
+                    crate::outln!(
                         "{} {}",
                         "error:".red().bold(),
                         escape_controls(&e.to_string(), Shape::Lines)
                     );
                     if self.server.is_sandbox() && self.server.restart().is_ok() {
                         self.clients.clear();
-                        println!(
+                        crate::outln!(
                             "{}",
                             "The sandbox server was restarted (its data is gone).".yellow()
                         );
                     } else {
                         self.clients.clear();
-                        println!("{}", "Reconnecting on the next command.".yellow());
+                        crate::outln!("{}", "Reconnecting on the next command.".yellow());
                     }
                     break;
                 }
@@ -582,11 +582,11 @@ impl Shell {
 
     fn help(&self, topic: &str) {
         let Some(docs) = self.docs() else {
-            println!("Command documentation is not available from this server.");
+            crate::outln!("Command documentation is not available from this server.");
             return;
         };
         if topic.is_empty() {
-            println!(
+            crate::outln!(
                 "Type a Redis command, or:\n  help CMD        summary, syntax, complexity of a command\n  help @group     the commands of a group (@string, @list, @sorted-set, @hash, @stream, ...)\n  :explain CMD    run CMD and show what it changed in its keys, and its cost\n  :table          show field/value replies as tables\n  quit            leave (or Ctrl-D); Ctrl-C cancels a line or a blocking command\n  Tab completes commands, options and key names; the grey hint shows the syntax still to type."
             );
             return;
@@ -598,7 +598,7 @@ impl Shell {
             if commands.is_empty() {
                 let groups: std::collections::BTreeSet<&str> =
                     docs.commands.values().map(|c| c.group.as_str()).collect();
-                println!(
+                crate::outln!(
                     "No group `{group}`. Groups: {}",
                     groups
                         .into_iter()
@@ -608,7 +608,7 @@ impl Shell {
                 );
             }
             for command in commands {
-                println!(
+                crate::outln!(
                     "  {}  {}",
                     shown(&syntax(command)).bold(),
                     shown(&command.summary).dimmed()
@@ -619,15 +619,15 @@ impl Shell {
         let words: Vec<String> = topic.split_whitespace().map(str::to_string).collect();
         match docs.lookup(&words) {
             Some((doc, _)) => {
-                println!("\n  {}", shown(&syntax(doc)).bold());
-                println!("  {} {}", "summary:".yellow(), shown(&doc.summary));
-                println!("  {} {}", "since:".yellow(), shown(&doc.since));
-                println!("  {} {}", "group:".yellow(), shown(&doc.group));
+                crate::outln!("\n  {}", shown(&syntax(doc)).bold());
+                crate::outln!("  {} {}", "summary:".yellow(), shown(&doc.summary));
+                crate::outln!("  {} {}", "since:".yellow(), shown(&doc.since));
+                crate::outln!("  {} {}", "group:".yellow(), shown(&doc.group));
                 if !doc.complexity.is_empty() {
-                    println!("  {} {}", "complexity:".yellow(), shown(&doc.complexity));
+                    crate::outln!("  {} {}", "complexity:".yellow(), shown(&doc.complexity));
                 }
                 if !doc.subcommands.is_empty() {
-                    println!(
+                    crate::outln!(
                         "  {} {}",
                         "subcommands:".yellow(),
                         shown(
@@ -639,7 +639,7 @@ impl Shell {
                         )
                     );
                 }
-                println!();
+                crate::outln!();
             }
             None => {
                 let suggestion = crate::lesson::diagnostic::did_you_mean(
@@ -648,8 +648,8 @@ impl Shell {
                 );
                 let topic = shown(topic);
                 match suggestion {
-                    Some(s) => println!("No command `{topic}`. Did you mean `{}`?", shown(s)),
-                    None => println!("No command `{topic}`."),
+                    Some(s) => crate::outln!("No command `{topic}`. Did you mean `{}`?", shown(s)),
+                    None => crate::outln!("No command `{topic}`."),
                 }
             }
         }
@@ -663,7 +663,7 @@ impl Shell {
         let reply = self.execute(args)?;
         let mut out = std::io::stdout();
         let Some(reply) = reply else {
-            println!("{}", "(interrupted)".dimmed());
+            crate::outln!("{}", "(interrupted)".dimmed());
             return Ok(());
         };
         self.print(args, &reply, &mut out)?;
@@ -678,7 +678,7 @@ impl Shell {
                 && !reply.is_error()
                 && reply != Reply::Nil,
         };
-        print!("{}", crate::render::lesson::explain(&explanation));
+        crate::out!("{}", crate::render::lesson::explain(&explanation));
         let _ = OBSERVER;
         Ok(())
     }
