@@ -277,3 +277,22 @@ mod terminal {
         );
     }
 }
+
+#[test]
+fn repeated_commands_are_streamed_and_an_absurd_count_is_refused() {
+    let server = fresh();
+    // More repetitions than one batch: all of them run, in order, and their replies all come.
+    let output = ours(server.port(), &[], "2500 INCR n\nGET n\n");
+    let lines: Vec<&str> = output.lines().collect();
+    assert_eq!(lines.len(), 2501, "{}", &output[..output.len().min(200)]);
+    assert_eq!(lines[2499], "2500");
+    assert_eq!(lines[2500], "2500");
+    // 100,000,000 PINGs would take gigabytes before the first was sent: refused, and the next
+    // line still runs.
+    let output = ours(server.port(), &[], "100000000 PING\nGET n\n");
+    assert!(
+        output.starts_with("(error) a repeat count of 100000000 is over"),
+        "{output}"
+    );
+    assert!(output.ends_with("2500\n"), "{output}");
+}

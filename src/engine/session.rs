@@ -224,6 +224,8 @@ pub struct Session {
 pub type LoadProgress<'a> = &'a mut dyn FnMut(usize, usize);
 
 const FIXTURE_BATCH: usize = 1000;
+/// The most times a lesson repeats a line the learner typed (`15 INCR counter`).
+const LESSON_MAX_REPEAT: u64 = 10_000;
 
 impl Session {
     /// Connects (starting a sandbox unless a URL was given), loads fixtures and setup, and
@@ -1382,10 +1384,8 @@ impl Session {
             };
         }
         // redis-cli's repeat prefix: `15 INCR counter` runs INCR fifteen times.
-        let (times, args) = match String::from_utf8_lossy(&args[0]).parse::<u32>() {
-            Ok(n) if args.len() > 1 => (n.min(10_000), args[1..].to_vec()),
-            _ => (1, args),
-        };
+        let (times, args) = crate::repl::tokenize::repeat_prefix(args);
+        let times = times.min(LESSON_MAX_REPEAT);
         let client = self.learner_client().to_string();
         let mut events = Vec::new();
         for _ in 0..times {

@@ -14,14 +14,12 @@ pub fn is_sensitive(line: &str) -> bool {
     let Ok(args) = split_args(line) else {
         return true;
     };
-    let mut words: Vec<String> = args
+    // redis-cli's repeat count: `3 AUTH secret`.
+    let (_, args) = crate::repl::tokenize::repeat_prefix(args);
+    let words: Vec<String> = args
         .iter()
         .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
         .collect();
-    // redis-cli's repeat count: `3 AUTH secret`.
-    if words.first().is_some_and(|w| w.parse::<u64>().is_ok()) {
-        words.remove(0);
-    }
     let Some(first) = words.first().map(String::as_str) else {
         return false;
     };

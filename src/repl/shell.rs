@@ -211,16 +211,24 @@ impl Shell {
                     continue;
                 }
             };
-            let (repeat, args) = repeat_count(args);
+            let (repeat, args) = match repeat_count(args) {
+                Ok(counted) => counted,
+                Err(message) => {
+                    self.flush_batch(&mut batch, &mut out)?;
+                    writeln!(out, "{message}")?;
+                    continue;
+                }
+            };
             let Some(first) = args.first() else { continue };
             if first.eq_ignore_ascii_case(b"quit") || first.eq_ignore_ascii_case(b"exit") {
                 break;
             }
+            // Repetitions are sent a batch at a time: `100000000 PING` never sits in memory.
             for _ in 0..repeat {
                 batch.push(args.clone());
-            }
-            if batch.len() >= BATCH {
-                self.flush_batch(&mut batch, &mut out)?;
+                if batch.len() >= BATCH {
+                    self.flush_batch(&mut batch, &mut out)?;
+                }
             }
         }
         self.flush_batch(&mut batch, &mut out)?;
@@ -509,7 +517,13 @@ impl Shell {
                 return Ok(true);
             }
         };
-        let (repeat, args) = repeat_count(args);
+        let (repeat, args) = match repeat_count(args) {
+            Ok(counted) => counted,
+            Err(message) => {
+                crate::outln!("{message}");
+                return Ok(true);
+            }
+        };
         if explaining {
             self.explain(&args)?;
             return Ok(true);
@@ -525,7 +539,11 @@ impl Shell {
             reaper::interruptible(false);
             match result {
                 Ok(Some(_)) => {}
-                Ok(None) => crate::outln!("{}", "(interrupted)".dimmed()),
+                // Ctrl-C ends the repetitions too, not just the one in flight.
+                Ok(None) => {
+                    crate::outln!("{}", "(interrupted)".dimmed());
+                    break;
+                }
                 Err(ReplError::Conn(e)) => {
                     crate::outln!(
                         "{} {}",
@@ -691,13 +709,14 @@ fn redirection(error: &str) -> Option<(&str, &str, &str)> {
     Some((kind, words.next()?, words.next()?))
 }
 
-/// redis-cli's repeat prefix: `5 INCR counter` runs INCR five times.
-fn repeat_count(mut args: Vec<Vec<u8>>) -> (u64, Vec<Vec<u8>>) {
-    if args.len() > 1
-        && let Ok(n) = String::from_utf8_lossy(&args[0]).parse::<u64>()
-    {
-        args.remove(0);
-        return (n, args);
+/// The repeat count of a line, or the line to print when it is over [`MAX_REPEAT`].
+fn repeat_count(args: Vec<Vec<u8>>) -> Result<(u64, Vec<Vec<u8>>), String> {
+    let (repeat, args) = crate::repl::tokenize::repeat_prefix(args);
+    if repeat > crate::repl::tokenize::MAX_REPEAT {
+        return Err(format!(
+            "(error) a repeat count of {repeat} is over redis-lab's limit of {}; run the command in parts",
+            crate::repl::tokenize::MAX_REPEAT
+        ));
     }
-    (1, args)
+    Ok((repeat, args))
 }

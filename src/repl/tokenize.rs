@@ -118,6 +118,25 @@ pub fn split_args_bytes(line: &[u8]) -> Result<Vec<Vec<u8>>, TokenizeError> {
 }
 
 /// Quotes one argument so that `split_args` gives it back unchanged (used to echo commands).
+/// The most times redis-lab repeats one command line (`1000000 INCR n`), in the REPL. A lesson
+/// allows far fewer (`engine::session`).
+pub const MAX_REPEAT: u64 = 1_000_000;
+
+/// redis-cli's repeat prefix: `5 INCR counter` is INCR five times. The count comes first and a
+/// command must follow it; anything else is a count of one. The one parser for it: the REPL, the
+/// lesson engine and the history filter all ask here.
+pub fn repeat_prefix(mut args: Vec<Vec<u8>>) -> (u64, Vec<Vec<u8>>) {
+    if args.len() > 1
+        && let Ok(n) = std::str::from_utf8(&args[0])
+            .unwrap_or_default()
+            .parse::<u64>()
+    {
+        args.remove(0);
+        return (n, args);
+    }
+    (1, args)
+}
+
 pub fn quote_arg(arg: &[u8]) -> String {
     let plain = !arg.is_empty()
         && arg
@@ -152,6 +171,16 @@ pub fn join_args(args: &[Vec<u8>]) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_repeat_prefix_needs_a_command_after_it() {
+        let args = |line: &str| split_args(line).unwrap();
+        assert_eq!(repeat_prefix(args("5 INCR n")), (5, args("INCR n")));
+        assert_eq!(repeat_prefix(args("5")), (1, args("5")));
+        assert_eq!(repeat_prefix(args("-1 PING")), (1, args("-1 PING")));
+        assert_eq!(repeat_prefix(args("GET 5")), (1, args("GET 5")));
+    }
+
     use super::*;
 
     fn ok(line: &str) -> Vec<String> {
