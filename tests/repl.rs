@@ -296,3 +296,72 @@ fn repeated_commands_are_streamed_and_an_absurd_count_is_refused() {
     );
     assert!(output.ends_with("2500\n"), "{output}");
 }
+
+#[test]
+fn piped_subscribe_and_monitor_stream_until_interrupted_like_redis_cli() {
+    let server = fresh();
+    let url = format!("redis://127.0.0.1:{}", server.port());
+    let spawn = |program: &std::path::Path, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let ours_bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_redis-lab"));
+    let port = server.port().to_string();
+    let children = [
+        spawn(&ours_bin, &["repl", "--url", &url, "SUBSCRIBE", "chan"]),
+        spawn(&redis_cli(), &["-p", &port, "SUBSCRIBE", "chan"]),
+        spawn(&ours_bin, &["repl", "--url", &url, "MONITOR"]),
+    ];
+    let mut publisher = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    // Wait until both subscribers are there, then publish.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let counts: Vec<(String, i64)> = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg("chan")
+            .query(&mut publisher)
+            .unwrap();
+        if counts[0].1 == 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the subscribers never subscribed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for message in ["hello", "two words"] {
+        let _: i64 = redis::cmd("PUBLISH")
+            .arg("chan")
+            .arg(message)
+            .query(&mut publisher)
+            .unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let outputs: Vec<String> = children
+        .into_iter()
+        .map(|child| {
+            // SAFETY: SIGINT to a process this test started.
+            unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+            String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+        })
+        .collect();
+    assert!(
+        outputs[0].contains("message\nchan\ntwo words\n"),
+        "{}",
+        outputs[0]
+    );
+    assert_eq!(outputs[0], outputs[1], "the same as redis-cli");
+    assert!(
+        outputs[2].contains("\"PUBLISH\" \"chan\" \"two words\""),
+        "{}",
+        outputs[2]
+    );
+}

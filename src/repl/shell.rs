@@ -383,9 +383,12 @@ impl Shell {
             },
         };
         self.track_state(args, &reply);
-        if streaming && !reply.is_error() && !self.raw {
+        // Like redis-cli, messages stream until Ctrl-C, to a terminal or (raw) to a pipe or file.
+        if streaming && !reply.is_error() {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "Reading messages... (press Ctrl-C to quit)")?;
+            if !self.raw {
+                writeln!(out, "Reading messages... (press Ctrl-C to quit)")?;
+            }
             self.print(args, &reply, &mut out)?;
             out.flush()?;
             drop(out);
