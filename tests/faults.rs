@@ -720,3 +720,49 @@ fn a_password_in_a_unix_socket_url_never_shows() {
         }
     }
 }
+
+#[test]
+fn a_server_that_says_no_is_not_reported_as_a_lost_connection() {
+    require_redis();
+    let server = Sandbox::start(&SandboxOptions::default()).unwrap();
+    let port = server.port();
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("requirepass")
+        .arg("pw")
+        .query(&mut con)
+        .unwrap();
+    let _: () = redis::cmd("ACL")
+        .arg("SETUSER")
+        .arg("limited")
+        .arg("on")
+        .arg(">x")
+        .arg("~*")
+        .arg("+get")
+        .query(&mut con)
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    for (url, expected) in [
+        (format!("redis://127.0.0.1:{port}"), "refused: NOAUTH"),
+        (
+            format!("redis://limited:x@127.0.0.1:{port}"),
+            "refused: NOPERM",
+        ),
+    ] {
+        let output = redis_lab(
+            data.path(),
+            &["lesson", "strings-counters", "--auto", "--url", &url],
+        )
+        .output()
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(
+            !stderr.contains("lost"),
+            "a refusal is not a lost connection: {stderr}"
+        );
+    }
+}

@@ -434,7 +434,9 @@ impl Session {
         for db in 1..16 {
             let mut connection = match self.server.connect_db(db) {
                 Ok(c) => c,
-                Err(_) => break, // past the server's `databases` limit
+                // Past the server's `databases` limit; any other failure is said as it is.
+                Err(e) if e.to_string().contains("out of range") => break,
+                Err(e) => return Err(e.into()),
             };
             if dbsize(&mut connection).map_err(|e| self.server.dropped(&e))? == 0 {
                 self.set_db(db);

@@ -26,6 +26,13 @@ pub enum ConnError {
     Unreachable { target: String, reason: String },
     #[error("the connection to {target} was lost: {reason}")]
     Dropped { target: String, reason: String },
+    /// The server answered, with an error that stops the session (NOAUTH, NOPERM, LOADING).
+    #[error("{target} refused: {reply}{advice}")]
+    Refused {
+        target: String,
+        reply: String,
+        advice: &'static str,
+    },
     #[error("{0}")]
     Unsafe(String),
     /// A TLS flag where it cannot apply (a plain redis:// URL, the sandbox).
@@ -320,6 +327,8 @@ impl Server {
         let explained = explain_connect_failure(&detail, tls, e);
         let reason = if explained != detail {
             explained
+        } else if detail.contains("max number of clients") {
+            format!("{detail}{}", advice_for(&detail))
         } else if e.is_timeout() {
             format!(
                 "no answer within {} s; is a Redis server listening there? ({detail})",
@@ -340,7 +349,15 @@ impl Server {
         }
     }
 
+    /// A command failed: the connection was lost, or the server said no (which is not a loss).
     pub fn dropped(&self, e: &redis::RedisError) -> ConnError {
+        if let Some(Reply::Error(reply)) = server_error_reply(e) {
+            return ConnError::Refused {
+                target: self.display.clone(),
+                advice: advice_for(&reply),
+                reply,
+            };
+        }
         ConnError::Dropped {
             target: self.display.clone(),
             reason: self.scrubbed(e),
@@ -353,6 +370,27 @@ impl Server {
             Some(password) if !password.is_empty() => text.replace(password, "****"),
             _ => text,
         }
+    }
+}
+
+/// What to do about an error reply that stops a session.
+pub fn advice_for(reply: &str) -> &'static str {
+    let code = reply.split_whitespace().next().unwrap_or_default();
+    match code {
+        "NOAUTH" => {
+            " (it needs a password: put it in the URL, redis://:PASSWORD@host:port or \
+             redis://USER:PASSWORD@host:port, or in REDISCLI_AUTH)"
+        }
+        "WRONGPASS" => " (check the user name and password in the URL or REDISCLI_AUTH)",
+        "NOPERM" => {
+            " (this user may not run that command: a lesson needs a user allowed its commands on \
+             the keys of its database, such as `ACL SETUSER learner on >PASSWORD ~* +@all -@dangerous`)"
+        }
+        "LOADING" => " (the server is loading its data set into memory: try again when it is done)",
+        _ if reply.contains("max number of clients") => {
+            " (the server's maxclients is reached: close some connections or raise maxclients)"
+        }
+        _ => "",
     }
 }
 
