@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         }
         Err(error) => {
             // The chain can quote a server's reply or a lesson file: no raw control characters.
-            let text = format!("{error:#}");
+            let text = error_text(&error);
             eprintln!(
                 "{} {}",
                 "error:".red().bold(),
@@ -25,5 +25,46 @@ fn main() -> ExitCode {
             );
             ExitCode::from(2)
         }
+    }
+}
+
+/// The error and its causes, each said once: a message that already quotes its source (as
+/// `cannot read X: No such file` does) is not followed by the source again.
+fn error_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_cause_is_said_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot read fixture f: {source}")]
+        struct Quoting {
+            source: std::io::Error,
+        }
+        let quoting = Quoting {
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "No such file"),
+        };
+        let error = anyhow::Error::new(quoting).context("lesson x");
+        assert_eq!(
+            super::error_text(&error),
+            "lesson x: cannot read fixture f: No such file"
+        );
+        assert_eq!(
+            format!("{error:#}"),
+            "lesson x: cannot read fixture f: No such file: No such file"
+        );
     }
 }
