@@ -766,3 +766,25 @@ fn a_server_that_says_no_is_not_reported_as_a_lost_connection() {
         );
     }
 }
+
+#[test]
+fn ctrl_c_interrupts_an_endless_script_in_a_lesson_and_script_kill_ends_it() {
+    require_redis();
+    let data = tempfile::tempdir().unwrap();
+    let mut p = pty(redis_lab(data.path(), &["lesson", "lua-scripting"]));
+    p.exp_string("lua-scripting 1/8 app>").unwrap();
+    p.send_line("EVAL \"while true do end\" 0").unwrap();
+    // After a few seconds without an answer, the learner is told what may be happening.
+    p.exp_string("the server may be paused or busy in a script")
+        .unwrap();
+    p.send_control('c').unwrap();
+    p.exp_string("(interrupted:").unwrap();
+    p.exp_string("lua-scripting 1/8 app>").unwrap();
+    p.send_line("SCRIPT KILL").unwrap();
+    p.exp_string("OK").unwrap();
+    p.send_line("EVAL \"return redis.call('INCRBY', KEYS[1], ARGV[1])\" 1 quota:ana 3")
+        .unwrap();
+    p.exp_string("lua-scripting 2/8").unwrap();
+    p.send_line(":quit").unwrap();
+    p.exp_eof().unwrap();
+}

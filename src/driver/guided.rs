@@ -8,6 +8,8 @@ use crate::lesson::catalog::Entry;
 use crate::progress::{LessonProgress, Progress};
 use crate::render::lesson::{after_text, event, lesson_banner, step_header};
 use crate::render::{Shape, escape_controls, prose};
+use crate::server::connection::{ConnError, set_slow_notice};
+use crate::server::sandbox::reaper;
 use anyhow::Result;
 use colored::Colorize;
 use rustyline::error::ReadlineError;
@@ -26,7 +28,7 @@ Type Redis commands to complete the task. Lesson commands start with a colon:
   :client X   type as client X (its own connection); the prompt shows who types
   :help       this help
   :quit       leave (progress is saved; Ctrl-D works too)
-Ctrl-C clears the line.";
+Ctrl-C clears the line, or stops waiting for a command with no answer yet.";
 
 /// Where to start: the saved step (matched by id, so an edited lesson still resumes well).
 fn resume_index(entry: &Entry, saved: Option<&LessonProgress>, restart: bool) -> usize {
@@ -147,7 +149,12 @@ pub fn run(
     save(progress, &key, &session);
 
     let mut editor = crate::repl::helper::plain_editor()?;
+    // A command with no answer for a while: say what may be happening, and how to get out.
+    set_slow_notice(Some(|text| {
+        eprintln!("{}", format!("({text})").yellow());
+    }));
     loop {
+        reaper::interruptible(false);
         let prompt = prompt(&session);
         let line = match editor.readline(&prompt) {
             Ok(line) => line,
@@ -162,6 +169,8 @@ pub fn run(
         if !trimmed.is_empty() {
             let _ = editor.add_history_entry(trimmed);
         }
+        // While the engine works, Ctrl-C interrupts the command in flight instead of quitting.
+        reaper::interruptible(true);
         let result = match trimmed {
             ":quit" | ":q" | ":exit" | "quit" | "exit" => break,
             ":help" | "help" => {
@@ -226,8 +235,17 @@ pub fn run(
             }
             _ => session.submit(&line),
         };
+        reaper::interruptible(false);
         match result {
             Ok(events) => show(&session, &events, progress, &key),
+            Err(SessionError::Conn(ConnError::Interrupted { command })) => crate::outln!(
+                "{}",
+                format!(
+                    "(interrupted: `{}` had no answer yet. If it is a script, it still runs: type SCRIPT KILL)",
+                    escape_controls(&command, Shape::Line)
+                )
+                .yellow()
+            ),
             Err(e) => {
                 if !handle_error(&mut session, e, progress, &key)? {
                     break;

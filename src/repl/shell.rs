@@ -364,6 +364,10 @@ impl Shell {
             .run(&self.server, CLIENT, args, Duration::from_millis(100))
         {
             Err(ConnError::Unsafe(message)) => return Ok(Some(Reply::Error(message))),
+            Err(ConnError::Interrupted { .. }) => {
+                self.clients.clear_on(&self.server);
+                return Ok(None);
+            }
             other => other?,
         };
         let reply = match outcome {

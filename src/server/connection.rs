@@ -35,6 +35,16 @@ pub enum ConnError {
     },
     #[error("{0}")]
     Unsafe(String),
+    /// Ctrl-C while a command was still running.
+    #[error(
+        "interrupted while waiting for `{command}` (a script keeps running on the server: `SCRIPT KILL` stops it)"
+    )]
+    Interrupted { command: String },
+    /// The server took no command and gave no answer for the whole bound.
+    #[error(
+        "no answer from {target} within {secs} s: the server may be paused (CLIENT PAUSE, SIGSTOP) or busy in a script (`SCRIPT KILL` from another client stops it)"
+    )]
+    NoAnswer { target: String, secs: u64 },
     /// A TLS flag where it cannot apply (a plain redis:// URL, the sandbox).
     #[error("{0}")]
     TlsUsage(String),
@@ -704,6 +714,63 @@ pub struct Reconnected {
     pub retried: bool,
 }
 
+/// After this long without an answer, the slow-answer notice (if one is set) is given once.
+pub const NOTICE_AFTER: Duration = Duration::from_secs(5);
+/// How long a pipeline (fixtures, the engine's own look-ups) may wait for its replies.
+pub const PIPELINE_WAIT: Duration = Duration::from_secs(60);
+
+/// Called once when a command has had no answer for [`NOTICE_AFTER`]: the guided REPL says what
+/// may be happening. The engine never prints, so the driver that owns the terminal sets this.
+static SLOW_NOTICE: Mutex<Option<fn(&str)>> = Mutex::new(None);
+
+pub fn set_slow_notice(notice: Option<fn(&str)>) {
+    if let Ok(mut slot) = SLOW_NOTICE.lock() {
+        *slot = notice;
+    }
+}
+
+/// How a wait for a reply ended without one.
+enum Unanswered {
+    Timeout,
+    Interrupted,
+    Disconnected,
+}
+
+/// Waits at most `wait` for a client thread's response, in short slices so that Ctrl-C (when
+/// the caller made it interrupt) ends the wait, and says once when the server is slow.
+fn wait_for_response(
+    responses: &Receiver<Response>,
+    wait: Duration,
+    target: &str,
+) -> Result<Response, Unanswered> {
+    let started = std::time::Instant::now();
+    let mut noticed = false;
+    loop {
+        let left = wait.saturating_sub(started.elapsed());
+        match responses.recv_timeout(left.min(Duration::from_millis(50))) {
+            Ok(response) => return Ok(response),
+            Err(RecvTimeoutError::Disconnected) => return Err(Unanswered::Disconnected),
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if crate::server::sandbox::reaper::interrupted() {
+            return Err(Unanswered::Interrupted);
+        }
+        if started.elapsed() >= wait {
+            return Err(Unanswered::Timeout);
+        }
+        if !noticed && started.elapsed() >= NOTICE_AFTER {
+            noticed = true;
+            if let Some(notice) = SLOW_NOTICE.lock().ok().and_then(|n| *n) {
+                notice(&format!(
+                    "no answer from {target} for {} s: the server may be paused or busy in a script; \
+                     Ctrl-C stops waiting, `SCRIPT KILL` from another client stops a script",
+                    NOTICE_AFTER.as_secs()
+                ));
+            }
+        }
+    }
+}
+
 /// How long ending lingering connections may hold up the caller.
 const KILL_WAIT: Duration = Duration::from_millis(500);
 
@@ -759,6 +826,9 @@ impl Clients {
     fn client(&mut self, server: &Server, name: &str) -> Result<&mut Client, ConnError> {
         if !self.clients.contains_key(name) {
             let mut connection = server.connect_db(self.db)?;
+            // A frozen server accepts connections and never answers: bound the set-up, then let
+            // the connection wait as long as its commands need (BLPOP 0).
+            let _ = connection.set_read_timeout(Some(CONNECT_TIMEOUT));
             let id = redis::cmd("CLIENT")
                 .arg("ID")
                 .query::<i64>(&mut connection)
@@ -774,6 +844,7 @@ impl Clients {
                     .find_map(|f| f.strip_prefix("addr="))
                     .map(str::to_string);
             }
+            let _ = connection.set_read_timeout(None);
             let (req_tx, req_rx) = mpsc::channel::<Request>();
             let (resp_tx, resp_rx) = mpsc::channel::<Response>();
             let inbox = Arc::new(Mutex::new(Vec::new()));
@@ -872,7 +943,20 @@ impl Clients {
         let quitting = args
             .first()
             .is_some_and(|a| a.eq_ignore_ascii_case(b"QUIT"));
-        match client.responses.recv_timeout(wait) {
+        let answer = match wait_for_response(&client.responses, wait, &display) {
+            Ok(response) => Ok(response),
+            Err(Unanswered::Timeout) => Err(RecvTimeoutError::Timeout),
+            Err(Unanswered::Disconnected) => Err(RecvTimeoutError::Disconnected),
+            Err(Unanswered::Interrupted) => {
+                // Its thread still waits for the reply: this client starts afresh next time.
+                self.clients.remove(name);
+                self.inboxes.remove(name);
+                return Err(ConnError::Interrupted {
+                    command: crate::repl::tokenize::join_args(args),
+                });
+            }
+        };
+        match answer {
             // QUIT closes the connection on purpose: the client's next command gets a new one.
             Ok(Response::One(result)) if quitting => {
                 self.clients.remove(name);
@@ -922,14 +1006,30 @@ impl Clients {
         }
         let display = server.display().to_string();
         let client = self.client(server, name)?;
+        let shown = commands
+            .first()
+            .map(|c| crate::repl::tokenize::join_args(c))
+            .unwrap_or_default();
         client
             .requests
             .send(Request::Many(commands))
             .map_err(|_| lost(&display, "client thread ended"))?;
-        match client.responses.recv() {
+        match wait_for_response(&client.responses, PIPELINE_WAIT, &display) {
             Ok(Response::Many(result)) => result.map_err(|e| lost(&display, &e)),
             Ok(Response::One(_)) => Err(lost(&display, "replies out of order")),
-            Err(_) => Err(lost(&display, "client thread ended")),
+            Err(Unanswered::Disconnected) => Err(lost(&display, "client thread ended")),
+            Err(unanswered) => {
+                // The thread still waits on the old connection: the next use opens a new one.
+                self.clients.remove(name);
+                self.inboxes.remove(name);
+                Err(match unanswered {
+                    Unanswered::Interrupted => ConnError::Interrupted { command: shown },
+                    _ => ConnError::NoAnswer {
+                        target: display,
+                        secs: PIPELINE_WAIT.as_secs(),
+                    },
+                })
+            }
         }
     }
 
