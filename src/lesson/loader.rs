@@ -374,6 +374,14 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
                 .as_ref()
                 .map(|p| &p.referenced)
                 .unwrap_or(&step.id.referenced);
+            if let Some(poll) = check.poll_ms.filter(|p| *p > MAX_WAIT_MS) {
+                problems.push(at(
+                    file,
+                    source,
+                    anchor,
+                    format!("`poll_ms: {poll}` is over the limit of {MAX_WAIT_MS} (a minute)"),
+                ));
+            }
             if check.probe.is_some() && check.received.is_some() {
                 problems.push(at(
                     file,
@@ -401,6 +409,36 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
             }
         }
     }
+    let clients: HashSet<&str> = lesson
+        .setup
+        .iter()
+        .chain(
+            lesson
+                .steps
+                .iter()
+                .flat_map(|s| s.run.iter().chain(&s.solution)),
+        )
+        .filter_map(|c| c.value.client.as_deref())
+        .chain(lesson.steps.iter().filter_map(|s| s.client.as_deref()))
+        .chain(
+            lesson
+                .steps
+                .iter()
+                .flat_map(|s| s.checks.iter().filter_map(|c| c.client.as_deref())),
+        )
+        .collect();
+    if clients.len() > MAX_CLIENTS {
+        problems.push(Diagnostic::new(
+            file,
+            source,
+            line_of(source, "steps:"),
+            1,
+            format!(
+                "the lesson names {} clients, more than the limit of {MAX_CLIENTS}",
+                clients.len()
+            ),
+        ));
+    }
     if problems.len() >= MAX_PROBLEMS {
         problems.truncate(MAX_PROBLEMS);
         problems.push(Diagnostic::new(
@@ -414,6 +452,12 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
     problems
 }
 
+/// Bounds on what one lesson may ask for, so a pack cannot make redis-lab wait for hours, send
+/// millions of commands or open connections without end (docs/authoring.md states them).
+pub const MAX_REPEAT: u32 = 100_000;
+pub const MAX_WAIT_MS: u64 = 60_000;
+pub const MAX_CLIENTS: usize = 32;
+
 fn check_commands(
     file: &str,
     source: &str,
@@ -423,6 +467,23 @@ fn check_commands(
     for command in commands {
         if problems.len() >= MAX_PROBLEMS {
             break;
+        }
+        let spec = &command.value;
+        if let Some(repeat) = spec.repeat.filter(|r| *r > MAX_REPEAT) {
+            problems.push(at(
+                file,
+                source,
+                &command.referenced,
+                format!("`repeat: {repeat}` is over the limit of {MAX_REPEAT}"),
+            ));
+        }
+        if let Some(wait) = spec.wait_ms.filter(|w| *w > MAX_WAIT_MS) {
+            problems.push(at(
+                file,
+                source,
+                &command.referenced,
+                format!("`wait_ms: {wait}` is over the limit of {MAX_WAIT_MS} (a minute)"),
+            ));
         }
         if let Some(args) = &command.value.cmd {
             match args_of(args) {
@@ -678,6 +739,38 @@ mod tests {
         // Compiling the patterns took over a minute in a debug build; checking their syntax takes
         // milliseconds.
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    #[test]
+    fn repeats_waits_and_clients_have_limits() {
+        let lesson = |extra: &str| MINIMAL.replace("    solution: [SET k v]", extra);
+        let problems = |text: &str| match parse_lesson("t.yaml", text) {
+            Ok(_) => String::new(),
+            Err(d) => d.to_string(),
+        };
+        assert!(
+            problems(&lesson("    solution: [{cmd: PING, repeat: 100001}]"))
+                .contains("`repeat: 100001` is over")
+        );
+        assert!(
+            problems(&lesson("    solution: [{wait_ms: 3600000}]"))
+                .contains("`wait_ms: 3600000` is over")
+        );
+        assert!(
+            problems(&lesson(
+                "    solution: [{cmd: PING, repeat: 100000}, {wait_ms: 60000}]"
+            ))
+            .is_empty()
+        );
+        let many: Vec<String> = (0..33)
+            .map(|i| format!("{{cmd: PING, client: c{i}}}"))
+            .collect();
+        let text = lesson(&format!("    solution: [{}]", many.join(", ")));
+        assert!(
+            problems(&text).contains("names 33 clients"),
+            "{}",
+            problems(&text)
+        );
     }
 
     #[test]
