@@ -672,19 +672,20 @@ impl Session {
         ))
     }
 
+    /// One command of redis-lab's own, on its observer connection.
+    fn ask(&mut self, args: &[&[u8]]) -> Result<Reply, SessionError> {
+        let command = args.iter().map(|a| a.to_vec()).collect();
+        let replies = self
+            .clients
+            .pipeline(&self.server, OBSERVER, vec![command])?;
+        Ok(replies.into_iter().next().unwrap_or(Reply::Nil))
+    }
+
     /// The function libraries the server has now (none before Redis 7).
     fn function_libraries(&mut self) -> Result<BTreeSet<String>, SessionError> {
-        let replies = self.clients.pipeline(
-            &self.server,
-            OBSERVER,
-            vec![vec![b"FUNCTION".to_vec(), b"LIST".to_vec()]],
-        )?;
+        let reply = self.ask(&[b"FUNCTION", b"LIST"])?;
         let mut names = BTreeSet::new();
-        for library in replies
-            .first()
-            .and_then(Reply::elements)
-            .unwrap_or_default()
-        {
+        for library in reply.elements().unwrap_or_default() {
             let fields = library.elements().unwrap_or_default();
             if let Some(pair) = fields.chunks(2).find(|pair| {
                 pair.first().and_then(|f| f.as_text()).as_deref() == Some("library_name")
@@ -728,25 +729,12 @@ impl Session {
             .filter(|name| !self.functions_before.contains(name))
             .collect();
         for name in &libraries {
-            self.clients.pipeline(
-                &self.server,
-                OBSERVER,
-                vec![vec![
-                    b"FUNCTION".to_vec(),
-                    b"DELETE".to_vec(),
-                    name.as_bytes().to_vec(),
-                ]],
-            )?;
+            self.ask(&[b"FUNCTION", b"DELETE", name.as_bytes()])?;
         }
-        let left = self
-            .clients
-            .pipeline(&self.server, OBSERVER, vec![vec![b"DBSIZE".to_vec()]])?
-            .first()
-            .and_then(|r| match r {
-                Reply::Int(n) => Some(*n),
-                _ => None,
-            })
-            .unwrap_or(0);
+        let left = match self.ask(&[b"DBSIZE"])? {
+            Reply::Int(n) => n,
+            _ => 0,
+        };
         let mut text = format!(
             "Removed the {keys} key{} this lesson created in database {} of {}",
             if keys == 1 { "" } else { "s" },
@@ -853,18 +841,9 @@ impl Session {
                 }
                 continue;
             }
-            let reply = self.clients.pipeline(
-                &self.server,
-                OBSERVER,
-                vec![vec![
-                    b"COMMAND".to_vec(),
-                    b"INFO".to_vec(),
-                    candidate.clone().into_bytes(),
-                ]],
-            )?;
+            let reply = self.ask(&[b"COMMAND", b"INFO", candidate.as_bytes()])?;
             let readonly = reply
-                .first()
-                .and_then(Reply::elements)
+                .elements()
                 .and_then(|infos| infos.first().cloned())
                 .and_then(|info| info.elements().and_then(|f| f.get(2).cloned()))
                 .and_then(|flags| flags.elements())
