@@ -241,3 +241,134 @@ fn broken_lesson_files_are_reported_precisely() {
         insta::assert_snapshot!(name, stderr);
     }
 }
+
+/// Runs redis-lab with `args` and fails the test if it has not finished within `limit` (it is
+/// killed first): what a FIFO fixture did before it was refused was hang forever.
+fn run_within(
+    data: &tempfile::TempDir,
+    args: &[&str],
+    limit: std::time::Duration,
+) -> (Option<i32>, String) {
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let err = tempfile::NamedTempFile::new().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_redis-lab"))
+        .args(args)
+        .env("REDIS_LAB_DATA_DIR", data.path())
+        .env("NO_COLOR", "1")
+        .env_remove("REDIS_URL")
+        .env_remove("REDIS_LAB_LESSONS")
+        .env_remove("REDIS_LAB_REDIS_SERVER")
+        .stdin(std::process::Stdio::null())
+        .stdout(out.reopen().unwrap())
+        .stderr(err.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "redis-lab {args:?} still running after {limit:?}: killed. Output so far:\n{}{}",
+                std::fs::read_to_string(out.path()).unwrap_or_default(),
+                std::fs::read_to_string(err.path()).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let text = format!(
+        "{}{}",
+        std::fs::read_to_string(out.path()).unwrap(),
+        std::fs::read_to_string(err.path()).unwrap()
+    );
+    (status.code(), text)
+}
+
+/// A pack whose lesson `id` loads `fixture` from its fixtures/ folder.
+fn pack_with_fixture(id: &str, fixture: &str) -> tempfile::TempDir {
+    let step = "  - id: one\n    title: One\n    explain: x\n    task: t\n    hints: [h]\n    solution: [SET k 1]\n    checks:\n      - probe: GET k\n        expect: {equals: 1}\n";
+    let lesson = lesson_yaml(id, step).replace("steps:", &format!("fixtures: [{fixture}]\nsteps:"));
+    pack(&[
+        (&format!("{id}.yaml"), &lesson),
+        ("fixtures/ok.redis", "SET a 1\n"),
+    ])
+}
+
+const BOUND: std::time::Duration = std::time::Duration::from_secs(20);
+
+#[test]
+fn a_fifo_fixture_or_lesson_file_is_refused_and_never_waited_on() {
+    let dir = pack_with_fixture("piped", "pipe.redis");
+    let fifo = dir.path().join("fixtures/pipe.redis");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo failed");
+    let folder = dir.path().display().to_string();
+    let data = tempfile::tempdir().unwrap();
+
+    let (code, text) = run_within(&data, &["check", "--offline", &folder], BOUND);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("fixture \"pipe.redis\" is a FIFO (named pipe), not a regular file; refused"),
+        "{text}"
+    );
+    assert!(text.contains("piped.yaml:7:"), "the fixture's line: {text}");
+
+    require_redis();
+    let (code, text) = run_within(
+        &data,
+        &["lesson", "piped", "--auto", "--lessons", &folder],
+        BOUND,
+    );
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("is a FIFO (named pipe)"), "{text}");
+
+    // A lesson file that is a FIFO is refused the same way, and the others still load.
+    let mkfifo = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("evil.yaml"))
+        .status()
+        .unwrap();
+    assert!(mkfifo.success());
+    let (code, text) = run_within(&data, &["list", "--lessons", &folder], BOUND);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("evil.yaml") && text.contains("a FIFO (named pipe), not a regular file"),
+        "{text}"
+    );
+    assert!(text.contains("piped"), "{text}");
+}
+
+#[test]
+fn a_fixture_over_the_size_limit_is_refused_by_its_size_unread() {
+    let dir = pack_with_fixture("sparse", "huge.redis");
+    // 1 GiB of nothing: a hole, not data on disk. Reading it whole would take a gigabyte.
+    std::fs::File::create(dir.path().join("fixtures/huge.redis"))
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let folder = dir.path().display().to_string();
+    let data = tempfile::tempdir().unwrap();
+    let refused = "fixture \"huge.redis\" is 1073741824 bytes, more than the 64 MiB (67108864 bytes) allowed; refused";
+
+    let (code, text) = run_within(&data, &["check", "--offline", &folder], BOUND);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains(refused), "{text}");
+    assert!(
+        text.contains("sparse.yaml:7:"),
+        "the fixture's line: {text}"
+    );
+
+    require_redis();
+    let (code, text) = run_within(
+        &data,
+        &["lesson", "sparse", "--auto", "--lessons", &folder],
+        BOUND,
+    );
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains(refused), "{text}");
+}

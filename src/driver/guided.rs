@@ -61,7 +61,9 @@ impl Watched {
             return None;
         }
         self.modified = now;
-        std::fs::read(&self.file).ok()
+        // A regular file within the lesson size limit only: never block on a FIFO put there.
+        let limit = crate::lesson::loader::MAX_LESSON_BYTES as u64;
+        crate::lesson::catalog::read_regular_file(&self.file, limit).ok()
     }
 }
 

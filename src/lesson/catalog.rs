@@ -1,7 +1,7 @@
 //! Every lesson redis-lab knows: the ones built into the binary plus `--lessons` folders.
 
 use crate::lesson::diagnostic::{Diagnostics, did_you_mean};
-use crate::lesson::loader::{fixture_path_problem, parse_lesson_bytes};
+use crate::lesson::loader::{MAX_LESSON_BYTES, fixture_path_problem, parse_lesson_bytes};
 use crate::lesson::model::Lesson;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -64,8 +64,99 @@ pub enum FixtureError {
         path: String,
         source: std::io::Error,
     },
-    #[error("fixture {path:?} is {size} bytes, more than the {} MiB a fixture may hold; refused", MAX_FIXTURE_BYTES / (1024 * 1024))]
-    TooLarge { path: String, size: u64 },
+    /// A FIFO, a device, a socket or a folder: reading it could block forever or never end.
+    #[error(
+        "fixture {path:?} is {kind}, not a regular file; refused (a fixture is a Redis command file)"
+    )]
+    NotRegular { path: String, kind: &'static str },
+    #[error("fixture {path:?} {}; refused", too_large_text(*.size, MAX_FIXTURE_BYTES))]
+    TooLarge {
+        path: String,
+        /// None when it grew past the limit while it was read.
+        size: Option<u64>,
+    },
+}
+
+/// The largest fixture file redis-lab reads from a lesson folder: the built-in ones are all under
+/// 2 MiB, and a fixture is loaded into memory whole before it is sent.
+pub const MAX_FIXTURE_BYTES: u64 = 64 * 1024 * 1024;
+
+fn too_large_text(size: Option<u64>, limit: u64) -> String {
+    let limit = format!("{} MiB ({limit} bytes)", limit / (1024 * 1024));
+    match size {
+        Some(size) => format!("is {size} bytes, more than the {limit} allowed"),
+        None => format!("grew past the {limit} allowed while it was read"),
+    }
+}
+
+/// Why a file of a lesson folder was not read.
+#[derive(Debug, Error)]
+pub enum FileProblem {
+    #[error("it is {0}, not a regular file")]
+    NotRegular(&'static str),
+    #[error("it {}", too_large_text(*.size, *.limit))]
+    TooLarge {
+        /// None when it grew past the limit while it was read.
+        size: Option<u64>,
+        limit: u64,
+    },
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Reads a file of a lesson folder only if it is a regular file of at most `limit` bytes.
+///
+/// The type and size are checked before opening, so a FIFO is never opened (opening one for
+/// reading blocks until a writer comes) and a 1 GB sparse file is never read. The file is then
+/// opened non-blocking (a FIFO or device swapped in after the check still cannot block), checked
+/// again on the open descriptor, and read through `take(limit + 1)`, so a file that grows after
+/// the check is still bounded.
+pub fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, FileProblem> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let check = |metadata: &std::fs::Metadata| {
+        if !metadata.is_file() {
+            return Err(FileProblem::NotRegular(file_kind(&metadata.file_type())));
+        }
+        if metadata.len() > limit {
+            return Err(FileProblem::TooLarge {
+                size: Some(metadata.len()),
+                limit,
+            });
+        }
+        Ok(())
+    };
+    check(&std::fs::metadata(path)?)?;
+    // O_NONBLOCK changes nothing for a regular file; O_NOCTTY keeps a terminal device from
+    // becoming ours should one be swapped in.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    check(&file.metadata()?)?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(FileProblem::TooLarge { size: None, limit });
+    }
+    Ok(bytes)
+}
+
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
 }
 
 /// Where a lesson came from.
@@ -156,45 +247,22 @@ fn read_folder_fixture(dir: &Path, path: &str) -> Result<Vec<u8>, FixtureError> 
             "fixture {path:?} resolves outside the pack's fixtures/ folder; refused"
         )));
     }
-    // Only a regular file: a FIFO or a device would block the read (or never end).
-    let shown = file.display().to_string();
-    let metadata = std::fs::metadata(&file).map_err(|source| FixtureError::Read {
-        path: shown.clone(),
-        source,
-    })?;
-    if !metadata.is_file() {
-        return Err(FixtureError::Unsafe(format!(
-            "fixture {path:?} is not a regular file (a FIFO, a device or a folder); refused"
-        )));
-    }
-    if metadata.len() > MAX_FIXTURE_BYTES {
-        return Err(FixtureError::TooLarge {
-            path: path.to_string(),
-            size: metadata.len(),
-        });
-    }
-    // Bounded even if the file grows between the check and the read.
-    let mut bytes = Vec::new();
-    std::fs::File::open(&file)
-        .and_then(|f| {
-            use std::io::Read;
-            f.take(MAX_FIXTURE_BYTES + 1).read_to_end(&mut bytes)
-        })
-        .map_err(|source| FixtureError::Read {
-            path: shown,
+    read_regular_file(&file, MAX_FIXTURE_BYTES).map_err(|problem| match problem {
+        FileProblem::NotRegular(kind) => FixtureError::NotRegular {
+            path: path.into(),
+            kind,
+        },
+        FileProblem::TooLarge { size, .. } => FixtureError::TooLarge {
+            path: path.into(),
+            size,
+        },
+        FileProblem::Io(source) => FixtureError::Read {
+            path: file.display().to_string(),
             source,
-        })?;
-    if bytes.len() as u64 > MAX_FIXTURE_BYTES {
-        return Err(FixtureError::TooLarge {
-            path: path.to_string(),
-            size: bytes.len() as u64,
-        });
-    }
-    Ok(bytes)
+        },
+    })
 }
 
-/// The largest fixture file redis-lab reads (the built-in ones are all under 2 MiB).
-pub const MAX_FIXTURE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The loaded catalog. Broken lesson files do not stop the others from loading.
 #[derive(Debug, Default)]
@@ -251,7 +319,9 @@ impl Catalog {
         let pack_file = folder.join("pack.yaml");
         if pack_file.is_file() && !self.refuse_outside(folder, &pack_file) {
             let name = pack_file.display().to_string();
-            let text = std::fs::read_to_string(&pack_file).unwrap_or_default();
+            let text = read_regular_file(&pack_file, MAX_LESSON_BYTES as u64)
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .unwrap_or_default();
             match serde_saphyr::from_str::<Pack>(&text) {
                 Ok(pack) => self.current_pack = Some(Arc::new(pack)),
                 Err(e) => self.problems.push(Diagnostics(vec![
@@ -339,18 +409,31 @@ impl Catalog {
         }
     }
 
-    /// The file's bytes, or None after recording why it cannot be read.
+    /// The file's bytes, or None after recording why it cannot be read. Only a regular file is
+    /// read, and only up to the lesson size limit: a FIFO named `x.yaml` must not hang `check`.
     fn read_file(&mut self, file: &Path) -> Option<Vec<u8>> {
-        match std::fs::read(file) {
+        let limit = MAX_LESSON_BYTES as u64;
+        match read_regular_file(file, limit) {
             Ok(bytes) => Some(bytes),
             Err(e) => {
+                let message = match e {
+                    // The same words as the parser's own check, which a file that grows after
+                    // this one still meets.
+                    FileProblem::TooLarge {
+                        size: Some(size), ..
+                    } => format!(
+                        "the file is {size} bytes; a lesson file may be at most {MAX_LESSON_BYTES} bytes"
+                    ),
+                    FileProblem::NotRegular(_) => format!("refused: {e}"),
+                    _ => format!("cannot read the file: {e}"),
+                };
                 self.problems.push(Diagnostics(vec![
                     crate::lesson::diagnostic::Diagnostic::new(
                         &file.display().to_string(),
                         "",
                         0,
                         0,
-                        format!("cannot read the file: {e}"),
+                        message,
                     ),
                 ]));
                 None
@@ -512,4 +595,47 @@ fn lesson_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_within_the_limit_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small.redis");
+        std::fs::write(&small, "SET a 1\n").unwrap();
+        assert_eq!(read_regular_file(&small, 8).unwrap(), b"SET a 1\n");
+        assert!(matches!(
+            read_regular_file(&small, 7),
+            Err(FileProblem::TooLarge {
+                size: Some(8),
+                limit: 7
+            })
+        ));
+        assert!(matches!(
+            read_regular_file(dir.path(), 1 << 20),
+            Err(FileProblem::NotRegular("a folder"))
+        ));
+        assert!(matches!(
+            read_regular_file(Path::new("/dev/null"), 1 << 20),
+            Err(FileProblem::NotRegular("a character device"))
+        ));
+    }
+
+    /// A file whose size says 0 but which has more to read (as a file that grows after the check
+    /// would): the read itself stops at the limit.
+    #[test]
+    fn the_read_is_bounded_even_when_the_size_was_wrong() {
+        let status = Path::new("/proc/self/status");
+        assert_eq!(std::fs::metadata(status).unwrap().len(), 0);
+        assert!(matches!(
+            read_regular_file(status, 16),
+            Err(FileProblem::TooLarge {
+                size: None,
+                limit: 16
+            })
+        ));
+    }
 }
