@@ -263,7 +263,6 @@ fn read_folder_fixture(dir: &Path, path: &str) -> Result<Vec<u8>, FixtureError> 
     })
 }
 
-
 /// The loaded catalog. Broken lesson files do not stop the others from loading.
 #[derive(Debug, Default)]
 pub struct Catalog {
