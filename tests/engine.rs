@@ -692,3 +692,35 @@ fn no_lesson_can_point_the_sandbox_at_files_elsewhere() {
         );
     }
 }
+
+#[test]
+fn a_select_inside_a_transaction_does_not_send_the_lessons_commands_elsewhere() {
+    let (server, options) = someone_elses_server();
+    let before = everything(&server.url());
+    let catalog = builtin();
+    let (mut session, _) = Session::start(
+        entry(&catalog, "strings-counters"),
+        &options,
+        0,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let lesson_db = session.db();
+    // SELECT answers QUEUED inside MULTI, and EXEC then moves the client: redis-lab selects the
+    // lesson's database before each of its own commands on a client of someone else's server.
+    for line in ["MULTI", "SELECT 0", "EXEC"] {
+        let events = session.submit(line).unwrap();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::Command { line: l, .. } if l == line)),
+            "{line} was sent: {events:?}"
+        );
+    }
+    while !session.is_finished() {
+        session.skip().unwrap();
+    }
+    let mut outside_the_lesson = everything(&server.url());
+    outside_the_lesson.retain(|(db, _), _| *db != lesson_db);
+    assert_eq!(outside_the_lesson, before, "database 0 was not touched");
+}

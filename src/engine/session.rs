@@ -768,18 +768,28 @@ impl Session {
     /// elsewhere with SELECT is brought back first, and the learner is told.
     fn back_to_lesson_db(&mut self, client: &str) -> Result<Option<Event>, SessionError> {
         let key = self.client_key(client);
-        let Some(db) = self.outside_db.remove(&key) else {
-            return Ok(None);
-        };
+        let known = self.outside_db.remove(&key);
         if !self.clients.names().any(|n| n == client) {
-            return Ok(None); // reconnected since: a new connection starts in the lesson's database
+            return Ok(None); // a new connection starts in the lesson's database
+        }
+        // On someone else's server the database is selected before every lesson command, even
+        // with no SELECT seen: one inside MULTI (answered QUEUED), HELLO or RESET moves it too.
+        if known.is_none() && (self.server.is_owned() || client == OBSERVER) {
+            return Ok(None);
+        }
+        // A client that waits (BLPOP) or only receives (SUBSCRIBE) takes no command: the lesson's
+        // command is refused as it is, below.
+        if self.clients.pending(client).is_some()
+            || self.clients.receivers().iter().any(|r| r == client)
+        {
+            return Ok(None);
         }
         let select = vec![b"SELECT".to_vec(), self.db.to_string().into_bytes()];
         match self
             .clients
             .run(&self.server, client, &select, SLOW_COMMAND)?
         {
-            Outcome::Done(Reply::Status(_)) => Ok(Some(Event::Notice(format!(
+            Outcome::Done(Reply::Status(_)) => Ok(known.map(|db| Event::Notice(format!(
                 "Client {client} was in database {db}; the lesson's commands run in database {}, so it is back there now.",
                 self.db
             )))),
