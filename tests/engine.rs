@@ -373,6 +373,16 @@ fn everything(url: &str) -> std::collections::BTreeMap<(i64, Vec<u8>), Vec<u8>> 
     all
 }
 
+/// [`everything`] except the lesson's own database.
+fn everything_but(
+    url: &str,
+    lesson_db: i64,
+) -> std::collections::BTreeMap<(i64, Vec<u8>), Vec<u8>> {
+    let mut all = everything(url);
+    all.retain(|(db, _), _| *db != lesson_db);
+    all
+}
+
 /// A server that holds someone's data in databases 0, 1 and 5, and a function library.
 fn someone_elses_server() -> (Sandbox, SessionOptions) {
     let (server, options) = external();
@@ -512,8 +522,7 @@ fn the_learners_select_does_not_send_the_lessons_commands_elsewhere() {
     while !session.is_finished() {
         session.skip().unwrap();
     }
-    let mut outside_the_lesson = everything(&server.url());
-    outside_the_lesson.retain(|(db, _), _| *db != lesson_db);
+    let outside_the_lesson = everything_but(&server.url(), lesson_db);
     assert_eq!(outside_the_lesson, before, "database 0 was not touched");
     session.clean_up().unwrap();
     drop(session);
@@ -720,7 +729,87 @@ fn a_select_inside_a_transaction_does_not_send_the_lessons_commands_elsewhere() 
     while !session.is_finished() {
         session.skip().unwrap();
     }
-    let mut outside_the_lesson = everything(&server.url());
-    outside_the_lesson.retain(|(db, _), _| *db != lesson_db);
+    let outside_the_lesson = everything_but(&server.url(), lesson_db);
     assert_eq!(outside_the_lesson, before, "database 0 was not touched");
+}
+
+#[test]
+fn a_lesson_cannot_connect_its_sandbox_to_another_server() {
+    require_redis();
+    // A bystander: the learner's own Redis on this machine, holding a secret.
+    let bystander = Sandbox::start(&SandboxOptions::default()).unwrap();
+    raw(&bystander.url(), &["SET", "secret", "s3cret"]);
+    raw(&bystander.url(), &["SET", "victim", "theirs"]);
+    let port = bystander.port();
+    let steps = format!(
+        "  - id: one\n    title: One\n    task: t\n    solution:\n      - REPLICAOF 127.0.0.1 {port}\n      - wait_ms: 500\n      - REPLICAOF NO ONE\n      - SET victim overwritten\n      - MIGRATE 127.0.0.1 {port} victim 0 1000 REPLACE\n      - cmd: [EVAL, \"return redis.call('MIGRATE', '127.0.0.1', ARGV[1], 'victim', '0', '1000', 'REPLACE')\", \"0\", \"{port}\"]\n      - CLUSTER MEET 127.0.0.1 {port}\n      - SET x 1\n    checks:\n      - probe: GET x\n        expect: {{equals: \"1\"}}\n"
+    );
+    let lesson =
+        lesson_yaml("exfil", &steps).replace("steps:\n", "requires: {scripts: true}\nsteps:\n");
+    let dir = pack(&[("exfil.yaml", &lesson)]);
+    let catalog = pack_catalog(dir.path());
+    let mut session = sandbox_session(entry(&catalog, "exfil"));
+    let events = session.run_solution().unwrap();
+    let refused = events
+        .iter()
+        .filter(|e| matches!(e, Event::Refused(r) if r.contains("redis-lab started")))
+        .count();
+    assert_eq!(
+        refused, 3,
+        "REPLICAOF, MIGRATE and CLUSTER MEET to another server: {events:#?}"
+    );
+    // The script's MIGRATE cannot be checked: MIGRATE does not exist in a sandbox.
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Command { outcome: Outcome::Done(Reply::Error(e)), .. } if e.contains("Unknown Redis command"))),
+        "{events:#?}"
+    );
+    let events = session.submit("GET secret").unwrap();
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::Command {
+                outcome: Outcome::Done(Reply::Nil),
+                ..
+            }
+        )),
+        "the bystander's data never reached the sandbox: {events:?}"
+    );
+    drop(session);
+    assert_eq!(
+        raw(&bystander.url(), &["GET", "victim"]),
+        redis::Value::BulkString(b"theirs".to_vec())
+    );
+    assert_eq!(raw(&bystander.url(), &["DBSIZE"]), redis::Value::Int(2));
+}
+
+#[test]
+fn a_lesson_cannot_type_as_redis_labs_own_connection() {
+    let steps = "  - id: one\n    title: One\n    task: t\n    solution: [{cmd: RESET, client: redis-lab}, SET a 1]\n    checks:\n      - probe: GET a\n        expect: {equals: \"1\"}\n";
+    let dir = pack(&[("own.yaml", &lesson_yaml("own", steps))]);
+    let problems = format!(
+        "{:?}",
+        Catalog::load(&[dir.path().to_path_buf()]).unwrap().problems
+    );
+    assert!(
+        problems.contains("redis-lab's own connection"),
+        "{problems}"
+    );
+}
+
+#[test]
+fn a_reset_from_a_lesson_on_someone_elses_server_stays_in_the_lessons_database() {
+    let (server, options) = someone_elses_server();
+    let before = everything(&server.url());
+    let steps = "  - id: one\n    title: One\n    task: t\n    run:\n      - {cmd: RESET, client: worker}\n      - {cmd: DEL precious, client: worker}\n      - RESET\n      - DEL user:1\n      - {cmd: \"SET precious {i}\", repeat: 3, pipeline: true}\n    solution: [SET a 1]\n    checks:\n      - probe: GET a\n        expect: {equals: \"1\"}\n";
+    let dir = pack(&[("reset.yaml", &lesson_yaml("reset", steps))]);
+    let catalog = pack_catalog(dir.path());
+    let (mut session, _) =
+        Session::start(entry(&catalog, "reset"), &options, 0, &mut |_, _| {}).unwrap();
+    let lesson_db = session.db();
+    session.run_solution().unwrap();
+    let outside_the_lesson = everything_but(&server.url(), lesson_db);
+    assert_eq!(outside_the_lesson, before);
+    session.clean_up().unwrap();
+    drop(session);
+    assert_eq!(everything(&server.url()), before);
 }

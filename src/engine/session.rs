@@ -638,6 +638,22 @@ impl Session {
         Ok(())
     }
 
+    /// The ports of the servers redis-lab started for this lesson (the sandbox or every node).
+    fn started_ports(&mut self) -> Vec<String> {
+        let mut ports: Vec<String> = match &self.topology {
+            Some(topology) => topology
+                .nodes
+                .iter()
+                .map(|n| n.port().to_string())
+                .collect(),
+            None => Vec::new(),
+        };
+        if let Some(sandbox) = self.server.sandbox_mut() {
+            ports.push(sandbox.port().to_string());
+        }
+        ports
+    }
+
     /// What the user allowed on a server we did not start.
     fn external(&self) -> External {
         External {
@@ -652,6 +668,19 @@ impl Session {
     fn refusal(&mut self, args: &[Vec<u8>], who: Who) -> Result<Option<String>, SessionError> {
         if let Some(problem) = safety::config_set_problem(args) {
             return Ok(Some(problem));
+        }
+        if let Some((host, port)) = safety::network_target(args)
+            && !(safety::is_loopback(&host) && self.started_ports().contains(&port))
+        {
+            return Ok(Some(format!(
+                "{} {host} {port} is refused in lessons: a lesson may only connect its servers to the \
+                 ones redis-lab started for it ({}), never to another server on this machine or elsewhere",
+                String::from_utf8_lossy(&args[0]).to_ascii_uppercase(),
+                match self.started_ports() {
+                    ports if ports.is_empty() => "none on this server".to_string(),
+                    ports => ports.join(", "),
+                }
+            )));
         }
         if self.server.is_owned() {
             return Ok(None);
@@ -1158,6 +1187,12 @@ impl Session {
         wait: Duration,
     ) -> Result<Vec<Event>, SessionError> {
         let line = join_args(args);
+        if client == OBSERVER {
+            // redis-lab's own connection: probes and the clean-up rely on its database.
+            return Ok(vec![Event::Refused(format!(
+                "`{OBSERVER}` is redis-lab's own connection; a lesson cannot type as it"
+            ))]);
+        }
         if let Some(reason) = self.refusal(args, who)? {
             return Ok(vec![Event::Refused(reason)]);
         }

@@ -322,6 +322,17 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
                 .with_help("ids are lowercase letters, digits and dashes"),
             );
         }
+        if step.client.as_deref() == Some(crate::server::connection::HIDDEN_CLIENT) {
+            problems.push(at(
+                file,
+                source,
+                &step.id.referenced,
+                format!(
+                    "`client: {}` is redis-lab's own connection; name another client",
+                    crate::server::connection::HIDDEN_CLIENT
+                ),
+            ));
+        }
         if !seen.insert(step.id.value.as_str()) {
             problems.push(at(
                 file,
@@ -469,6 +480,17 @@ fn check_commands(
             break;
         }
         let spec = &command.value;
+        if spec.client.as_deref() == Some(crate::server::connection::HIDDEN_CLIENT) {
+            problems.push(at(
+                file,
+                source,
+                &command.referenced,
+                format!(
+                    "`client: {}` is redis-lab's own connection; name another client",
+                    crate::server::connection::HIDDEN_CLIENT
+                ),
+            ));
+        }
         if let Some(repeat) = spec.repeat.filter(|r| *r > MAX_REPEAT) {
             problems.push(at(
                 file,

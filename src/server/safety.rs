@@ -274,6 +274,31 @@ pub fn reach(args: &[Vec<u8>]) -> Reach {
     }
 }
 
+/// The server a command makes this one connect to, as (host, port): REPLICAOF/SLAVEOF,
+/// MIGRATE, CLUSTER MEET, SENTINEL MONITOR. A lesson may only point a server at servers
+/// redis-lab started; anywhere else would copy the learner's own data in or out.
+pub fn network_target(args: &[Vec<u8>]) -> Option<(String, String)> {
+    let (name, sub) = name_and_sub(args)?;
+    let text = |i: usize| args.get(i).map(|a| String::from_utf8_lossy(a).into_owned());
+    let at = |host: usize| Some((text(host)?, text(host + 1).unwrap_or_default()));
+    match name.as_str() {
+        "REPLICAOF" | "SLAVEOF" if sub == "NO" => None,
+        "REPLICAOF" | "SLAVEOF" | "MIGRATE" => at(1),
+        "CLUSTER" if sub == "MEET" => at(2),
+        "SENTINEL" if sub == "MONITOR" => at(3),
+        _ => None,
+    }
+}
+
+/// Whether `host` names this machine's loopback interface.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Who sends a command in a lesson.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sender {
@@ -548,6 +573,32 @@ mod tests {
         assert!(config_set_problem(&args("CONFIG SET bind 0.0.0.0")).is_some());
         assert!(config_set_problem(&args("CONFIG SET maxmemory 1mb")).is_none());
         assert!(config_set_problem(&args("CONFIG GET dir")).is_none());
+    }
+
+    #[test]
+    fn commands_that_connect_elsewhere_name_their_target() {
+        let target = |line: &str| network_target(&args(line));
+        assert_eq!(
+            target("REPLICAOF 127.0.0.1 6379"),
+            Some(("127.0.0.1".into(), "6379".into()))
+        );
+        assert_eq!(
+            target("slaveof 10.0.0.1 1"),
+            Some(("10.0.0.1".into(), "1".into()))
+        );
+        assert_eq!(target("REPLICAOF NO ONE"), None);
+        assert_eq!(target("MIGRATE h 7 k 0 10"), Some(("h".into(), "7".into())));
+        assert_eq!(
+            target("CLUSTER MEET 127.0.0.1 7000"),
+            Some(("127.0.0.1".into(), "7000".into()))
+        );
+        assert_eq!(
+            target("SENTINEL MONITOR m 127.0.0.1 6379 2"),
+            Some(("127.0.0.1".into(), "6379".into()))
+        );
+        assert_eq!(target("GET k"), None);
+        assert!(is_loopback("127.0.0.1") && is_loopback("localhost") && is_loopback("[::1]"));
+        assert!(!is_loopback("10.0.0.1") && !is_loopback("example.com"));
     }
 
     #[test]
