@@ -372,3 +372,139 @@ fn a_fixture_over_the_size_limit_is_refused_by_its_size_unread() {
     assert_eq!(code, Some(2), "{text}");
     assert!(text.contains(refused), "{text}");
 }
+
+/// A redis-server reachable only by a unix socket, with a password: no TCP port at all.
+struct SocketServer {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+}
+
+impl SocketServer {
+    fn start(password: &str) -> SocketServer {
+        let binary = require_redis();
+        // Socket paths are limited to about 100 bytes: keep it short, under /tmp.
+        let dir = tempfile::Builder::new()
+            .prefix("rl-sock")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let child = std::process::Command::new(binary)
+            .arg("--port")
+            .arg("0")
+            .arg("--unixsocket")
+            .arg(dir.path().join("r.sock"))
+            .args(["--unixsocketperm", "700", "--requirepass", password])
+            .args(["--save", "", "--appendonly", "no", "--dir"])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = SocketServer { child, dir };
+        let url = format!("{}?pass={password}", server.url());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let ping = redis::Client::open(url.as_str())
+                .and_then(|c| c.get_connection())
+                .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
+            if ping.is_ok() {
+                return server;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server on a unix socket never answered: {ping:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// `unix:///tmp/rl-sockXXXX/r.sock`, without a password.
+    fn url(&self) -> String {
+        format!("unix://{}", self.dir.path().join("r.sock").display())
+    }
+}
+
+impl Drop for SocketServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn all_output(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn a_unix_socket_password_never_shows_in_output_or_errors() {
+    let server = SocketServer::start("s3cret");
+    let data = tempfile::tempdir().unwrap();
+    let base = server.url();
+    let timeout = std::time::Duration::from_secs(30);
+
+    for url in [
+        format!("{base}?pass=s3cret"),
+        format!("redis+unix://{}?user=default&pass=s3cret", &base[7..]),
+    ] {
+        let output = redis_lab(&data)
+            .args(["repl", "--url", &url, "PING"])
+            .timeout(timeout)
+            .output()
+            .unwrap();
+        let text = all_output(&output);
+        assert!(output.status.success(), "{url}: {text}");
+        assert_eq!(String::from_utf8_lossy(&output.stdout), "PONG\n", "{text}");
+        assert!(!text.contains("s3cret"), "{url}: {text}");
+    }
+
+    // The lesson's Server: line and the database it chose both name the server.
+    let output = redis_lab(&data)
+        .args(["lesson", "strings-counters", "--auto", "--url"])
+        .arg(format!("{base}?pass=s3cret"))
+        .timeout(timeout)
+        .output()
+        .unwrap();
+    let text = all_output(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("Server: {base}?pass=****")),
+        "{text}"
+    );
+    assert!(text.contains("Running in database 0 of"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+
+    // A wrong password, one redis-rs does not read (`password=`: the server says NOAUTH), a URL
+    // that does not parse, and a socket that is not there: each fails without the password.
+    for (url, expected) in [
+        (
+            format!("{base}?pass=wrong-s3cret"),
+            "Password authentication failed",
+        ),
+        (format!("{base}?db=0&password=s3cret"), "NOAUTH"),
+        ("unix://?pass=s3cret".to_string(), "invalid server URL"),
+        (
+            format!(
+                "unix://{}/gone.sock?pass=s3cret",
+                server.dir.path().display()
+            ),
+            "cannot connect to",
+        ),
+    ] {
+        for args in [
+            vec!["repl", "--url", &url, "PING"],
+            vec!["lesson", "strings-counters", "--auto", "--url", &url],
+        ] {
+            let output = redis_lab(&data)
+                .args(&args)
+                .timeout(timeout)
+                .output()
+                .unwrap();
+            let text = all_output(&output);
+            assert!(text.contains(expected), "{args:?}: {text}");
+            assert!(!text.contains("s3cret"), "{args:?}: {text}");
+        }
+    }
+}
