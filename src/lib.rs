@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod command;
 pub mod driver;
 pub mod engine;
 pub mod lesson;

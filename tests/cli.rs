@@ -508,3 +508,50 @@ fn a_unix_socket_password_never_shows_in_output_or_errors() {
         }
     }
 }
+
+/// The interactive REPL on a unix socket: its banner, its prompt and its history file.
+#[test]
+fn the_interactive_repl_shows_no_socket_password_and_keeps_secrets_out_of_history() {
+    let server = SocketServer::start("s3cret");
+    let data = tempfile::tempdir().unwrap();
+    let base = server.url();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_redis-lab"));
+    cmd.args(["repl", "--url", &format!("{base}?pass=s3cret")])
+        .env("REDIS_LAB_DATA_DIR", data.path())
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .env_remove("REDIS_URL");
+    let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+    // Everything the terminal showed, matched parts included.
+    let mut seen = String::new();
+    let mut expect = |p: &mut rexpect::session::PtySession, text: &str| {
+        seen += &p.exp_string(text).unwrap();
+        seen += text;
+    };
+    expect(&mut p, &format!("Connected to {base}?pass=****."));
+    let prompt = format!("{}> ", &base[7..]);
+    expect(&mut p, &prompt);
+    // Each line waits for its own reply: the prompt itself is redrawn as a line is typed.
+    for (line, reply) in [
+        (":explain AUTH s3cret", "What happened: AUTH"),
+        ("3 AUTH default s3cret", "OK"),
+        ("CONFIG SET tls-key-file-pass s3cret", "OK"),
+        ("PING", "PONG"),
+    ] {
+        p.send_line(line).unwrap();
+        expect(&mut p, reply);
+        expect(&mut p, &prompt);
+    }
+    p.send_line("quit").unwrap();
+    let rest = p.exp_eof().unwrap();
+    seen += &rest;
+    // The terminal echoes what was typed; nothing else may show the password, and :explain
+    // names the command without it.
+    assert!(seen.contains("What happened: AUTH ****"), "{seen}");
+    assert!(!seen.contains("What happened: AUTH s3cret"), "{seen}");
+    let typed_only = seen.replace(" s3cret", "");
+    assert!(!typed_only.contains("s3cret"), "{seen}");
+    let history = std::fs::read_to_string(data.path().join("repl_history")).unwrap();
+    assert!(history.contains("PING"), "{history}");
+    assert!(!history.contains("s3cret"), "{history}");
+}

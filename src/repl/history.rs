@@ -1,54 +1,39 @@
 //! What the REPL's history file may keep: never a line that carries a password.
 
+use crate::command::secret::carries_secret;
 use crate::repl::tokenize::split_args;
 
-/// Whether a line must stay out of history. Lines that do not parse are kept out too: we cannot
-/// tell what they contain.
+/// The REPL's meta commands that run the Redis command after them (see `shell::meta`).
+const RUNS_A_COMMAND: &[&str] = &[":explain"];
+
+/// Whether a line must stay out of history: the Redis command it runs carries a secret, once
+/// the REPL's prefixes (`:explain`) and redis-cli's repeat count (`3 AUTH ...`) are taken off,
+/// in any order and any number. Lines that do not parse are kept out too: we cannot tell what
+/// they contain.
 pub fn is_sensitive(line: &str) -> bool {
-    // `:explain CMD ...` runs CMD: judge the command it runs.
-    let line = line.trim_start();
-    let line = match line.get(..8) {
-        Some(prefix) if prefix.eq_ignore_ascii_case(":explain") => &line[8..],
-        _ => line,
-    };
-    let Ok(args) = split_args(line) else {
+    let Ok(mut args) = split_args(line) else {
         return true;
     };
-    // redis-cli's repeat count: `3 AUTH secret`.
-    let (_, args) = crate::repl::tokenize::repeat_prefix(args);
-    let words: Vec<String> = args
-        .iter()
-        .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
-        .collect();
-    let Some(first) = words.first().map(String::as_str) else {
-        return false;
-    };
-    let second = words.get(1).map(String::as_str).unwrap_or("");
-    let has = |w: &str| words.iter().skip(1).any(|x| x == w);
-    match first {
-        "AUTH" => true,
-        "HELLO" => has("AUTH"),
-        "ACL" => second == "SETUSER",
-        "CONFIG" => {
-            second == "SET"
-                && words[2..].iter().step_by(2).any(|p| {
-                    matches!(
-                        p.as_str(),
-                        "REQUIREPASS"
-                            | "MASTERAUTH"
-                            | "MASTERUSER"
-                            | "TLS-KEY-FILE-PASS"
-                            | "TLS-CLIENT-KEY-FILE-PASS"
-                    )
-                })
+    loop {
+        let Some(first) = args.first() else {
+            return false;
+        };
+        let lower = String::from_utf8_lossy(first).to_ascii_lowercase();
+        // The shell strips `:explain` as text, so `:explainAUTH pw` runs AUTH too.
+        if let Some(prefix) = RUNS_A_COMMAND.iter().find(|p| lower.starts_with(**p)) {
+            let rest = first[prefix.len()..].to_vec();
+            if rest.is_empty() {
+                args.remove(0);
+            } else {
+                args[0] = rest;
+            }
+            continue;
         }
-        // Sentinel keeps the master's and the other Sentinels' credentials.
-        "SENTINEL" => {
-            (second == "SET" && (has("AUTH-PASS") || has("AUTH-USER")))
-                || (second == "CONFIG" && (has("SENTINEL-PASS") || has("SENTINEL-USER")))
+        if args.len() > 1 && lower.parse::<u64>().is_ok() {
+            args.remove(0);
+            continue;
         }
-        "MIGRATE" => has("AUTH") || has("AUTH2"),
-        _ => false,
+        return carries_secret(&args);
     }
 }
 
@@ -68,14 +53,22 @@ mod tests {
             "config set maxmemory 1mb masterauth s3cret",
             "MIGRATE host 6379 k 0 5000 AUTH s3cret",
             "MIGRATE host 6379 k 0 5000 AUTH2 user s3cret",
+            "SET k \"unterminated",
             ":explain AUTH s3cret",
             ":EXPLAIN config set requirepass s3cret",
+            ":explain 3 AUTH s3cret",
+            "3 :explain AUTH s3cret",
+            ":explain :explain AUTH s3cret",
+            ":explainAUTH s3cret",
+            "  :explain   HELLO 3 AUTH default s3cret",
             "CONFIG SET tls-key-file-pass s3cret",
             "CONFIG SET tls-client-key-file-pass s3cret",
+            "CONFIG SET masteruser bob",
             "SENTINEL SET mymaster auth-pass s3cret",
             "sentinel set mymaster auth-user bob",
             "SENTINEL CONFIG SET sentinel-pass s3cret",
-            "SET k \"unterminated",
+            "SENTINEL CONFIG SET sentinel-user bob",
+            ":explain SENTINEL SET mymaster auth-pass s3cret",
         ] {
             assert!(is_sensitive(line), "{line}");
         }
@@ -85,8 +78,12 @@ mod tests {
             "ACL WHOAMI",
             "CONFIG SET maxmemory 1mb",
             "GET auth",
+            "3",
+            ":explain",
             ":explain SET k v",
+            "5 INCR counter",
             "SENTINEL SET mymaster quorum 2",
+            "help AUTH",
         ] {
             assert!(!is_sensitive(line), "{line}");
         }

@@ -695,7 +695,8 @@ impl Shell {
         let after = explain::snapshot(&mut self.clients, &self.server, &keys)?;
         let doc = explain::Docs::default().get(&mut self.clients, &self.server, args)?;
         let explanation = Explanation {
-            command: join_args(args),
+            // The explanation repeats the command: not its password.
+            command: crate::command::secret::redacted(args).unwrap_or_else(|| join_args(args)),
             summary: doc.as_ref().and_then(|d| d.summary.clone()),
             complexity: doc.and_then(|d| d.complexity),
             changes: explain::changes(&keys, before, after),

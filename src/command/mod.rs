@@ -1,0 +1,3 @@
+//! Redis command knowledge that several modules need: one list each, asked by everyone.
+
+pub mod secret;
