@@ -778,13 +778,111 @@ fn ctrl_c_interrupts_an_endless_script_in_a_lesson_and_script_kill_ends_it() {
     p.exp_string("the server may be paused or busy in a script")
         .unwrap();
     p.send_control('c').unwrap();
-    p.exp_string("(interrupted:").unwrap();
+    p.exp_string("The script still runs on the server: type SCRIPT KILL")
+        .unwrap();
     p.exp_string("lua-scripting 1/8 app>").unwrap();
     p.send_line("SCRIPT KILL").unwrap();
     p.exp_string("OK").unwrap();
     p.send_line("EVAL \"return redis.call('INCRBY', KEYS[1], ARGV[1])\" 1 quota:ana 3")
         .unwrap();
     p.exp_string("lua-scripting 2/8").unwrap();
+    p.send_line(":quit").unwrap();
+    p.exp_eof().unwrap();
+}
+
+/// `--auto` on a server that stops answering (SIGSTOP) mid-lesson says so on stderr within a few
+/// seconds instead of printing nothing until the bound.
+#[test]
+fn auto_on_a_frozen_server_says_what_is_happening() {
+    let recorder = Recorder::new();
+    let steps = "  - id: one\n    title: One\n    explain: Set a key.\n    run:\n      - wait_ms: 2000\n    task: Set a to 1.\n    solution:\n      - SET a 1\n    checks:\n      - probe: GET a\n        expect: {equals: \"1\"}\n        label: a is 1\n";
+    let dir = pack(&[("frozen.yaml", &lesson_yaml("frozen", steps))]);
+    let data = tempfile::tempdir().unwrap();
+    let mut child = recorder
+        .command(
+            data.path(),
+            &[
+                "lesson",
+                "frozen",
+                "--auto",
+                "--lessons",
+                dir.path().to_str().unwrap(),
+            ],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = recorder.wait_for_server();
+    // SAFETY: a signal to the sandbox this test's redis-lab started.
+    unsafe {
+        libc::kill(pid, libc::SIGSTOP);
+    }
+    let mut stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 512];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+            let _ = tx.send(String::from_utf8_lossy(&seen).into_owned());
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut text = String::new();
+    while !text.contains("the server may be paused or busy in a script")
+        && Instant::now() < deadline
+    {
+        if let Ok(t) = rx.recv_timeout(Duration::from_millis(200)) {
+            text = t;
+        }
+    }
+    // SAFETY: as above; then end redis-lab (its sandbox goes with it).
+    unsafe {
+        libc::kill(pid, libc::SIGCONT);
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let _ = child.wait();
+    assert!(
+        text.contains("no answer from") && text.contains("Ctrl-C stops waiting"),
+        "no notice on stderr: {text:?}"
+    );
+    recorder.assert_none_running();
+}
+
+/// A learner typing to a node the lesson froze is told, after a few seconds, that the lesson
+/// froze it; Ctrl-C gets the prompt back.
+#[test]
+fn a_command_to_a_node_the_lesson_froze_names_the_lesson_as_the_cause() {
+    require_redis();
+    let steps = "  - id: one\n    title: One\n    on: replica\n    explain: The replica is frozen.\n    run:\n      - fault: {pause: replica}\n    task: Read a from the replica.\n    solution:\n      - GET a\n    checks:\n      - probe: PING\n        on: master\n        expect: {equals: PONG}\n        label: the master answers\n";
+    let yaml = lesson_yaml("frozen-node", steps).replace(
+        "summary: A test lesson.\n",
+        "summary: A test lesson.\nrequires:\n  topology: replica\n  sandbox: true\n",
+    );
+    let dir = pack(&[("frozen-node.yaml", &yaml)]);
+    let data = tempfile::tempdir().unwrap();
+    let mut p = pty(redis_lab(
+        data.path(),
+        &[
+            "lesson",
+            "frozen-node",
+            "--lessons",
+            dir.path().to_str().unwrap(),
+        ],
+    ));
+    p.exp_string("replica is frozen (SIGSTOP)").unwrap();
+    p.exp_string("frozen-node 1/1").unwrap();
+    p.send_line("GET a").unwrap();
+    p.exp_string("replica is frozen by this lesson (SIGSTOP)")
+        .unwrap();
+    p.send_control('c').unwrap();
+    p.exp_string("(interrupted: `GET a` had no answer yet; the server may still run it")
+        .unwrap();
+    p.exp_string("frozen-node 1/1").unwrap();
     p.send_line(":quit").unwrap();
     p.exp_eof().unwrap();
 }

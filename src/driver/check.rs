@@ -174,6 +174,11 @@ fn prove_all(
         ProgressStyle::with_template("proving {bar:30} {pos}/{len} {wide_msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    // A lesson whose server stops answering fails after a bound; until then, say so above the bar.
+    let notice_bar = bar.clone();
+    crate::server::connection::set_slow_notice(Some(std::sync::Arc::new(move |text| {
+        notice_bar.println(format!("({text})"));
+    })));
     let next = AtomicUsize::new(0);
     let results = Mutex::new(Vec::new());
     std::thread::scope(|scope| {

@@ -8,7 +8,7 @@ use crate::lesson::catalog::Entry;
 use crate::progress::{LessonProgress, Progress};
 use crate::render::lesson::{after_text, event, lesson_banner, step_header};
 use crate::render::{Shape, escape_controls, prose};
-use crate::server::connection::{ConnError, set_slow_notice};
+use crate::server::connection::ConnError;
 use crate::server::sandbox::reaper;
 use anyhow::Result;
 use colored::Colorize;
@@ -152,9 +152,7 @@ pub fn run(
 
     let mut editor = crate::repl::helper::plain_editor()?;
     // A command with no answer for a while: say what may be happening, and how to get out.
-    set_slow_notice(Some(|text| {
-        eprintln!("{}", format!("({text})").yellow());
-    }));
+    super::notice_slow_answers();
     loop {
         reaper::interruptible(false);
         let prompt = prompt(&session);
@@ -240,14 +238,15 @@ pub fn run(
         reaper::interruptible(false);
         match result {
             Ok(events) => show(&session, &events, progress, &key),
-            Err(SessionError::Conn(ConnError::Interrupted { command })) => crate::outln!(
-                "{}",
-                format!(
-                    "(interrupted: `{}` had no answer yet. If it is a script, it still runs: type SCRIPT KILL)",
-                    escape_controls(&command, Shape::Line)
-                )
-                .yellow()
-            ),
+            Err(SessionError::Conn(ConnError::Interrupted { command })) => {
+                // What the learner typed, not the look-up redis-lab was making for it.
+                let shown = if trimmed.starts_with(':') {
+                    command.as_str()
+                } else {
+                    trimmed
+                };
+                crate::outln!("{}", interrupted_text(shown).yellow())
+            }
             Err(e) => {
                 if !handle_error(&mut session, e, progress, &key)? {
                     break;
@@ -419,5 +418,34 @@ fn print_steps(session: &Session) {
     }
     if !session.is_finished() {
         crate::out!("{}", step_header(lesson, session.step_index()));
+    }
+}
+
+/// What Ctrl-C left behind: a script keeps running on the server until SCRIPT KILL; any other
+/// command may still run once the server answers again.
+fn interrupted_text(command: &str) -> String {
+    let shown = escape_controls(command, Shape::Line);
+    let words = crate::repl::tokenize::split_args(command).unwrap_or_default();
+    let (_, words) = crate::repl::tokenize::repeat_prefix(words);
+    let is_script = words.first().is_some_and(|w| {
+        [
+            &b"EVAL"[..],
+            b"EVALSHA",
+            b"EVAL_RO",
+            b"EVALSHA_RO",
+            b"FCALL",
+            b"FCALL_RO",
+        ]
+        .iter()
+        .any(|name| w.eq_ignore_ascii_case(name))
+    });
+    if is_script {
+        format!(
+            "(interrupted: `{shown}` had no answer yet. The script still runs on the server: type SCRIPT KILL to stop it)"
+        )
+    } else {
+        format!(
+            "(interrupted: `{shown}` had no answer yet; the server may still run it once it answers again)"
+        )
     }
 }

@@ -1021,6 +1021,7 @@ impl Session {
         let previous_server = std::mem::replace(&mut self.server, server);
         let previous_clients = std::mem::replace(&mut self.clients, clients);
         let previous_node = std::mem::replace(&mut self.current_node, name.to_string());
+        self.note_frozen_nodes();
         let result = f(self);
         let server = std::mem::replace(&mut self.server, previous_server);
         let clients = std::mem::replace(&mut self.clients, previous_clients);
@@ -1065,7 +1066,31 @@ impl Session {
         {
             self.clients.clear();
         }
+        self.note_frozen_nodes();
         Ok(Event::Notice(text))
+    }
+
+    /// Tells each node's clients whether the lesson froze that node, so that a command left
+    /// without an answer there is explained as the lesson's doing, not a mystery.
+    fn note_frozen_nodes(&mut self) {
+        let Some(topology) = &self.topology else {
+            return;
+        };
+        let why = |name: &str| {
+            topology
+                .node(name)
+                .ok()
+                .filter(|node| node.sandbox.is_frozen())
+                .map(|_| {
+                    format!(
+                        "{name} is frozen by this lesson (SIGSTOP) and answers nothing until the lesson thaws it"
+                    )
+                })
+        };
+        self.clients.set_frozen(why(&self.current_node));
+        for (name, (_, clients)) in self.nodes.iter_mut() {
+            clients.set_frozen(why(name));
+        }
     }
 
     /// A MOVED reply among these events: (slot, address, node name).

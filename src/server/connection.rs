@@ -8,7 +8,7 @@ use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use thiserror::Error;
 
@@ -755,8 +755,9 @@ struct Client {
     responses: Receiver<Response>,
     /// The command this client is still waiting on (a blocking command).
     pending: Option<String>,
-    /// The server's id for this connection (CLIENT ID), to end it when the session resets.
-    id: Option<i64>,
+    /// The server's id for this connection (CLIENT ID), to end it when the session resets; set
+    /// by the client's thread once the server has answered.
+    id: Arc<OnceLock<i64>>,
     /// Set once the client has subscribed or started MONITOR: what it has received since.
     received: Option<Arc<Mutex<Vec<Reply>>>>,
 }
@@ -835,9 +836,12 @@ pub const PIPELINE_WAIT: Duration = Duration::from_secs(60);
 
 /// Called once when a command has had no answer for [`NOTICE_AFTER`]: the guided REPL says what
 /// may be happening. The engine never prints, so the driver that owns the terminal sets this.
-static SLOW_NOTICE: Mutex<Option<fn(&str)>> = Mutex::new(None);
+static SLOW_NOTICE: Mutex<Option<SlowNotice>> = Mutex::new(None);
 
-pub fn set_slow_notice(notice: Option<fn(&str)>) {
+/// What a driver does with the slow-answer notice (print it above a prompt or a progress bar).
+pub type SlowNotice = Arc<dyn Fn(&str) + Send + Sync>;
+
+pub fn set_slow_notice(notice: Option<SlowNotice>) {
     if let Ok(mut slot) = SLOW_NOTICE.lock() {
         *slot = notice;
     }
@@ -856,6 +860,7 @@ fn wait_for_response(
     responses: &Receiver<Response>,
     wait: Duration,
     target: &str,
+    frozen: Option<&str>,
 ) -> Result<Response, Unanswered> {
     let started = std::time::Instant::now();
     let mut noticed = false;
@@ -874,12 +879,17 @@ fn wait_for_response(
         }
         if !noticed && started.elapsed() >= NOTICE_AFTER {
             noticed = true;
-            if let Some(notice) = SLOW_NOTICE.lock().ok().and_then(|n| *n) {
-                notice(&format!(
-                    "no answer from {target} for {} s: the server may be paused or busy in a script; \
-                     Ctrl-C stops waiting, `SCRIPT KILL` from another client stops a script",
-                    NOTICE_AFTER.as_secs()
-                ));
+            if let Some(notice) = SLOW_NOTICE.lock().ok().and_then(|n| n.clone()) {
+                let secs = NOTICE_AFTER.as_secs();
+                notice(&match frozen {
+                    Some(why) => {
+                        format!("no answer from {target} for {secs} s: {why}; Ctrl-C stops waiting")
+                    }
+                    None => format!(
+                        "no answer from {target} for {secs} s: the server may be paused or busy in a script; \
+                         Ctrl-C stops waiting, `SCRIPT KILL` from another client stops a script"
+                    ),
+                });
             }
         }
     }
@@ -894,12 +904,14 @@ pub struct Clients {
     clients: BTreeMap<String, Client>,
     inboxes: BTreeMap<String, Arc<Mutex<Vec<Reply>>>>,
     /// The address of redis-lab's own observer connection, whose commands MONITOR hides.
-    hidden_addr: Option<String>,
+    hidden_addr: Arc<Mutex<Option<String>>>,
     /// Like redis-cli: a command that meets a connection the server has closed (a restart, a
     /// timeout) is sent again once on a fresh connection. Off for lessons, which say so instead.
     retry_after_reconnect: bool,
     /// Why the last command found its connection closed, until the caller takes it.
     reconnected: Option<Reconnected>,
+    /// Why this server cannot answer now (a lesson froze it), for the slow-answer notice.
+    frozen: Option<String>,
 }
 
 /// The client whose commands are redis-lab's own (snapshots, probes): kept out of MONITOR output.
@@ -916,10 +928,16 @@ impl Clients {
             db,
             clients: BTreeMap::new(),
             inboxes: BTreeMap::new(),
-            hidden_addr: None,
+            hidden_addr: Arc::new(Mutex::new(None)),
             retry_after_reconnect: false,
             reconnected: None,
+            frozen: None,
         }
+    }
+
+    /// Says why the server is silent (the lesson froze it), so that a wait on it names the cause.
+    pub fn set_frozen(&mut self, why: Option<String>) {
+        self.frozen = why;
     }
 
     /// Whether a command that finds its connection closed is sent again on a new one (the REPL
@@ -940,25 +958,13 @@ impl Clients {
     fn client(&mut self, server: &Server, name: &str) -> Result<&mut Client, ConnError> {
         if !self.clients.contains_key(name) {
             let mut connection = server.connect_db(self.db)?;
-            // A frozen server accepts connections and never answers: bound the set-up, then let
-            // the connection wait as long as its commands need (BLPOP 0).
-            let _ = connection.set_read_timeout(Some(CONNECT_TIMEOUT));
-            let id = redis::cmd("CLIENT")
-                .arg("ID")
-                .query::<i64>(&mut connection)
-                .ok();
-            if name == HIDDEN_CLIENT {
-                // MONITOR shows each command with the sender's address: remember ours to hide it.
-                let info: String = redis::cmd("CLIENT")
-                    .arg("INFO")
-                    .query(&mut connection)
-                    .unwrap_or_default();
-                self.hidden_addr = info
-                    .split_whitespace()
-                    .find_map(|f| f.strip_prefix("addr="))
-                    .map(str::to_string);
-            }
+            // The connection waits as long as its commands need (BLPOP 0); its first look-ups
+            // run on its thread, so that a frozen or busy server holds them up like any command:
+            // with the slow-answer notice and Ctrl-C, not a silent wait here.
             let _ = connection.set_read_timeout(None);
+            let id = Arc::new(OnceLock::new());
+            let thread_id = id.clone();
+            let own_addr = (name == HIDDEN_CLIENT).then(|| self.hidden_addr.clone());
             let (req_tx, req_rx) = mpsc::channel::<Request>();
             let (resp_tx, resp_rx) = mpsc::channel::<Response>();
             let inbox = Arc::new(Mutex::new(Vec::new()));
@@ -966,6 +972,25 @@ impl Clients {
             std::thread::Builder::new()
                 .name(format!("client-{name}"))
                 .spawn(move || {
+                    if let Ok(client_id) =
+                        redis::cmd("CLIENT").arg("ID").query::<i64>(&mut connection)
+                    {
+                        let _ = thread_id.set(client_id);
+                    }
+                    if let Some(own_addr) = own_addr {
+                        // MONITOR shows each command with the sender's address: ours is hidden.
+                        let info: String = redis::cmd("CLIENT")
+                            .arg("INFO")
+                            .query(&mut connection)
+                            .unwrap_or_default();
+                        if let Some(addr) = info
+                            .split_whitespace()
+                            .find_map(|f| f.strip_prefix("addr="))
+                            && let Ok(mut slot) = own_addr.lock()
+                        {
+                            *slot = Some(addr.to_string());
+                        }
+                    }
                     for request in req_rx {
                         if let Request::One(args) = &request
                             && let Some(confirmations) = streaming_replies(args)
@@ -1034,6 +1059,7 @@ impl Clients {
     ) -> Result<Outcome, ConnError> {
         let display = server.display().to_string();
         let db = self.db;
+        let frozen = self.frozen.clone();
         self.client(server, name)?; // created on first use
         let streaming_inbox = streaming_replies(args).and_then(|_| self.inboxes.get(name).cloned());
         let client = self.client(server, name)?;
@@ -1057,7 +1083,7 @@ impl Clients {
         let quitting = args
             .first()
             .is_some_and(|a| a.eq_ignore_ascii_case(b"QUIT"));
-        let answer = match wait_for_response(&client.responses, wait, &display) {
+        let answer = match wait_for_response(&client.responses, wait, &display, frozen.as_deref()) {
             Ok(response) => Ok(response),
             Err(Unanswered::Timeout) => Err(RecvTimeoutError::Timeout),
             Err(Unanswered::Disconnected) => Err(RecvTimeoutError::Disconnected),
@@ -1119,6 +1145,7 @@ impl Clients {
             return Ok(Vec::new());
         }
         let display = server.display().to_string();
+        let frozen = self.frozen.clone();
         let client = self.client(server, name)?;
         let shown = commands
             .first()
@@ -1128,7 +1155,12 @@ impl Clients {
             .requests
             .send(Request::Many(commands))
             .map_err(|_| lost(&display, "client thread ended"))?;
-        match wait_for_response(&client.responses, PIPELINE_WAIT, &display) {
+        match wait_for_response(
+            &client.responses,
+            PIPELINE_WAIT,
+            &display,
+            frozen.as_deref(),
+        ) {
             Ok(Response::Many(result)) => result.map_err(|e| lost(&display, &e)),
             Ok(Response::One(_)) => Err(lost(&display, "replies out of order")),
             Err(Unanswered::Disconnected) => Err(lost(&display, "client thread ended")),
@@ -1198,7 +1230,8 @@ impl Clients {
     }
 
     fn is_own_monitor_line(&self, message: &Reply) -> bool {
-        match (&self.hidden_addr, message) {
+        let addr = self.hidden_addr.lock().ok().and_then(|a| a.clone());
+        match (addr, message) {
             (Some(addr), Reply::Status(line)) => line.contains(&format!(" {addr}]")),
             _ => false,
         }
@@ -1220,7 +1253,7 @@ impl Clients {
             .clients
             .values()
             .filter(|c| c.received.is_some() || c.pending.is_some())
-            .filter_map(|c| c.id)
+            .filter_map(|c| c.id.get().copied())
             .collect();
         if !lingering.is_empty()
             && let Some(client) = server.client(self.db)

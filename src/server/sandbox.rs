@@ -60,6 +60,8 @@ pub struct Sandbox {
     dir: tempfile::TempDir,
     binary: PathBuf,
     options: SandboxOptions,
+    /// Stopped with SIGSTOP by `pause(true)`: alive, but it answers nothing.
+    frozen: bool,
 }
 
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -224,6 +226,7 @@ impl Sandbox {
                         dir,
                         binary,
                         options: options.clone(),
+                        frozen: false,
                     });
                 }
                 Err(SandboxError::Exited { log }) if log.contains("in use") && attempt < 5 => {}
@@ -289,17 +292,24 @@ impl Sandbox {
     }
 
     pub fn start_again(&mut self) -> Result<(), SandboxError> {
+        self.frozen = false;
         self.child = spawn(&self.binary, self.port, self.dir.path(), &self.options)?;
         wait_ready(&mut self.child, self.port, self.dir.path())
     }
 
     /// Freezes (SIGSTOP) or thaws (SIGCONT) the server: a node that hangs without dying.
     pub fn pause(&mut self, frozen: bool) {
+        self.frozen = frozen;
         let signal = if frozen { libc::SIGSTOP } else { libc::SIGCONT };
         // SAFETY: a signal to our own child process.
         unsafe {
             libc::kill(self.child.id() as libc::pid_t, signal);
         }
+    }
+
+    /// Whether the lesson froze it (SIGSTOP) and has not thawed it since.
+    pub fn is_frozen(&self) -> bool {
+        self.frozen
     }
 
     /// Whether the server process is still running.
