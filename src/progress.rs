@@ -68,9 +68,29 @@ pub struct Progress {
     pub warning: Option<String>,
     /// The last save failed: what is in memory is not on disk.
     unsaved: bool,
+    /// The failure last told to the user, so that every later save failing the same way (a full
+    /// disk) is not told again; cleared, and `recovered` set, once a save works again.
+    told: Option<String>,
+    recovered: bool,
     /// Changes of this process not yet on disk (None: removed). Each save merges them into the
     /// file as it is on disk then, so another redis-lab saving its own lessons loses nothing.
     pending: BTreeMap<String, Option<LessonProgress>>,
+}
+
+/// The OS's own error for `error`, without the temporary file's path that tempfile adds to it.
+fn os_words(error: std::io::Error) -> std::io::Error {
+    let code = error.raw_os_error().or_else(|| {
+        let inner = error.get_ref()?;
+        let cause = std::error::Error::source(inner)?;
+        cause.downcast_ref::<std::io::Error>()?.raw_os_error()
+    });
+    match code {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => match error.to_string().split_once(" at path ") {
+            Some((words, _)) => std::io::Error::new(error.kind(), words.to_string()),
+            None => error,
+        },
+    }
 }
 
 pub fn data_dir() -> Result<PathBuf, ProgressError> {
@@ -101,6 +121,8 @@ impl Progress {
             },
             warning: None,
             unsaved: false,
+            told: None,
+            recovered: false,
             pending: BTreeMap::new(),
         };
         let Ok(text) = std::fs::read_to_string(path) else {
@@ -165,16 +187,35 @@ impl Progress {
         self.unsaved = result.is_err();
         if result.is_ok() {
             self.pending.clear();
+            if self.told.take().is_some() {
+                self.recovered = true;
+            }
         }
         result
+    }
+
+    /// Whether this save failure is news: the first one, or one unlike the last told.
+    pub fn is_news(&mut self, failure: &ProgressError) -> bool {
+        let text = failure.to_string();
+        if self.told.as_deref() == Some(text.as_str()) {
+            return false;
+        }
+        self.told = Some(text);
+        true
+    }
+
+    /// Whether a save has worked since a failure was told (asked once).
+    pub fn take_recovered(&mut self) -> bool {
+        std::mem::take(&mut self.recovered)
     }
 
     /// Under an exclusive lock on `progress.json.lock`: reads the file as another process may
     /// have left it, applies this process's changes, writes it back atomically.
     fn merge_and_write(&mut self) -> Result<(), ProgressError> {
-        let err = |source| ProgressError::Write {
+        let err = |source: std::io::Error| ProgressError::Write {
             path: self.path.clone(),
-            source,
+            // tempfile names its own temporary file in the message: the OS's words suffice.
+            source: os_words(source),
         };
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(err)?;
@@ -202,9 +243,10 @@ impl Progress {
     }
 
     fn write(&self) -> Result<(), ProgressError> {
-        let err = |source| ProgressError::Write {
+        let err = |source: std::io::Error| ProgressError::Write {
             path: self.path.clone(),
-            source,
+            // tempfile names its own temporary file in the message: the OS's words suffice.
+            source: os_words(source),
         };
         let dir = self.path.parent().unwrap_or(Path::new("."));
         // Named after this process, so a later run can tell the leftovers of a killed one.
@@ -214,7 +256,7 @@ impl Progress {
             .map_err(err)?;
         let json =
             serde_json::to_vec_pretty(&self.file).map_err(|e| err(std::io::Error::other(e)))?;
-        temp.write_all(&json).map_err(err)?;
+        temp.as_file_mut().write_all(&json).map_err(err)?;
         temp.as_file().sync_all().map_err(err)?;
         temp.persist(&self.path).map_err(|e| err(e.error))?;
         Ok(())
@@ -294,5 +336,37 @@ mod tests {
         assert!(progress.warning.is_some());
         assert!(progress.get("leaderboard").is_none());
         assert!(!path.exists(), "the corrupt file was moved aside");
+    }
+
+    #[test]
+    fn a_failure_is_told_once_and_a_recovery_is_noticed() {
+        let parent = tempfile::tempdir().unwrap();
+        let blocker = parent.path().join("data");
+        std::fs::write(&blocker, "a file where the data dir should be").unwrap();
+        let mut progress = Progress::load_from(&blocker.join("progress.json"));
+        let entry = LessonProgress {
+            step: 1,
+            step_id: "a".into(),
+            total: 3,
+            done: false,
+        };
+        let first = progress.set("x", entry.clone()).unwrap_err();
+        assert!(progress.is_news(&first));
+        let second = progress.set("x", entry.clone()).unwrap_err();
+        assert!(!progress.is_news(&second), "the same failure twice");
+        assert!(!progress.take_recovered());
+        std::fs::remove_file(&blocker).unwrap();
+        progress.set("x", entry.clone()).unwrap();
+        assert!(progress.take_recovered());
+        assert!(!progress.take_recovered(), "told once");
+        let third = {
+            std::fs::remove_dir_all(&blocker).unwrap();
+            std::fs::write(&blocker, "").unwrap();
+            progress.set("x", entry).unwrap_err()
+        };
+        assert!(
+            progress.is_news(&third),
+            "a new failure after a recovery is news"
+        );
     }
 }

@@ -262,9 +262,22 @@ fn progress_that_cannot_be_saved_is_reported_and_the_old_file_survives() {
     }
     let mut p = pty(cmd);
     p.exp_string("cannot save progress to").unwrap();
-    p.exp_string("the previous progress file is unchanged")
+    let told = p
+        .exp_string("the previous progress file is unchanged")
         .unwrap();
-    p.exp_string("strings-counters 1/7 app> ").unwrap();
+    assert!(
+        !told.contains(" at path "),
+        "the temp file's name is noise: {told}"
+    );
+    let before_prompt = p.exp_string("strings-counters 1/7 app> ").unwrap();
+    // Every save fails alike: told once, not at each step.
+    p.send_line("SET site:name \"Redis Lab News\"").unwrap();
+    let after_step = p.exp_string("strings-counters 2/7 app> ").unwrap();
+    assert!(
+        !before_prompt.contains("cannot save progress")
+            && !after_step.contains("cannot save progress"),
+        "the same failure was told again: {before_prompt}{after_step}"
+    );
     p.send_line(":quit").unwrap();
     p.exp_string("Your progress could not be saved").unwrap();
     p.exp_eof().unwrap();
@@ -885,4 +898,84 @@ fn a_command_to_a_node_the_lesson_froze_names_the_lesson_as_the_cause() {
     p.exp_string("frozen-node 1/1").unwrap();
     p.send_line(":quit").unwrap();
     p.exp_eof().unwrap();
+}
+
+/// Reads one RESP command (an array of bulk strings) from `stream`; None at end of input.
+fn read_command(reader: &mut impl std::io::BufRead) -> Option<Vec<Vec<u8>>> {
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let count: usize = line.trim().strip_prefix('*')?.parse().ok()?;
+    let mut args = Vec::with_capacity(count);
+    for _ in 0..count {
+        line.clear();
+        reader.read_line(&mut line).ok()?;
+        let len: usize = line.trim().strip_prefix('$')?.parse().ok()?;
+        let mut arg = vec![0u8; len + 2];
+        reader.read_exact(&mut arg).ok()?;
+        arg.truncate(len);
+        args.push(arg);
+    }
+    Some(args)
+}
+
+/// A server that speaks enough RESP to be taken for Redis, and answers GET with `get_answer`,
+/// then closes the connection.
+fn scripted_server(get_answer: &'static [u8]) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut writer = stream.try_clone().unwrap();
+                let mut reader = std::io::BufReader::new(stream);
+                while let Some(args) = read_command(&mut reader) {
+                    let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+                    let answer: &[u8] = match name.as_str() {
+                        "GET" => {
+                            let _ = writer.write_all(get_answer);
+                            return; // and close
+                        }
+                        "CLIENT" => b":7\r\n",
+                        "PING" => b"+PONG\r\n",
+                        "COMMAND" | "INFO" => b"*0\r\n",
+                        _ => b"+OK\r\n",
+                    };
+                    if writer.write_all(answer).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// `repl CMD` whose reply is cut off, or is not RESP, fails (redis-cli exits 1 too) with one
+/// line that says which, instead of exit 0 and "it reconnects on its next command".
+#[test]
+fn a_one_shot_command_whose_reply_is_cut_or_garbage_fails_with_one_clear_line() {
+    let data = tempfile::tempdir().unwrap();
+    for (answer, expected) in [
+        (
+            &b"$10\r\nabc"[..],
+            "the server closed the connection before its reply was complete",
+        ),
+        (
+            &b"?what\r\n"[..],
+            "the server answered with something that is not the Redis protocol",
+        ),
+    ] {
+        let url = format!("redis://127.0.0.1:{}", scripted_server(answer));
+        let output = redis_lab(data.path(), &["repl", "--url", &url, "GET", "k"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(!stderr.contains("reconnects"), "{stderr}");
+        assert!(stdout.trim().is_empty(), "{stdout}");
+    }
 }

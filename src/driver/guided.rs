@@ -328,9 +328,17 @@ fn save(progress: &mut Progress, key: &str, session: &Session) -> bool {
         return true;
     }
     match progress.set(key, value) {
-        Ok(()) => true,
+        Ok(()) => {
+            if progress.take_recovered() {
+                eprintln!("{}", "Progress saved again.".green());
+            }
+            true
+        }
         Err(e) => {
-            eprintln!("{}", e.to_string().yellow());
+            // A full disk fails every save alike: say it once, not at every step.
+            if progress.is_news(&e) {
+                eprintln!("{}", e.to_string().yellow());
+            }
             false
         }
     }

@@ -59,6 +59,8 @@ struct Shell {
     table: bool,
     db: i64,
     in_multi: bool,
+    /// `repl CMD`: one command, no reconnecting; a connection that ends is an error (exit 2).
+    one_shot: bool,
     docs: Arc<OnceLock<Docs>>,
     cluster: bool,
 }
@@ -76,6 +78,7 @@ pub fn run(options: &ReplOptions) -> Result<(), ReplError> {
         table: options.table,
         db,
         in_multi: false,
+        one_shot: false,
         docs: Arc::new(OnceLock::new()),
         cluster: options.cluster,
     };
@@ -173,6 +176,7 @@ impl Shell {
     }
 
     fn one_shot(&mut self, args: &[Vec<u8>]) -> Result<(), ReplError> {
+        self.one_shot = true;
         let reply = self.execute(args)?;
         let mut out = std::io::stdout().lock();
         if let Some(reply) = reply {
@@ -301,9 +305,18 @@ impl Shell {
         args: &[Vec<u8>],
     ) -> Result<Option<Reply>, ReplError> {
         reaper::interruptible(true);
-        self.clients.set_retry_after_reconnect(!self.in_multi);
+        self.clients
+            .set_retry_after_reconnect(!self.in_multi && !self.one_shot);
         let mut result = self.execute_interruptible(args);
         if let Some(closed) = self.clients.take_reconnected() {
+            if self.one_shot {
+                // No next command to reconnect for: like redis-cli, the run failed.
+                return Err(ConnError::Dropped {
+                    target: self.server.display().to_string(),
+                    reason: closed.reason,
+                }
+                .into());
+            }
             let notice = if self.in_multi {
                 // The transaction lived on the old connection.
                 self.in_multi = false;

@@ -1113,18 +1113,21 @@ impl Clients {
                 self.inboxes.remove(name);
                 let retried =
                     self.retry_after_reconnect && self.reconnected.is_none() && repeatable(args);
+                let reason = read_failure(&e);
                 self.reconnected = Some(Reconnected {
-                    reason: e.clone(),
+                    reason: reason.clone(),
                     retried,
                 });
                 if retried {
                     return self.run(server, name, args, wait);
                 }
                 Ok(Outcome::Done(Reply::Error(format!(
-                    "the server closed client {name}'s connection ({e}); it reconnects on its next command"
+                    "client {name}'s connection ended: {reason}; it reconnects on its next command"
                 ))))
             }
-            Ok(Response::One(result)) => result.map(Outcome::Done).map_err(|e| lost(&display, &e)),
+            Ok(Response::One(result)) => result
+                .map(Outcome::Done)
+                .map_err(|e| lost(&display, &read_failure(&e))),
             Ok(Response::Many(_)) => Err(lost(&display, "replies out of order")),
             Err(RecvTimeoutError::Timeout) => {
                 client.pending = Some(crate::repl::tokenize::join_args(args));
@@ -1161,7 +1164,7 @@ impl Clients {
             &display,
             frozen.as_deref(),
         ) {
-            Ok(Response::Many(result)) => result.map_err(|e| lost(&display, &e)),
+            Ok(Response::Many(result)) => result.map_err(|e| lost(&display, &read_failure(&e))),
             Ok(Response::One(_)) => Err(lost(&display, "replies out of order")),
             Err(Unanswered::Disconnected) => Err(lost(&display, "client thread ended")),
             Err(unanswered) => {
@@ -1300,6 +1303,19 @@ fn lost(target: &str, reason: &str) -> ConnError {
     ConnError::Dropped {
         target: target.to_string(),
         reason: reason.to_string(),
+    }
+}
+
+/// What a failed read of a reply means, in one line: redis-rs says "unexpected end of file" for a
+/// reply cut off, and a multi-line parser trace for bytes that are not RESP.
+pub fn read_failure(error: &str) -> String {
+    let lower = error.to_ascii_lowercase();
+    if lower.contains("end of file") || lower.contains("connection reset") {
+        "the server closed the connection before its reply was complete".into()
+    } else if lower.contains("parse error") || lower.contains("incompatible type") {
+        "the server answered with something that is not the Redis protocol".into()
+    } else {
+        error.lines().next().unwrap_or(error).trim().to_string()
     }
 }
 
