@@ -562,7 +562,7 @@ fn key_completion_quotes_keys_holding_control_characters() {
             c.replacement
         );
         // What is inserted on the line is one argument: the key itself.
-        let args = redis_lab::repl::tokenize::split_args(&c.replacement).unwrap();
+        let args = redis_lab::command::tokenize::split_args(&c.replacement).unwrap();
         assert_eq!(args.len(), 1, "{:?}", c.replacement);
         offered.push(args[0].clone());
     }

@@ -433,21 +433,9 @@ fn print_steps(session: &Session) {
 /// command may still run once the server answers again.
 fn interrupted_text(command: &str) -> String {
     let shown = escape_controls(command, Shape::Line);
-    let words = crate::repl::tokenize::split_args(command).unwrap_or_default();
-    let (_, words) = crate::repl::tokenize::repeat_prefix(words);
-    let is_script = words.first().is_some_and(|w| {
-        [
-            &b"EVAL"[..],
-            b"EVALSHA",
-            b"EVAL_RO",
-            b"EVALSHA_RO",
-            b"FCALL",
-            b"FCALL_RO",
-        ]
-        .iter()
-        .any(|name| w.eq_ignore_ascii_case(name))
-    });
-    if is_script {
+    let words = crate::command::tokenize::split_args(command).unwrap_or_default();
+    let (_, words) = crate::command::tokenize::repeat_prefix(words);
+    if crate::command::runs_a_script(&words) {
         format!(
             "(interrupted: `{shown}` had no answer yet. The script still runs on the server: type SCRIPT KILL to stop it)"
         )

@@ -4,7 +4,7 @@
 //! starting with `#` are ignored. (This is what `redis-cli < file` would read, so a fixture can
 //! be tried by hand.)
 
-use crate::repl::tokenize::split_args_bytes;
+use crate::command::tokenize::split_args_bytes;
 
 /// Commands in a fixture file, or `file:line: problem`.
 pub fn parse_commands(name: &str, bytes: &[u8]) -> Result<Vec<Vec<Vec<u8>>>, String> {

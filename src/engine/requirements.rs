@@ -16,11 +16,7 @@ pub struct ServerFacts {
 impl ServerFacts {
     pub fn from_replies(info: &Reply, modules: &Reply) -> ServerFacts {
         let info = info.as_text().unwrap_or_default();
-        let field = |name: &str| {
-            info.lines()
-                .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
-                .map(|v| v.trim().to_string())
-        };
+        let field = |name: &str| crate::command::info_field(&info, name);
         let names = modules
             .elements()
             .unwrap_or_default()

@@ -1,5 +1,6 @@
 //! The step state machine. The guided REPL, `--auto` and the tests all drive this same type.
 
+use crate::command::tokenize::{join_args, split_args};
 use crate::engine::check::{describe, evaluate};
 use crate::engine::explain::{self, Docs, Explanation, OBSERVER};
 use crate::engine::fixtures::parse_commands;
@@ -7,7 +8,6 @@ use crate::engine::requirements::{self, ServerFacts};
 use crate::lesson::catalog::Entry;
 use crate::lesson::loader::args_of;
 use crate::lesson::model::{Check, CommandSpec, Lesson, Step};
-use crate::repl::tokenize::{join_args, split_args};
 use crate::server::connection::{
     BLOCK_GRACE, Clients, ConnError, Outcome, SLOW_COMMAND, Server, ServerChoice,
 };
@@ -675,7 +675,7 @@ impl Session {
             return Ok(Some(format!(
                 "{} {host} {port} is refused in lessons: a lesson may only connect its servers to the \
                  ones redis-lab started for it ({}), never to another server on this machine or elsewhere",
-                String::from_utf8_lossy(&args[0]).to_ascii_uppercase(),
+                crate::command::name(args).unwrap_or_default(),
                 match self.started_ports() {
                     ports if ports.is_empty() => "none on this server".to_string(),
                     ports => ports.join(", "),
@@ -832,7 +832,7 @@ impl Session {
     /// Follows the learner's SELECT (and RESET, which goes back to database 0) and says when a
     /// client leaves the lesson's database.
     fn follow_database(&mut self, client: &str, args: &[Vec<u8>], reply: &Reply) -> Option<Event> {
-        let name = String::from_utf8_lossy(args.first()?).to_ascii_uppercase();
+        let name = crate::command::name(args)?;
         let db = match (name.as_str(), reply) {
             ("SELECT", Reply::Status(_)) => String::from_utf8_lossy(args.get(1)?).parse().ok()?,
             ("RESET", Reply::Status(_)) => 0,
@@ -1100,12 +1100,15 @@ impl Session {
             Event::Command {
                 outcome: Outcome::Done(Reply::Error(error)),
                 ..
-            } if error.starts_with("MOVED ") => {
-                let mut words = error.split_whitespace().skip(1);
-                let (slot, address) = (words.next()?, words.next()?);
-                let port: u16 = address.rsplit(':').next()?.parse().ok()?;
+            } => {
+                let to = crate::command::redirect(error).filter(|r| r.kind == "MOVED")?;
+                let port = to.port()?;
                 let node = topology.nodes.iter().find(|n| n.port() == port)?;
-                Some((slot.to_string(), address.to_string(), node.name.clone()))
+                Some((
+                    to.slot.to_string(),
+                    to.address.to_string(),
+                    node.name.clone(),
+                ))
             }
             _ => None,
         })
@@ -1171,7 +1174,7 @@ impl Session {
         let elapsed = started.elapsed();
         // The replies count for reply checks like any other command's.
         if self.recording {
-            let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+            let name = crate::command::name(args).unwrap_or_default();
             for reply in replies {
                 self.replies.push((client.to_string(), name.clone(), reply));
             }
@@ -1301,7 +1304,7 @@ impl Session {
                 .push((self.step, format!("`{line}` answered {e}")));
         }
         if let Outcome::Done(reply) = &outcome {
-            let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+            let name = crate::command::name(args).unwrap_or_default();
             if self.recording {
                 self.replies.push((client.to_string(), name, reply.clone()));
             }
@@ -1406,7 +1409,7 @@ impl Session {
     }
 
     fn note_used(&mut self, args: &[Vec<u8>]) {
-        let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+        let name = crate::command::name(args).unwrap_or_default();
         if let Some(sub) = args.get(1) {
             self.used.insert(format!(
                 "{name} {}",
@@ -1435,7 +1438,7 @@ impl Session {
             };
         }
         // redis-cli's repeat prefix: `15 INCR counter` runs INCR fifteen times.
-        let (times, args) = crate::repl::tokenize::repeat_prefix(args);
+        let (times, args) = crate::command::tokenize::repeat_prefix(args);
         let times = times.min(LESSON_MAX_REPEAT);
         let client = self.learner_client().to_string();
         let mut events = Vec::new();

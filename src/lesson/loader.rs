@@ -1,8 +1,8 @@
 //! YAML text to a checked [`Lesson`]. The YAML crate stays behind this module.
 
+use crate::command::tokenize::split_args;
 use crate::lesson::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
 use crate::lesson::model::{Args, CommandSpec, FORMAT_VERSION, Lesson, Matcher};
-use crate::repl::tokenize::split_args;
 use serde_saphyr::{Location, Spanned};
 use std::collections::HashSet;
 
@@ -552,7 +552,7 @@ fn script_needs_declaring(
                 location,
                 format!(
                     "`{}` runs a script, but the lesson does not declare `requires: {{scripts: true}}`",
-                    String::from_utf8_lossy(&args[0]).to_ascii_uppercase()
+                    crate::command::name(args).unwrap_or_default()
                 ),
             )
             .with_help(

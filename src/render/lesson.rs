@@ -1,10 +1,10 @@
 //! Lesson events as text for the terminal.
 
+use crate::command::tokenize::split_args;
 use crate::engine::explain::{Explanation, KeyChange, KeyState};
 use crate::engine::session::{Event, Failure, Who};
 use crate::lesson::model::Lesson;
 use crate::render::{Shape, escape_controls, prose, reply::format_tty, table};
-use crate::repl::tokenize::split_args;
 use crate::server::connection::Outcome;
 use crate::server::reply::Reply;
 use colored::Colorize;

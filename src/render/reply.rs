@@ -161,7 +161,7 @@ pub fn footer(args: &[Vec<u8>], omitted: &Omitted, url: &str) -> String {
             format!("(interrupted: {missing} not shown)")
         };
     }
-    let command = crate::repl::tokenize::join_args(args);
+    let command = crate::command::tokenize::join_args(args);
     // The command itself when it fits on a line with the rest; a placeholder otherwise.
     let command = if command.len() <= 60 {
         command
@@ -179,7 +179,7 @@ pub fn footer(args: &[Vec<u8>], omitted: &Omitted, url: &str) -> String {
 
 /// The command that reads a piece of what `args` read whole.
 fn part_hint(args: &[Vec<u8>], elements: bool) -> Option<&'static str> {
-    let name = String::from_utf8_lossy(args.first()?).to_ascii_uppercase();
+    let name = crate::command::name(args)?;
     let hint = match name.as_str() {
         "GET" | "GETEX" | "GETDEL" | "GETSET" | "SUBSTR" | "GETRANGE" if !elements => {
             "GETRANGE key start end"

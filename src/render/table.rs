@@ -19,7 +19,7 @@ pub fn new_table(header: &[&str]) -> Table {
 
 /// Which commands answer with field/value pairs worth showing as a two-column table.
 pub fn pair_headers(args: &[Vec<u8>]) -> Option<(&'static str, &'static str)> {
-    let name = String::from_utf8_lossy(args.first()?).to_ascii_uppercase();
+    let name = crate::command::name(args)?;
     let has = |word: &str| args.iter().any(|a| a.eq_ignore_ascii_case(word.as_bytes()));
     match name.as_str() {
         "HGETALL" => Some(("field", "value")),

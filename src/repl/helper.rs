@@ -1,9 +1,9 @@
 //! rustyline integration: completion of commands, subcommands, tokens and keys; argument hints;
 //! highlighting.
 
+use crate::command::tokenize::{quote_arg, split_args};
 use crate::render::{Shape, escape_controls};
 use crate::repl::docs::{Docs, hint};
-use crate::repl::tokenize::{quote_arg, split_args};
 use colored::Colorize;
 use rustyline::completion::{Completer, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};

@@ -1,7 +1,7 @@
 //! What the REPL's history file may keep: never a line that carries a password.
 
 use crate::command::secret::carries_secret;
-use crate::repl::tokenize::split_args;
+use crate::command::tokenize::split_args;
 
 /// The REPL's meta commands that run the Redis command after them (see `shell::meta`).
 const RUNS_A_COMMAND: &[&str] = &[":explain"];

@@ -4,4 +4,3 @@ pub mod docs;
 pub mod helper;
 pub mod history;
 pub mod shell;
-pub mod tokenize;

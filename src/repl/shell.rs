@@ -1,6 +1,7 @@
 //! `redis-lab repl`: interactive on a terminal, pipelined when stdin is a pipe (output identical to
 //! redis-cli's), or one command from the arguments.
 
+use crate::command::tokenize::{join_args, split_args};
 use crate::engine::explain::{self, Explanation, OBSERVER};
 use crate::render::reply::{Capped, Limits, Omitted, footer, printed_as_is, write_raw, write_tty};
 use crate::render::table::{pair_headers, pairs_table_limited};
@@ -8,7 +9,6 @@ use crate::render::{Escaping, Shape, escape_controls};
 use crate::repl::docs::{Docs, syntax};
 use crate::repl::helper::ReplHelper;
 use crate::repl::history::is_sensitive;
-use crate::repl::tokenize::{join_args, split_args};
 use crate::server::connection::{Clients, ConnError, Outcome, Server, ServerChoice};
 use crate::server::reply::Reply;
 use crate::server::sandbox::reaper;
@@ -207,7 +207,7 @@ impl Shell {
             }
             let line = line.strip_suffix(b"\n").unwrap_or(&line);
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let args = match crate::repl::tokenize::split_args_bytes(line) {
+            let args = match crate::command::tokenize::split_args_bytes(line) {
                 Ok(args) => args,
                 Err(_) => {
                     self.flush_batch(&mut batch, &mut out)?;
@@ -274,7 +274,7 @@ impl Shell {
         if reply.is_error() {
             return;
         }
-        let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+        let name = crate::command::name(args).unwrap_or_default();
         match name.as_str() {
             "SELECT" if !self.in_multi => {
                 if let Some(db) = args
@@ -343,10 +343,14 @@ impl Shell {
             let Ok(Some(Reply::Error(error))) = &result else {
                 break;
             };
-            let Some((kind, slot, address)) = redirection(error) else {
+            let Some(to) = crate::command::redirect(error) else {
                 break;
             };
-            let (kind, slot, address) = (kind.to_string(), slot.to_string(), address.to_string());
+            let (kind, slot, address) = (
+                to.kind.to_string(),
+                to.slot.to_string(),
+                to.address.to_string(),
+            );
             hops += 1;
             if !self.raw {
                 crate::outln!(
@@ -367,11 +371,7 @@ impl Shell {
     }
 
     fn execute_interruptible(&mut self, args: &[Vec<u8>]) -> Result<Option<Reply>, ReplError> {
-        let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
-        let streaming = matches!(
-            name.as_str(),
-            "SUBSCRIBE" | "PSUBSCRIBE" | "SSUBSCRIBE" | "MONITOR"
-        );
+        let streaming = crate::command::confirmations_before_streaming(args).is_some();
         let outcome = match self
             .clients
             .run(&self.server, CLIENT, args, Duration::from_millis(100))
@@ -723,20 +723,13 @@ impl Shell {
     }
 }
 
-/// `MOVED 3999 127.0.0.1:6381` or `ASK ...`: (kind, slot, address).
-fn redirection(error: &str) -> Option<(&str, &str, &str)> {
-    let mut words = error.split_whitespace();
-    let kind = words.next().filter(|k| *k == "MOVED" || *k == "ASK")?;
-    Some((kind, words.next()?, words.next()?))
-}
-
 /// The repeat count of a line, or the line to print when it is over [`MAX_REPEAT`].
 fn repeat_count(args: Vec<Vec<u8>>) -> Result<(u64, Vec<Vec<u8>>), String> {
-    let (repeat, args) = crate::repl::tokenize::repeat_prefix(args);
-    if repeat > crate::repl::tokenize::MAX_REPEAT {
+    let (repeat, args) = crate::command::tokenize::repeat_prefix(args);
+    if repeat > crate::command::tokenize::MAX_REPEAT {
         return Err(format!(
             "(error) a repeat count of {repeat} is over redis-lab's limit of {}; run the command in parts",
-            crate::repl::tokenize::MAX_REPEAT
+            crate::command::tokenize::MAX_REPEAT
         ));
     }
     Ok((repeat, args))

@@ -762,17 +762,6 @@ struct Client {
     received: Option<Arc<Mutex<Vec<Reply>>>>,
 }
 
-/// Commands after which a connection only receives: pub/sub messages or MONITOR lines.
-fn streaming_replies(args: &[Vec<u8>]) -> Option<usize> {
-    let name = String::from_utf8_lossy(args.first()?).to_ascii_uppercase();
-    match name.as_str() {
-        // One confirmation per channel or pattern.
-        "SUBSCRIBE" | "PSUBSCRIBE" | "SSUBSCRIBE" => Some(args.len().saturating_sub(1).max(1)),
-        "MONITOR" => Some(1),
-        _ => None,
-    }
-}
-
 /// Sends a subscribe/MONITOR command, returns its confirmations, then keeps every message that
 /// arrives in `inbox` until the connection closes.
 fn stream(
@@ -993,7 +982,8 @@ impl Clients {
                     }
                     for request in req_rx {
                         if let Request::One(args) = &request
-                            && let Some(confirmations) = streaming_replies(args)
+                            && let Some(confirmations) =
+                                crate::command::confirmations_before_streaming(args)
                         {
                             let tx = resp_tx.clone();
                             stream(
@@ -1061,7 +1051,8 @@ impl Clients {
         let db = self.db;
         let frozen = self.frozen.clone();
         self.client(server, name)?; // created on first use
-        let streaming_inbox = streaming_replies(args).and_then(|_| self.inboxes.get(name).cloned());
+        let streaming_inbox = crate::command::confirmations_before_streaming(args)
+            .and_then(|_| self.inboxes.get(name).cloned());
         let client = self.client(server, name)?;
         if client.received.is_some() {
             return Err(ConnError::Unsafe(format!(
@@ -1092,7 +1083,7 @@ impl Clients {
                 self.clients.remove(name);
                 self.inboxes.remove(name);
                 return Err(ConnError::Interrupted {
-                    command: crate::repl::tokenize::join_args(args),
+                    command: crate::command::tokenize::join_args(args),
                 });
             }
         };
@@ -1111,8 +1102,9 @@ impl Clients {
             Ok(Response::One(Err(e))) if name != HIDDEN_CLIENT && server.connect_db(db).is_ok() => {
                 self.clients.remove(name);
                 self.inboxes.remove(name);
-                let retried =
-                    self.retry_after_reconnect && self.reconnected.is_none() && repeatable(args);
+                let retried = self.retry_after_reconnect
+                    && self.reconnected.is_none()
+                    && crate::command::may_be_resent(args);
                 let reason = read_failure(&e);
                 self.reconnected = Some(Reconnected {
                     reason: reason.clone(),
@@ -1130,7 +1122,7 @@ impl Clients {
                 .map_err(|e| lost(&display, &read_failure(&e))),
             Ok(Response::Many(_)) => Err(lost(&display, "replies out of order")),
             Err(RecvTimeoutError::Timeout) => {
-                client.pending = Some(crate::repl::tokenize::join_args(args));
+                client.pending = Some(crate::command::tokenize::join_args(args));
                 Ok(Outcome::Waiting)
             }
             Err(RecvTimeoutError::Disconnected) => Err(lost(&display, "client thread ended")),
@@ -1152,7 +1144,7 @@ impl Clients {
         let client = self.client(server, name)?;
         let shown = commands
             .first()
-            .map(|c| crate::repl::tokenize::join_args(c))
+            .map(|c| crate::command::tokenize::join_args(c))
             .unwrap_or_default();
         client
             .requests
@@ -1286,17 +1278,6 @@ impl Clients {
         self.clients.clear();
         self.inboxes.clear();
     }
-}
-
-/// Whether a command may be sent again after its connection closed under it: not the ones that
-/// can close or stop things themselves (sending those twice could do it twice).
-fn repeatable(args: &[Vec<u8>]) -> bool {
-    let name =
-        String::from_utf8_lossy(args.first().map_or(&[][..], Vec::as_slice)).to_ascii_uppercase();
-    !matches!(
-        name.as_str(),
-        "CLIENT" | "SHUTDOWN" | "DEBUG" | "QUIT" | "RESET" | "FAILOVER" | "MONITOR"
-    ) && !name.contains("SUBSCRIBE")
 }
 
 fn lost(target: &str, reason: &str) -> ConnError {

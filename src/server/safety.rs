@@ -2,15 +2,7 @@
 //! files on the learner's machine through redis-server, nor touch data on a server that redis-lab
 //! did not start. This module is the one place that knows which commands and settings are safe.
 
-/// The upper-case command name and, for containers, the upper-case subcommand ("" if none).
-fn name_and_sub(args: &[Vec<u8>]) -> Option<(String, String)> {
-    let name = String::from_utf8_lossy(args.first()?).to_ascii_uppercase();
-    let sub = args
-        .get(1)
-        .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
-        .unwrap_or_default();
-    Some((name, sub))
-}
+use crate::command::name_and_sub;
 
 /// redis-server settings a lesson may pass on its command line (`requires.server_args`, the
 /// `restart` verb): lab settings that change how the server behaves, never where it writes,

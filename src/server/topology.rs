@@ -85,12 +85,6 @@ fn query<T: redis::FromRedisValue>(port: u16, args: &[&str]) -> Result<T, Topolo
         .map_err(|e| TopologyError::Setup(format!("`{}` on 127.0.0.1:{port}: {e}", args.join(" "))))
 }
 
-fn info_field(info: &str, field: &str) -> Option<String> {
-    info.lines()
-        .find_map(|l| l.strip_prefix(field).and_then(|r| r.strip_prefix(':')))
-        .map(|v| v.trim().to_string())
-}
-
 impl Topology {
     /// Starts a topology; `progress` is told what is happening (for a spinner).
     pub fn start(
@@ -245,7 +239,9 @@ impl Topology {
             match (self.kind, node.role) {
                 (Kind::Replica | Kind::Sentinel, Role::Replica) => {
                     let info: String = query(node.port(), &["INFO", "replication"])?;
-                    if info_field(&info, "master_link_status").as_deref() != Some("up") {
+                    if crate::command::info_field(&info, "master_link_status").as_deref()
+                        != Some("up")
+                    {
                         return Ok(Some(format!(
                             "{} is not linked to its master yet",
                             node.name
@@ -273,8 +269,9 @@ impl Topology {
                 }
                 (Kind::Cluster, _) => {
                     let info: String = query(node.port(), &["CLUSTER", "INFO"])?;
-                    if info_field(&info, "cluster_state").as_deref() != Some("ok")
-                        || info_field(&info, "cluster_known_nodes").as_deref() != Some("6")
+                    if crate::command::info_field(&info, "cluster_state").as_deref() != Some("ok")
+                        || crate::command::info_field(&info, "cluster_known_nodes").as_deref()
+                            != Some("6")
                     {
                         return Ok(Some(format!(
                             "{} does not see a healthy cluster of 6 yet",
@@ -283,7 +280,9 @@ impl Topology {
                     }
                     if node.role == Role::Master {
                         let replication: String = query(node.port(), &["INFO", "replication"])?;
-                        if info_field(&replication, "connected_slaves").as_deref() != Some("1") {
+                        if crate::command::info_field(&replication, "connected_slaves").as_deref()
+                            != Some("1")
+                        {
                             return Ok(Some(format!("{} has no replica linked yet", node.name)));
                         }
                     }
