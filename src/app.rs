@@ -12,12 +12,7 @@ use crate::server::sandbox::SandboxOptions;
 use anyhow::Result;
 use colored::Colorize;
 
-/// How a successful run ended: 0 all good, 1 checks failed. (Errors exit 2 in main.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Ok,
-    ChecksFailed,
-}
+pub use crate::driver::Status;
 
 pub fn run(cli: Cli) -> Result<Status> {
     crate::render::init_color(cli.global.color);

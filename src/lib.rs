@@ -5,8 +5,12 @@ pub mod cli;
 pub mod command;
 pub mod driver;
 pub mod engine;
+pub mod escape;
 pub mod lesson;
 pub mod progress;
 pub mod render;
 pub mod repl;
 pub mod server;
+
+#[cfg(test)]
+mod layers;

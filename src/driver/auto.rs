@@ -1,7 +1,7 @@
 //! `redis-lab lesson ID --auto`: run every step's solution and verify it, as a live demo.
 
-use crate::app::Status;
 use crate::driver::LoadBar;
+use crate::driver::Status;
 use crate::engine::session::{Event, Session, SessionOptions};
 use crate::lesson::catalog::Entry;
 use crate::render::lesson::{after_text, event, lesson_banner};

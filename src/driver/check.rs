@@ -1,6 +1,6 @@
 //! `redis-lab check [PATH...] [--run]`: lint lessons, then prove them on real servers.
 
-use crate::app::Status;
+use crate::driver::Status;
 use crate::engine::prove::{LessonProof, Outcome, prove_lesson};
 use crate::engine::session::SessionOptions;
 use crate::lesson::catalog::{Catalog, Entry, builtin_headers};

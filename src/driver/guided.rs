@@ -1,8 +1,8 @@
 //! The guided REPL: shows each step, reads the learner's commands, and renders what the engine
 //! says. Meta commands start with `:` so they can never be mistaken for Redis commands.
 
-use crate::app::Status;
 use crate::driver::LoadBar;
+use crate::driver::Status;
 use crate::engine::session::{Event, Session, SessionError, SessionOptions};
 use crate::lesson::catalog::Entry;
 use crate::progress::{LessonProgress, Progress};

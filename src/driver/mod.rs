@@ -18,6 +18,13 @@ pub fn notice_slow_answers() {
     })));
 }
 
+/// How a successful run ended: 0 all good, 1 checks failed. (Errors exit 2 in main.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    ChecksFailed,
+}
+
 /// A progress bar for fixture loading, shown only when there is enough to load to be worth it.
 pub struct LoadBar(Option<ProgressBar>);
 

@@ -2,7 +2,7 @@
 //! servers in the foreground (so nothing can outlive it) and records them in the state dir, so
 //! `status`, `down` and `repl --sandbox` work from another terminal.
 
-use crate::app::Status;
+use crate::driver::Status;
 use crate::render::table::new_table;
 use crate::server::sandbox::{SandboxOptions, is_running, process_start, reaper};
 use crate::server::topology::{Kind, Role, Topology, kind_name};

@@ -300,7 +300,7 @@ pub fn snapshot(
                         state.summary = format!("HyperLogLog, {n} bytes");
                         continue;
                     }
-                    Some((_, Reply::Bulk(b))) => crate::render::reply::repr_bytes(&b),
+                    Some((_, Reply::Bulk(b))) => crate::escape::repr_bytes(&b),
                     _ => String::new(),
                 };
                 if n > 40 {

@@ -38,12 +38,6 @@ impl ServerFacts {
     }
 }
 
-/// Parses a requirement like `>=7.0` or `>=6.2, <8` (versions may omit minor or patch).
-pub fn parse_version_req(text: &str) -> Result<semver::VersionReq, String> {
-    semver::VersionReq::parse(text)
-        .map_err(|e| format!("invalid Redis version requirement {text:?}: {e}"))
-}
-
 fn parse_version(text: &str) -> Option<semver::Version> {
     let mut parts: Vec<&str> = text.trim().split('.').collect();
     while parts.len() < 3 {
@@ -66,7 +60,7 @@ fn unmet_for(what: &str, requires: &Requires, facts: &ServerFacts) -> Option<Str
     if let Some(req) = &requires.redis {
         let req_text = &req.value;
         match (
-            parse_version_req(req_text),
+            crate::lesson::model::parse_version_req(req_text),
             parse_version(&facts.redis_version),
         ) {
             (Ok(req), Some(version)) if !req.matches(&version) => {

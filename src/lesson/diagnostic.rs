@@ -1,6 +1,6 @@
 //! A problem in a lesson file, pointing at file, line and column, with the line shown.
 
-use crate::render::{Shape, escape_controls};
+use crate::escape::{Shape, escape_controls};
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

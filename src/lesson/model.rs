@@ -11,6 +11,12 @@ use std::fmt;
 
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Parses a requirement like `>=7.0` or `>=6.2, <8` (versions may omit minor or patch).
+pub fn parse_version_req(text: &str) -> Result<semver::VersionReq, String> {
+    semver::VersionReq::parse(text)
+        .map_err(|e| format!("invalid Redis version requirement {text:?}: {e}"))
+}
+
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lesson {
@@ -119,16 +125,8 @@ pub struct Requires {
     pub scripts: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Topology {
-    #[default]
-    Single,
-    Redlock5,
-    Replica,
-    Sentinel,
-    Cluster,
-}
+/// The servers a lesson runs on: the sandbox starts them, so the kinds live with it.
+pub use crate::server::topology::Kind as Topology;
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

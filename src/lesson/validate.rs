@@ -121,7 +121,7 @@ impl CommandTable {
     /// Whether the server the table describes meets a version requirement (unknown: no).
     pub fn satisfies(&self, requirement: &str) -> bool {
         let version = self.source.rsplit(' ').next().unwrap_or_default();
-        let Ok(req) = crate::engine::requirements::parse_version_req(requirement) else {
+        let Ok(req) = crate::lesson::model::parse_version_req(requirement) else {
             return false;
         };
         let mut parts: Vec<&str> = version.split('.').collect();
@@ -326,7 +326,7 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
             }
         }
         if let Some(req) = &lesson.requires.redis
-            && let Err(e) = crate::engine::requirements::parse_version_req(&req.value)
+            && let Err(e) = crate::lesson::model::parse_version_req(&req.value)
         {
             linter.at(
                 &req.referenced,

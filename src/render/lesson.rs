@@ -145,9 +145,8 @@ pub fn event(lesson: &Lesson, event: &Event, echo_learner: bool) -> String {
         ),
         Event::Received { client, message } => {
             let text_of = |r: &Reply| line(&r.as_text().unwrap_or_default()).into_owned();
-            let payload_of = |r: &Reply| {
-                crate::render::reply::repr_bytes(r.as_text().unwrap_or_default().as_bytes())
-            };
+            let payload_of =
+                |r: &Reply| crate::escape::repr_bytes(r.as_text().unwrap_or_default().as_bytes());
             let text = match message.elements().as_deref() {
                 Some([kind, channel, payload])
                     if matches!(text_of(kind).as_str(), "message" | "smessage") =>

@@ -1,12 +1,11 @@
 //! Everything the user sees is formatted here. Other modules return data and events.
 
-pub mod escape;
 pub mod lesson;
 pub mod output;
 pub mod reply;
 pub mod table;
 
-pub use escape::{Escaping, Shape, escape_control_bytes, escape_controls};
+pub use crate::escape::{Escaping, Shape, escape_control_bytes, escape_controls};
 
 use std::io::IsTerminal;
 use std::sync::Mutex;

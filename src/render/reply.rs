@@ -1,22 +1,9 @@
 //! Replies printed the way redis-cli prints them on a terminal (its `cliFormatReplyTTY`).
 
-use crate::render::escape::{Shape, escape_byte, escape_controls};
+use crate::escape::{Shape, escape_byte, escape_controls};
 use crate::server::reply::{Reply, format_double};
 
 use std::io::{self, Write};
-
-/// redis-cli's `sdscatrepr`: a quoted string, non-printable bytes as `\xHH`.
-pub fn repr_bytes(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() + 2);
-    out.push('"');
-    for &b in bytes {
-        let (escaped, len) = escape_byte(b);
-        // Every escape is ASCII.
-        out.extend(escaped[..len].iter().map(|&c| c as char));
-    }
-    out.push('"');
-    out
-}
 
 /// How much of a reply a terminal is shown.
 #[derive(Debug, Clone, Copy)]

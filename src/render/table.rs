@@ -1,6 +1,6 @@
 //! Tables: the lesson catalog and field/value replies.
 
-use crate::render::escape::{Shape, escape_controls};
+use crate::escape::{Shape, escape_controls};
 use crate::render::reply::{Limits, Omitted};
 use crate::server::reply::Reply;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};

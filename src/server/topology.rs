@@ -7,7 +7,18 @@ use crate::server::sandbox::{Sandbox, SandboxError, SandboxOptions};
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
-pub use crate::lesson::model::Topology as Kind;
+/// Which servers a lesson needs (`requires.topology` in a lesson file).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(rename = "Topology")]
+pub enum Kind {
+    #[default]
+    Single,
+    Redlock5,
+    Replica,
+    Sentinel,
+    Cluster,
+}
 
 #[derive(Debug, Error)]
 pub enum TopologyError {

@@ -105,8 +105,21 @@ impl<W: Write> Write for Escaping<W> {
     }
 }
 
+/// redis-cli's `sdscatrepr`: a quoted string, non-printable bytes as `\xHH`.
+pub fn repr_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 2);
+    out.push('"');
+    for &b in bytes {
+        let (escaped, len) = escape_byte(b);
+        // Every escape is ASCII.
+        out.extend(escaped[..len].iter().map(|&c| c as char));
+    }
+    out.push('"');
+    out
+}
+
 /// One byte as redis-cli's `sdscatrepr` writes it inside quotes.
-pub(crate) fn escape_byte(b: u8) -> ([u8; 4], usize) {
+pub fn escape_byte(b: u8) -> ([u8; 4], usize) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     match b {
         b'\\' => (*b"\\\\\0\0", 2),
