@@ -110,10 +110,19 @@ pub fn is_running(pid: u32) -> bool {
             .unwrap_or("")
             .trim_start()
             .starts_with('Z'),
-        // No /proc (not Linux): signal 0 only checks that the process exists.
-        // SAFETY: signal 0 sends nothing.
-        Err(_) => unsafe { libc::kill(pid as libc::pid_t, 0) == 0 },
+        // No /proc (not Linux): signal 0 (None) sends nothing, it only checks that the process
+        // exists.
+        Err(_) => nix_pid(pid).is_some_and(|pid| nix::sys::signal::kill(pid, None).is_ok()),
     }
+}
+
+/// The pid of one process, for nix. `None` for 0 and anything above `i32::MAX`: to kill(2) those
+/// mean our own process group, or every process we may signal, never one process.
+pub fn nix_pid(pid: u32) -> Option<nix::unistd::Pid> {
+    i32::try_from(pid)
+        .ok()
+        .filter(|&pid| pid > 0)
+        .map(nix::unistd::Pid::from_raw)
 }
 
 /// The start time of a process (clock ticks since boot, /proc/PID/stat field 22), on Linux:
@@ -300,10 +309,15 @@ impl Sandbox {
     /// Freezes (SIGSTOP) or thaws (SIGCONT) the server: a node that hangs without dying.
     pub fn pause(&mut self, frozen: bool) {
         self.frozen = frozen;
-        let signal = if frozen { libc::SIGSTOP } else { libc::SIGCONT };
-        // SAFETY: a signal to our own child process.
-        unsafe {
-            libc::kill(self.child.id() as libc::pid_t, signal);
+        use nix::sys::signal::Signal;
+        let signal = if frozen {
+            Signal::SIGSTOP
+        } else {
+            Signal::SIGCONT
+        };
+        // Our own child, not reaped yet, so the pid is still this server's.
+        if let Some(pid) = nix_pid(self.child.id()) {
+            let _ = nix::sys::signal::kill(pid, signal);
         }
     }
 
@@ -322,7 +336,7 @@ impl Sandbox {
         use std::os::unix::process::ExitStatusExt;
         let status = self.child.try_wait().ok()??;
         Some(match (status.signal(), status.code()) {
-            (Some(libc::SIGKILL), _) => {
+            (Some(signal), _) if signal == nix::sys::signal::Signal::SIGKILL as i32 => {
                 "killed by signal 9 (SIGKILL: another program, or the kernel out of memory)".into()
             }
             (Some(signal), _) => format!("killed by signal {signal}"),
@@ -439,11 +453,14 @@ fn spawn(
         .stderr(log_err)
         // Its own process group: the learner's Ctrl-C goes to redis-lab, not to the server.
         .process_group(0);
-    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    // If redis-lab dies, even by SIGKILL, the kernel kills the server too. Linux only: other
+    // systems have no parent-death signal.
+    #[cfg(target_os = "linux")]
+    // SAFETY: the closure runs between fork and exec, where only async-signal-safe calls are
+    // allowed: it makes one prctl system call, allocates nothing and touches no lock.
     unsafe {
         command.pre_exec(|| {
-            // If redis-lab dies, even by SIGKILL, the kernel kills the server too.
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
             Ok(())
         });
     }
@@ -509,12 +526,11 @@ pub mod reaper {
             Ok(children) => children.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         };
-        for pid in pids {
-            // SAFETY: plain syscalls on pids we spawned; waitpid reaps them so none is left defunct.
-            unsafe {
-                libc::kill(pid as libc::pid_t, libc::SIGKILL);
-                libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
-            }
+        for pid in pids.into_iter().filter_map(super::nix_pid) {
+            // Our children, not reaped yet (each is forgotten once reaped), so the pids are
+            // theirs; waitpid reaps them so none is left defunct.
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(pid, None);
         }
         let dirs = match DIRS.lock() {
             Ok(dirs) => dirs.clone(),
@@ -584,7 +600,7 @@ pub mod reaper {
             .get()
             .map_or(0, |s| s.load(std::sync::atomic::Ordering::SeqCst));
         // A Ctrl-C that only interrupted a REPL command is not a reason to exit.
-        let interrupt_only = signal == libc::SIGINT as usize
+        let interrupt_only = signal == signal_hook::consts::SIGINT as usize
             && INTERRUPTIBLE.load(std::sync::atomic::Ordering::SeqCst);
         if signal != 0 && !interrupt_only {
             exit_for_signal(signal as i32);
