@@ -1,7 +1,9 @@
 //! The private sandbox: a `redis-server` child on a free loopback port, in a temp dir, with no
-//! persistence. It is killed and reaped on drop, on SIGTERM/SIGINT/SIGHUP (see [`reaper`]), and by
-//! the kernel if redis-lab itself is killed (parent-death signal).
+//! persistence. It is killed and reaped on drop, on SIGTERM/SIGINT/SIGHUP (see [`reaper`]), and
+//! if redis-lab itself is killed: by the kernel on Linux (parent-death signal), by a
+//! [`watchdog`](super::watchdog) process elsewhere.
 
+use super::watchdog::Watchdog;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -35,6 +37,8 @@ pub enum SandboxError {
     NoPort(std::io::Error),
     #[error("{0}")]
     RefusedArgs(String),
+    #[error("could not start the watchdog that stops redis-server if redis-lab is killed: {0}")]
+    Watchdog(std::io::Error),
 }
 
 /// How to start a sandbox server.
@@ -56,6 +60,8 @@ pub struct SandboxOptions {
 
 pub struct Sandbox {
     child: Child,
+    /// Guards `child` where there is no parent-death signal (see [`super::watchdog`]).
+    watchdog: Option<Watchdog>,
     port: u16,
     dir: tempfile::TempDir,
     binary: PathBuf,
@@ -225,12 +231,13 @@ impl Sandbox {
         loop {
             attempt += 1;
             let port = free_port()?;
-            let mut child = spawn(&binary, port, dir.path(), options)?;
+            let (mut child, watchdog) = spawn(&binary, port, dir.path(), options)?;
             match wait_ready(&mut child, port, dir.path()) {
                 Ok(()) => {
                     reaper::remember_dir(dir.path());
                     return Ok(Sandbox {
                         child,
+                        watchdog,
                         port,
                         dir,
                         binary,
@@ -277,7 +284,8 @@ impl Sandbox {
                 };
             }
         }
-        self.child = spawn(&self.binary, self.port, self.dir.path(), &self.options)?;
+        (self.child, self.watchdog) =
+            spawn(&self.binary, self.port, self.dir.path(), &self.options)?;
         wait_ready(&mut self.child, self.port, self.dir.path())
     }
 
@@ -290,7 +298,7 @@ impl Sandbox {
         self.kill();
         let mut options = self.options.clone();
         options.lesson_args.extend(extra_args.iter().cloned());
-        self.child = spawn(&self.binary, self.port, self.dir.path(), &options)?;
+        (self.child, self.watchdog) = spawn(&self.binary, self.port, self.dir.path(), &options)?;
         wait_ready(&mut self.child, self.port, self.dir.path())
     }
 
@@ -302,7 +310,8 @@ impl Sandbox {
 
     pub fn start_again(&mut self) -> Result<(), SandboxError> {
         self.frozen = false;
-        self.child = spawn(&self.binary, self.port, self.dir.path(), &self.options)?;
+        (self.child, self.watchdog) =
+            spawn(&self.binary, self.port, self.dir.path(), &self.options)?;
         wait_ready(&mut self.child, self.port, self.dir.path())
     }
 
@@ -350,6 +359,8 @@ impl Sandbox {
         let _ = self.child.kill();
         let _ = self.child.wait();
         reaper::forget(pid);
+        // Only once the server is reaped: until then the watchdog still guards it.
+        self.watchdog = None;
     }
 }
 
@@ -397,12 +408,13 @@ fn log_tail(dir: &Path) -> String {
     }
 }
 
+/// Starts a server, with its watchdog where one is wanted (see [`super::watchdog`]).
 fn spawn(
     binary: &Path,
     port: u16,
     dir: &Path,
     options: &SandboxOptions,
-) -> Result<Child, SandboxError> {
+) -> Result<(Child, Option<Watchdog>), SandboxError> {
     if let Some(problem) = crate::server::safety::server_args_problem(&options.lesson_args) {
         return Err(SandboxError::RefusedArgs(problem));
     }
@@ -453,23 +465,44 @@ fn spawn(
         .stderr(log_err)
         // Its own process group: the learner's Ctrl-C goes to redis-lab, not to the server.
         .process_group(0);
+    // A program that only links the library (a test harness) cannot be a watchdog: it keeps
+    // the parent-death signal where there is one.
+    let watchdog_program = super::watchdog::wanted()
+        .then(super::watchdog::program)
+        .flatten();
     // If redis-lab dies, even by SIGKILL, the kernel kills the server too. Linux only: other
     // systems have no parent-death signal.
     #[cfg(target_os = "linux")]
-    // SAFETY: the closure runs between fork and exec, where only async-signal-safe calls are
-    // allowed: it makes one prctl system call, allocates nothing and touches no lock.
-    unsafe {
-        command.pre_exec(|| {
-            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
-            Ok(())
-        });
+    if watchdog_program.is_none() {
+        // SAFETY: the closure runs between fork and exec, where only async-signal-safe calls
+        // are allowed: it makes one prctl system call, allocates nothing and touches no lock.
+        unsafe {
+            command.pre_exec(|| {
+                nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
+                Ok(())
+            });
+        }
     }
-    let child = command.spawn().map_err(|source| SandboxError::Spawn {
+    let mut child = command.spawn().map_err(|source| SandboxError::Spawn {
         path: binary.to_path_buf(),
         source,
     })?;
     reaper::remember(child.id());
-    Ok(child)
+    let Some(program) = watchdog_program else {
+        return Ok((child, None));
+    };
+    match Watchdog::start(&program, child.id()) {
+        Ok(watchdog) => Ok((child, Some(watchdog))),
+        // It could not be named because it has already exited: `wait_ready` says why.
+        Err(_) if !matches!(child.try_wait(), Ok(None)) => Ok((child, None)),
+        Err(error) => {
+            // No server runs unguarded.
+            let _ = child.kill();
+            let _ = child.wait();
+            reaper::forget(child.id());
+            Err(SandboxError::Watchdog(error))
+        }
+    }
 }
 
 /// PING over a raw socket: readiness without building a client.
@@ -493,6 +526,8 @@ pub mod reaper {
     use std::sync::Mutex;
 
     static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+    /// The servers' watchdogs (see [`crate::server::watchdog`]), also our children.
+    static WATCHDOGS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
     /// Sandbox temp dirs: a signal exits without running destructors, so we remove them here.
     static DIRS: Mutex<Vec<std::path::PathBuf>> = Mutex::new(Vec::new());
 
@@ -520,13 +555,33 @@ pub mod reaper {
         }
     }
 
-    /// Kills every server still running. Called from the signal thread before exiting.
+    pub fn remember_watchdog(pid: u32) {
+        if let Ok(mut watchdogs) = WATCHDOGS.lock() {
+            watchdogs.push(pid);
+        }
+    }
+
+    pub fn forget_watchdog(pid: u32) {
+        if let Ok(mut watchdogs) = WATCHDOGS.lock() {
+            watchdogs.retain(|&p| p != pid);
+        }
+    }
+
+    /// Kills every server still running, then their watchdogs. Called from the signal thread
+    /// before exiting.
     pub fn kill_all() {
         let pids = match CHILDREN.lock() {
             Ok(children) => children.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         };
-        for pid in pids.into_iter().filter_map(super::nix_pid) {
+        let watchdogs = match WATCHDOGS.lock() {
+            Ok(watchdogs) => watchdogs.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        // Servers first, so none is unguarded while it runs. A watchdog waits for redis-lab's
+        // end of its pipe, which closes only when redis-lab exits: it is killed, not waited
+        // for, and reaped so none is left defunct.
+        for pid in pids.into_iter().chain(watchdogs).filter_map(super::nix_pid) {
             // Our children, not reaped yet (each is forgotten once reaped), so the pids are
             // theirs; waitpid reaps them so none is left defunct.
             let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
