@@ -291,6 +291,8 @@ fn the_watchdog_stops_the_server_of_a_sigkilled_repl() {
 fn no_watchdog_left(end: impl FnOnce(&mut Child) -> bool) {
     // Orphans now come to this process, which does not reap them, instead of to an init that
     // would: a watchdog that redis-lab did not stand down and reap stays visible as one.
+    // (Linux only, like the /proc these tests read.)
+    #[cfg(target_os = "linux")]
     unsafe {
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1);
     }
