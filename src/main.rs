@@ -3,6 +3,15 @@ use colored::Colorize;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // The sandbox's watchdog (see server::watchdog): before anything that a redis-lab session
+    // sets up, and outside clap, so no help text shows it.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if args
+        .first()
+        .is_some_and(|a| a == redis_lab::server::watchdog::SUBCOMMAND)
+    {
+        return redis_lab::server::watchdog::run(&args[1..]);
+    }
     redis_lab::render::save_terminal();
     redis_lab::server::sandbox::reaper::install_signal_handlers();
     let cli = redis_lab::cli::Cli::parse();

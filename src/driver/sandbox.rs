@@ -234,9 +234,10 @@ pub fn down() -> Result<Status> {
         crate::outln!("No sandbox is running.");
         return Ok(Status::Ok);
     };
-    // SAFETY: SIGTERM to the `sandbox up` process we recorded; it kills and reaps its servers.
-    unsafe {
-        libc::kill(record.pid as libc::pid_t, libc::SIGTERM);
+    // SIGTERM to the `sandbox up` process we recorded (`running` checked it is that process);
+    // it kills and reaps its servers. If it has just ended, the wait below sees it gone.
+    if let Some(pid) = crate::server::sandbox::nix_pid(record.pid) {
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     while is_running(record.pid) && Instant::now() < deadline {

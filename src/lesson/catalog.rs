@@ -131,7 +131,7 @@ pub fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, FileProblem
     // becoming ours should one be swapped in.
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .custom_flags((nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_NOCTTY).bits())
         .open(path)?;
     check(&file.metadata()?)?;
     let mut bytes = Vec::new();

@@ -34,35 +34,33 @@ pub fn init_color(choice: ColorChoice) -> bool {
     on
 }
 
-static SAVED_TERMIOS: Mutex<Option<libc::termios>> = Mutex::new(None);
+static SAVED_TERMIOS: Mutex<Option<nix::sys::termios::Termios>> = Mutex::new(None);
 
 /// Remembers the terminal settings so a signal arriving mid-prompt can put them back.
 pub fn save_terminal() {
     if !std::io::stdin().is_terminal() {
         return;
     }
-    // SAFETY: tcgetattr writes into the zeroed struct we own.
-    unsafe {
-        let mut termios: libc::termios = std::mem::zeroed();
-        if libc::tcgetattr(libc::STDIN_FILENO, &mut termios) == 0
-            && let Ok(mut saved) = SAVED_TERMIOS.lock()
-        {
-            *saved = Some(termios);
-        }
+    if let Ok(termios) = nix::sys::termios::tcgetattr(std::io::stdin())
+        && let Ok(mut saved) = SAVED_TERMIOS.lock()
+    {
+        *saved = Some(termios);
     }
 }
 
 /// Puts the terminal back as it was when redis-lab started (raw mode off, echo on).
 pub fn restore_terminal() {
     let saved = match SAVED_TERMIOS.lock() {
-        Ok(saved) => *saved,
-        Err(poisoned) => *poisoned.into_inner(),
+        Ok(saved) => saved.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
     };
     if let Some(termios) = saved {
-        // SAFETY: restores settings previously read from the same descriptor.
-        unsafe {
-            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &termios);
-        }
+        // Nothing more can be done if it fails: redis-lab is on its way out.
+        let _ = nix::sys::termios::tcsetattr(
+            std::io::stdin(),
+            nix::sys::termios::SetArg::TCSANOW,
+            &termios,
+        );
     }
 }
 

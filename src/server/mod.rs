@@ -5,3 +5,4 @@ pub mod reply;
 pub mod safety;
 pub mod sandbox;
 pub mod topology;
+pub mod watchdog;

@@ -1,7 +1,9 @@
 //! The private sandbox: a `redis-server` child on a free loopback port, in a temp dir, with no
-//! persistence. It is killed and reaped on drop, on SIGTERM/SIGINT/SIGHUP (see [`reaper`]), and by
-//! the kernel if redis-lab itself is killed (parent-death signal).
+//! persistence. It is killed and reaped on drop, on SIGTERM/SIGINT/SIGHUP (see [`reaper`]), and
+//! if redis-lab itself is killed: by the kernel on Linux (parent-death signal), by a
+//! [`watchdog`](super::watchdog) process elsewhere.
 
+use super::watchdog::Watchdog;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -35,6 +37,8 @@ pub enum SandboxError {
     NoPort(std::io::Error),
     #[error("{0}")]
     RefusedArgs(String),
+    #[error("could not start the watchdog that stops redis-server if redis-lab is killed: {0}")]
+    Watchdog(std::io::Error),
 }
 
 /// How to start a sandbox server.
@@ -56,6 +60,8 @@ pub struct SandboxOptions {
 
 pub struct Sandbox {
     child: Child,
+    /// Guards `child` where there is no parent-death signal (see [`super::watchdog`]).
+    watchdog: Option<Watchdog>,
     port: u16,
     dir: tempfile::TempDir,
     binary: PathBuf,
@@ -110,10 +116,19 @@ pub fn is_running(pid: u32) -> bool {
             .unwrap_or("")
             .trim_start()
             .starts_with('Z'),
-        // No /proc (not Linux): signal 0 only checks that the process exists.
-        // SAFETY: signal 0 sends nothing.
-        Err(_) => unsafe { libc::kill(pid as libc::pid_t, 0) == 0 },
+        // No /proc (not Linux): signal 0 (None) sends nothing, it only checks that the process
+        // exists.
+        Err(_) => nix_pid(pid).is_some_and(|pid| nix::sys::signal::kill(pid, None).is_ok()),
     }
+}
+
+/// The pid of one process, for nix. `None` for 0 and anything above `i32::MAX`: to kill(2) those
+/// mean our own process group, or every process we may signal, never one process.
+pub fn nix_pid(pid: u32) -> Option<nix::unistd::Pid> {
+    i32::try_from(pid)
+        .ok()
+        .filter(|&pid| pid > 0)
+        .map(nix::unistd::Pid::from_raw)
 }
 
 /// The start time of a process (clock ticks since boot, /proc/PID/stat field 22), on Linux:
@@ -216,12 +231,13 @@ impl Sandbox {
         loop {
             attempt += 1;
             let port = free_port()?;
-            let mut child = spawn(&binary, port, dir.path(), options)?;
+            let (mut child, watchdog) = spawn(&binary, port, dir.path(), options)?;
             match wait_ready(&mut child, port, dir.path()) {
                 Ok(()) => {
                     reaper::remember_dir(dir.path());
                     return Ok(Sandbox {
                         child,
+                        watchdog,
                         port,
                         dir,
                         binary,
@@ -268,7 +284,8 @@ impl Sandbox {
                 };
             }
         }
-        self.child = spawn(&self.binary, self.port, self.dir.path(), &self.options)?;
+        (self.child, self.watchdog) =
+            spawn(&self.binary, self.port, self.dir.path(), &self.options)?;
         wait_ready(&mut self.child, self.port, self.dir.path())
     }
 
@@ -281,7 +298,7 @@ impl Sandbox {
         self.kill();
         let mut options = self.options.clone();
         options.lesson_args.extend(extra_args.iter().cloned());
-        self.child = spawn(&self.binary, self.port, self.dir.path(), &options)?;
+        (self.child, self.watchdog) = spawn(&self.binary, self.port, self.dir.path(), &options)?;
         wait_ready(&mut self.child, self.port, self.dir.path())
     }
 
@@ -293,17 +310,23 @@ impl Sandbox {
 
     pub fn start_again(&mut self) -> Result<(), SandboxError> {
         self.frozen = false;
-        self.child = spawn(&self.binary, self.port, self.dir.path(), &self.options)?;
+        (self.child, self.watchdog) =
+            spawn(&self.binary, self.port, self.dir.path(), &self.options)?;
         wait_ready(&mut self.child, self.port, self.dir.path())
     }
 
     /// Freezes (SIGSTOP) or thaws (SIGCONT) the server: a node that hangs without dying.
     pub fn pause(&mut self, frozen: bool) {
         self.frozen = frozen;
-        let signal = if frozen { libc::SIGSTOP } else { libc::SIGCONT };
-        // SAFETY: a signal to our own child process.
-        unsafe {
-            libc::kill(self.child.id() as libc::pid_t, signal);
+        use nix::sys::signal::Signal;
+        let signal = if frozen {
+            Signal::SIGSTOP
+        } else {
+            Signal::SIGCONT
+        };
+        // Our own child, not reaped yet, so the pid is still this server's.
+        if let Some(pid) = nix_pid(self.child.id()) {
+            let _ = nix::sys::signal::kill(pid, signal);
         }
     }
 
@@ -322,7 +345,7 @@ impl Sandbox {
         use std::os::unix::process::ExitStatusExt;
         let status = self.child.try_wait().ok()??;
         Some(match (status.signal(), status.code()) {
-            (Some(libc::SIGKILL), _) => {
+            (Some(signal), _) if signal == nix::sys::signal::Signal::SIGKILL as i32 => {
                 "killed by signal 9 (SIGKILL: another program, or the kernel out of memory)".into()
             }
             (Some(signal), _) => format!("killed by signal {signal}"),
@@ -336,6 +359,8 @@ impl Sandbox {
         let _ = self.child.kill();
         let _ = self.child.wait();
         reaper::forget(pid);
+        // Only once the server is reaped: until then the watchdog still guards it.
+        self.watchdog = None;
     }
 }
 
@@ -383,12 +408,13 @@ fn log_tail(dir: &Path) -> String {
     }
 }
 
+/// Starts a server, with its watchdog where one is wanted (see [`super::watchdog`]).
 fn spawn(
     binary: &Path,
     port: u16,
     dir: &Path,
     options: &SandboxOptions,
-) -> Result<Child, SandboxError> {
+) -> Result<(Child, Option<Watchdog>), SandboxError> {
     if let Some(problem) = crate::server::safety::server_args_problem(&options.lesson_args) {
         return Err(SandboxError::RefusedArgs(problem));
     }
@@ -439,20 +465,44 @@ fn spawn(
         .stderr(log_err)
         // Its own process group: the learner's Ctrl-C goes to redis-lab, not to the server.
         .process_group(0);
-    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        command.pre_exec(|| {
-            // If redis-lab dies, even by SIGKILL, the kernel kills the server too.
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
+    // A program that only links the library (a test harness) cannot be a watchdog: it keeps
+    // the parent-death signal where there is one.
+    let watchdog_program = super::watchdog::wanted()
+        .then(super::watchdog::program)
+        .flatten();
+    // If redis-lab dies, even by SIGKILL, the kernel kills the server too. Linux only: other
+    // systems have no parent-death signal.
+    #[cfg(target_os = "linux")]
+    if watchdog_program.is_none() {
+        // SAFETY: the closure runs between fork and exec, where only async-signal-safe calls
+        // are allowed: it makes one prctl system call, allocates nothing and touches no lock.
+        unsafe {
+            command.pre_exec(|| {
+                nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
+                Ok(())
+            });
+        }
     }
-    let child = command.spawn().map_err(|source| SandboxError::Spawn {
+    let mut child = command.spawn().map_err(|source| SandboxError::Spawn {
         path: binary.to_path_buf(),
         source,
     })?;
     reaper::remember(child.id());
-    Ok(child)
+    let Some(program) = watchdog_program else {
+        return Ok((child, None));
+    };
+    match Watchdog::start(&program, child.id()) {
+        Ok(watchdog) => Ok((child, Some(watchdog))),
+        // It could not be named because it has already exited: `wait_ready` says why.
+        Err(_) if !matches!(child.try_wait(), Ok(None)) => Ok((child, None)),
+        Err(error) => {
+            // No server runs unguarded.
+            let _ = child.kill();
+            let _ = child.wait();
+            reaper::forget(child.id());
+            Err(SandboxError::Watchdog(error))
+        }
+    }
 }
 
 /// PING over a raw socket: readiness without building a client.
@@ -476,6 +526,8 @@ pub mod reaper {
     use std::sync::Mutex;
 
     static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+    /// The servers' watchdogs (see [`crate::server::watchdog`]), also our children.
+    static WATCHDOGS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
     /// Sandbox temp dirs: a signal exits without running destructors, so we remove them here.
     static DIRS: Mutex<Vec<std::path::PathBuf>> = Mutex::new(Vec::new());
 
@@ -503,18 +555,37 @@ pub mod reaper {
         }
     }
 
-    /// Kills every server still running. Called from the signal thread before exiting.
+    pub fn remember_watchdog(pid: u32) {
+        if let Ok(mut watchdogs) = WATCHDOGS.lock() {
+            watchdogs.push(pid);
+        }
+    }
+
+    pub fn forget_watchdog(pid: u32) {
+        if let Ok(mut watchdogs) = WATCHDOGS.lock() {
+            watchdogs.retain(|&p| p != pid);
+        }
+    }
+
+    /// Kills every server still running, then their watchdogs. Called from the signal thread
+    /// before exiting.
     pub fn kill_all() {
         let pids = match CHILDREN.lock() {
             Ok(children) => children.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         };
-        for pid in pids {
-            // SAFETY: plain syscalls on pids we spawned; waitpid reaps them so none is left defunct.
-            unsafe {
-                libc::kill(pid as libc::pid_t, libc::SIGKILL);
-                libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
-            }
+        let watchdogs = match WATCHDOGS.lock() {
+            Ok(watchdogs) => watchdogs.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        // Servers first, so none is unguarded while it runs. A watchdog waits for redis-lab's
+        // end of its pipe, which closes only when redis-lab exits: it is killed, not waited
+        // for, and reaped so none is left defunct.
+        for pid in pids.into_iter().chain(watchdogs).filter_map(super::nix_pid) {
+            // Our children, not reaped yet (each is forgotten once reaped), so the pids are
+            // theirs; waitpid reaps them so none is left defunct.
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(pid, None);
         }
         let dirs = match DIRS.lock() {
             Ok(dirs) => dirs.clone(),
@@ -584,7 +655,7 @@ pub mod reaper {
             .get()
             .map_or(0, |s| s.load(std::sync::atomic::Ordering::SeqCst));
         // A Ctrl-C that only interrupted a REPL command is not a reason to exit.
-        let interrupt_only = signal == libc::SIGINT as usize
+        let interrupt_only = signal == signal_hook::consts::SIGINT as usize
             && INTERRUPTIBLE.load(std::sync::atomic::Ordering::SeqCst);
         if signal != 0 && !interrupt_only {
             exit_for_signal(signal as i32);
