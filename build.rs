@@ -68,7 +68,7 @@ fn main() {
         writeln!(code, "];").unwrap();
     }
     // Headers of the built-in lessons, so `redis-lab list` need not parse every lesson
-    // (tests/authoring.rs checks they equal what the full parser reads).
+    // (tests/it/authoring.rs checks they equal what the full parser reads).
     writeln!(code, "pub static LESSON_HEADERS: &[LessonHeader] = &[").unwrap();
     let mut files = Vec::new();
     collect(&root.join("lessons"), &mut files);

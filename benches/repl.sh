@@ -66,7 +66,7 @@ ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2])
   echo "$IREDIS_NOTE"
   echo
   echo "redis-lab sends the stdin lines that have arrived (up to 1,000) as one pipelined batch and prints"
-  echo "their replies in order before reading more, byte for byte as redis-cli does (tests/repl.rs compares"
+  echo "their replies in order before reading more, byte for byte as redis-cli does (tests/it/repl.rs compares"
   echo "both on a 135-line corpus); redis-cli sends one command per round trip. The one-command case is"
   echo "dominated by process start-up."
 } > "$WORK/section.md"

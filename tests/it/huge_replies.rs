@@ -2,9 +2,7 @@
 //! footer, memory stays near the size of the reply, Ctrl-C gets back to the prompt, and a pipe
 //! gets everything, byte for byte what redis-cli prints.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use redis_lab::server::sandbox::{Sandbox, SandboxOptions};
 use rexpect::session::{PtySession, spawn_command};
 use std::io::Write;

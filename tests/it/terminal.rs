@@ -1,8 +1,6 @@
 //! The guided REPL in a real pseudo-terminal, as a learner uses it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rexpect::session::{PtySession, spawn_command};
 use std::process::Command;
 

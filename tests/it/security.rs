@@ -1,11 +1,9 @@
 //! Security review, as tests: passwords never leave the user's hands (output, errors, history),
 //! the REPL's own helpers only read, and no control sequence from a lesson pack, a reply or a key
 //! name reaches the terminal raw. (Lessons on a non-empty database are refused: see
-//! tests/engine.rs; TLS: tests/tls.rs.)
+//! tests/it/engine.rs; TLS: tests/it/tls.rs.)
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use redis_lab::repl::helper::ReplHelper;
 use redis_lab::server::sandbox::{Sandbox, SandboxOptions};
 use rexpect::session::spawn_command;

@@ -3,9 +3,7 @@
 //! with REDIS_LAB_TEST_MODULES (module .so paths separated by ':', as .ci/run sets it) they must
 //! pass too.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use redis_lab::engine::prove::{Outcome, prove_lesson};
 use redis_lab::engine::session::{Session, SessionError, SessionOptions};
 

@@ -1,9 +1,7 @@
 //! The REPL against the real redis-cli: the same input gives byte-identical output, in raw mode
 //! (stdout not a terminal) and in terminal mode (FAKETTY), on RESP2 and RESP3 replies.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use redis_lab::server::sandbox::{Sandbox, SandboxOptions};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -320,7 +318,8 @@ fn piped_subscribe_and_monitor_stream_until_interrupted_like_redis_cli() {
         .unwrap()
         .get_connection()
         .unwrap();
-    // Wait until both subscribers are there, then publish.
+    // Wait until both subscribers and the monitor (flag O in CLIENT LIST) are there, then
+    // publish.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let counts: Vec<(String, i64)> = redis::cmd("PUBSUB")
@@ -328,12 +327,19 @@ fn piped_subscribe_and_monitor_stream_until_interrupted_like_redis_cli() {
             .arg("chan")
             .query(&mut publisher)
             .unwrap();
-        if counts[0].1 == 2 {
+        let clients: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query(&mut publisher)
+            .unwrap();
+        let monitoring = clients
+            .lines()
+            .any(|l| l.split_whitespace().any(|f| f == "flags=O"));
+        if counts[0].1 == 2 && monitoring {
             break;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "the subscribers never subscribed"
+            "the subscribers never subscribed, or MONITOR never started"
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }

@@ -1,9 +1,7 @@
 //! The engine's behaviour on a real server: state-based checks, meta actions, several clients,
 //! and safety on servers redis-lab did not start.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use redis_lab::engine::session::{Event, Session, SessionError, SessionOptions};
 use redis_lab::lesson::catalog::Catalog;
 use redis_lab::server::connection::{Outcome, ServerChoice};

@@ -2,9 +2,7 @@
 //! by the watchdog (other systems; forced here with REDIS_LAB_WATCHDOG=1). A wrapper script
 //! stands in for redis-server: it records the real server's pid, then execs it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use redis_lab::server::sandbox::is_running as running;
 use std::io::Write;
 use std::path::{Path, PathBuf};

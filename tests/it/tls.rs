@@ -1,10 +1,8 @@
 //! `rediss://` against a real TLS redis-server: each test makes its own CA and certificates with
 //! rcgen and starts its own servers on free loopback ports, and stops them when it ends.
 
-mod common;
-
+use crate::common::*;
 use assert_cmd::Command;
-use common::*;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,

@@ -1,13 +1,11 @@
 //! The authoring guide cannot drift from the code: every YAML example in it is a lesson that
 //! parses, and the ones without fixtures are proven on a real server.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use redis_lab::lesson::loader::parse_lesson;
 
 fn yaml_examples() -> Vec<String> {
-    let guide = include_str!("../docs/authoring.md");
+    let guide = include_str!("../../docs/authoring.md");
     let mut examples = Vec::new();
     let mut current: Option<String> = None;
     for line in guide.lines() {

@@ -1,9 +1,7 @@
 //! Real multi-node topologies: started locally, ready only when every node agrees, reachable
 //! from the REPL (with -c for the cluster), and gone after `sandbox down` or a signal.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use redis_lab::server::sandbox::SandboxOptions;
 use redis_lab::server::topology::{Kind, Role, Topology};
 use std::process::{Command, Stdio};

@@ -1,10 +1,8 @@
 //! Instructor tools: the JSON Schema is committed in sync, `new` writes a lesson that proves,
 //! `check` reports problems with exit 1.
 
-mod common;
-
+use crate::common::*;
 use assert_cmd::Command;
-use common::*;
 use predicates::prelude::*;
 
 fn redis_lab(dir: &std::path::Path) -> Command {
@@ -19,7 +17,7 @@ fn redis_lab(dir: &std::path::Path) -> Command {
 
 #[test]
 fn the_committed_schema_matches_the_lesson_format() {
-    let committed = include_str!("../docs/lesson.schema.json");
+    let committed = include_str!("../../docs/lesson.schema.json");
     assert!(
         committed == redis_lab::lesson::model::json_schema_text(),
         "docs/lesson.schema.json is stale: run `cargo run -- schema > docs/lesson.schema.json`"

@@ -1,9 +1,7 @@
 //! The command line as a user meets it: exit codes, messages, progress across runs.
 
-mod common;
-
+use crate::common::*;
 use assert_cmd::Command;
-use common::*;
 use predicates::prelude::*;
 
 fn redis_lab(data: &tempfile::TempDir) -> Command {

@@ -2,9 +2,7 @@
 //! progress file is damaged or cannot be written, `--url` points at something that is not Redis,
 //! a lesson pack reaches outside its folder. Each test is a row of docs/reliability.md.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use redis_lab::server::sandbox::{Sandbox, SandboxOptions, is_running};
 use rexpect::session::{PtySession, spawn_command};
 use std::io::{Read, Write};
