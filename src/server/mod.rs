@@ -2,6 +2,7 @@
 
 pub mod connection;
 pub mod reply;
+pub mod resp;
 pub mod safety;
 pub mod sandbox;
 pub mod topology;
