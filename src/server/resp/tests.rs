@@ -1110,3 +1110,65 @@ fn damaged_replies_read_as_redis_rs_reads_them() {
         "{both} read, {neither} refused"
     );
 }
+
+/// Throughput against redis-rs's parser, on the same bytes from the same kind of reader (one
+/// that hands over at most 64 KiB per read, as a socket does). Not a check: run it with
+/// `cargo test --release --lib measure_ -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_read_reply_against_redis_rs() {
+    struct Socketish<'a>(&'a [u8]);
+    impl Read for Socketish<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(CHUNK);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    let big = blob(b'$', &vec![b'x'; 100 * 1024 * 1024]);
+    let mut many = b"*1000000\r\n".to_vec();
+    for i in 0..1_000_000 {
+        many.extend_from_slice(&blob(b'$', format!("element:{i:07}").as_bytes()));
+    }
+    for (name, bytes) in [
+        ("100 MiB bulk", &big),
+        ("1,000,000 bulks of 15 bytes", &many),
+    ] {
+        let rate = |seconds: f64| bytes.len() as f64 / seconds / (1024.0 * 1024.0);
+        let mut best = [f64::MAX; 3];
+        for _ in 0..5 {
+            let started = std::time::Instant::now();
+            let ours = read_reply(
+                &mut BufReader::with_capacity(CHUNK, Socketish(bytes)),
+                &Limits::DEFAULT,
+            );
+            best[0] = best[0].min(started.elapsed().as_secs_f64());
+            assert!(ours.is_ok());
+            drop(ours);
+            let started = std::time::Instant::now();
+            let mut discard = Counter::default();
+            read_events(
+                &mut BufReader::with_capacity(CHUNK, Socketish(bytes)),
+                &Limits::DEFAULT,
+                &mut discard,
+            )
+            .unwrap();
+            best[1] = best[1].min(started.elapsed().as_secs_f64());
+            let started = std::time::Instant::now();
+            let theirs = redis::Parser::new().parse_value(Socketish(bytes));
+            best[2] = best[2].min(started.elapsed().as_secs_f64());
+            assert!(theirs.is_ok());
+        }
+        eprintln!(
+            "{name} ({} bytes): read_reply {:.3} s ({:.0} MiB/s), read_events {:.3} s ({:.0} MiB/s), redis-rs Parser {:.3} s ({:.0} MiB/s)",
+            bytes.len(),
+            best[0],
+            rate(best[0]),
+            best[1],
+            rate(best[1]),
+            best[2],
+            rate(best[2]),
+        );
+    }
+}
