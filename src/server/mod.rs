@@ -6,3 +6,4 @@ pub mod resp;
 pub mod safety;
 pub mod sandbox;
 pub mod topology;
+pub mod wire;
