@@ -114,6 +114,20 @@ impl TlsOptions {
         }
     }
 
+    /// The client certificate and its key, which only make sense together.
+    pub(crate) fn client_files(&self) -> Result<Option<(&Path, &Path)>, ConnError> {
+        match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => Ok(Some((cert, key))),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(ConnError::TlsUsage(
+                "--cert needs --key FILE with its private key".into(),
+            )),
+            (None, Some(_)) => Err(ConnError::TlsUsage(
+                "--key needs --cert FILE with its certificate".into(),
+            )),
+        }
+    }
+
     /// Refuses TLS flags that would be ignored: they only mean something with a rediss:// URL.
     pub fn check_applies_to(&self, url: Option<&str>) -> Result<(), ConnError> {
         let Some(flag) = self.first_flag() else {
@@ -484,22 +498,12 @@ fn with_tls(
         Some(path) => Some(read_pem(path, "--cacert", PemKind::Certificates)?),
         None => None,
     };
-    let client_tls = match (&tls.cert, &tls.key) {
-        (Some(cert), Some(key)) => Some(redis::ClientTlsConfig {
+    let client_tls = match tls.client_files()? {
+        Some((cert, key)) => Some(redis::ClientTlsConfig {
             client_cert: read_pem(cert, "--cert", PemKind::Certificates)?,
             client_key: read_pem(key, "--key", PemKind::PrivateKey)?,
         }),
-        (None, None) => None,
-        (Some(_), None) => {
-            return Err(ConnError::TlsUsage(
-                "--cert needs --key FILE with its private key".into(),
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(ConnError::TlsUsage(
-                "--key needs --cert FILE with its certificate".into(),
-            ));
-        }
+        None => None,
     };
     let certificates = redis::TlsCertificates {
         client_tls,
@@ -530,14 +534,18 @@ fn with_tls(
 }
 
 #[derive(Clone, Copy)]
-enum PemKind {
+pub(crate) enum PemKind {
     Certificates,
     PrivateKey,
 }
 
 /// Reads a PEM file and checks it holds what the flag promises, so a wrong file is named here
 /// rather than surfacing as an unexplained handshake failure.
-fn read_pem(path: &Path, flag: &'static str, kind: PemKind) -> Result<Vec<u8>, ConnError> {
+pub(crate) fn read_pem(
+    path: &Path,
+    flag: &'static str,
+    kind: PemKind,
+) -> Result<Vec<u8>, ConnError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let fail = |reason: String| ConnError::TlsFile {

@@ -2,7 +2,9 @@
 
 pub mod connection;
 pub mod reply;
+pub mod resp;
 pub mod safety;
 pub mod sandbox;
 pub mod topology;
 pub mod watchdog;
+pub mod wire;

@@ -16,3 +16,4 @@ mod security;
 mod terminal;
 mod tls;
 mod topology;
+mod wire;

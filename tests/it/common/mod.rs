@@ -1,6 +1,8 @@
 //! Shared helpers: every test that needs Redis starts its own redis-server on a free port.
 #![allow(dead_code)]
 
+pub mod certs;
+
 use redis_lab::engine::session::{Session, SessionOptions};
 use redis_lab::lesson::catalog::{Catalog, Entry};
 use redis_lab::server::sandbox::find_redis_server;
