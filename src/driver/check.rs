@@ -133,22 +133,17 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
 fn command_table(options: &SessionOptions) -> CommandTable {
     let live = || -> Option<CommandTable> {
         let server = Server::open(&options.server).ok()?;
-        let mut connection = server.connect().ok()?;
-        let info: redis::Value = redis::cmd("COMMAND")
-            .arg("INFO")
-            .query(&mut connection)
-            .ok()?;
-        let server_info: String = redis::cmd("INFO")
-            .arg("server")
-            .query(&mut connection)
-            .ok()?;
-        let version = server_info
-            .lines()
-            .find_map(|l| l.strip_prefix("redis_version:"))
-            .unwrap_or("?")
-            .trim()
-            .to_string();
-        Some(CommandTable::from_command_info(&info.into(), &version))
+        let db = server.url_db();
+        let wait = crate::server::connection::CONNECT_TIMEOUT;
+        let info = server.ask(db, &["COMMAND", "INFO"], wait).ok()?;
+        if info.is_error() {
+            return None;
+        }
+        let server_info = server.ask(db, &["INFO", "server"], wait).ok()?;
+        let version =
+            crate::command::info_field(&server_info.as_text().unwrap_or_default(), "redis_version")
+                .unwrap_or_else(|| "?".into());
+        Some(CommandTable::from_command_info(&info, &version))
     };
     live().unwrap_or_else(CommandTable::builtin)
 }

@@ -9,7 +9,7 @@ use crate::lesson::catalog::Entry;
 use crate::lesson::loader::args_of;
 use crate::lesson::model::{Check, CommandSpec, Lesson, Step};
 use crate::server::connection::{
-    BLOCK_GRACE, Clients, ConnError, Outcome, SLOW_COMMAND, Server, ServerChoice,
+    BLOCK_GRACE, CONNECT_TIMEOUT, Clients, ConnError, Outcome, SLOW_COMMAND, Server, ServerChoice,
 };
 use crate::server::reply::Reply;
 use crate::server::safety::{self, External, Sender};
@@ -404,11 +404,23 @@ impl Session {
         self.db
     }
 
+    /// How many keys database `db` holds (a refusal, NOAUTH or NOPERM, ends the session).
+    fn dbsize(&self, db: i64) -> Result<i64, SessionError> {
+        match self.server.ask(db, &["DBSIZE"], CONNECT_TIMEOUT)? {
+            Reply::Int(size) => Ok(size),
+            Reply::Error(reply) => Err(self.server.refused(reply).into()),
+            other => Err(ConnError::Dropped {
+                target: self.server.display().to_string(),
+                reason: format!("DBSIZE answered {other:?}"),
+            }
+            .into()),
+        }
+    }
+
     /// On a server we did not start: use the URL's database if empty, or find an empty one.
     fn choose_database(&mut self) -> Result<String, SessionError> {
         let requested = self.server.url_db();
-        let mut connection = self.server.connect_db(requested)?;
-        let size = dbsize(&mut connection).map_err(|e| self.server.dropped(&e))?;
+        let size = self.dbsize(requested)?;
         if size == 0 || self.force {
             self.set_db(requested);
             return Ok(if size == 0 {
@@ -432,13 +444,13 @@ impl Session {
             )));
         }
         for db in 1..16 {
-            let mut connection = match self.server.connect_db(db) {
-                Ok(c) => c,
+            let size = match self.dbsize(db) {
+                Ok(size) => size,
                 // Past the server's `databases` limit; any other failure is said as it is.
                 Err(e) if e.to_string().contains("out of range") => break,
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             };
-            if dbsize(&mut connection).map_err(|e| self.server.dropped(&e))? == 0 {
+            if size == 0 {
                 self.set_db(db);
                 return Ok(format!(
                     "Database 0 of {} is not empty, so this lesson runs in database {db}, which is.",
@@ -1882,8 +1894,4 @@ fn default_node(
         .or_else(|| topology.nodes.first())
         .ok_or_else(|| SessionError::Fixture("the topology has no nodes".into()))?;
     Ok((node.name.clone(), Server::node(&node.name, &node.url())?))
-}
-
-fn dbsize(connection: &mut redis::Connection) -> Result<i64, redis::RedisError> {
-    redis::cmd("DBSIZE").query(connection)
 }

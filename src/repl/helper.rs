@@ -4,6 +4,9 @@
 use crate::command::tokenize::{quote_arg, split_args};
 use crate::render::{Shape, escape_controls};
 use crate::repl::docs::{Docs, hint};
+use crate::server::connection::{Opener, ask_on};
+use crate::server::reply::Reply;
+use crate::server::wire::Wire;
 use colored::Colorize;
 use rustyline::completion::{Completer, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
@@ -25,17 +28,13 @@ const KEY_SCAN_MAX: usize = 200;
 
 pub struct ReplHelper {
     pub docs: Arc<OnceLock<Docs>>,
-    client: Option<redis::Client>,
-    connection: Mutex<Option<redis::Connection>>,
+    client: Option<Opener>,
+    connection: Mutex<Option<Wire>>,
     pub color: bool,
 }
 
 impl ReplHelper {
-    pub fn new(
-        docs: Arc<OnceLock<Docs>>,
-        client: Option<redis::Client>,
-        color: bool,
-    ) -> ReplHelper {
+    pub fn new(docs: Arc<OnceLock<Docs>>, client: Option<Opener>, color: bool) -> ReplHelper {
         ReplHelper {
             docs,
             client,
@@ -45,7 +44,7 @@ impl ReplHelper {
     }
 
     /// After SELECT: complete keys of the new database.
-    pub fn set_client(&mut self, client: Option<redis::Client>) {
+    pub fn set_client(&mut self, client: Option<Opener>) {
         self.client = client;
         if let Ok(mut connection) = self.connection.lock() {
             *connection = None;
@@ -59,11 +58,11 @@ impl ReplHelper {
             return Vec::new();
         };
         if guard.is_none() {
-            *guard = self.client.as_ref().and_then(|c| {
-                c.get_connection_with_timeout(Duration::from_millis(200))
-                    .ok()
-            });
-            if let Some(connection) = guard.as_ref() {
+            *guard = self
+                .client
+                .as_ref()
+                .and_then(|c| c.open(Duration::from_millis(200)));
+            if let Some(connection) = guard.as_mut() {
                 let _ = connection.set_read_timeout(Some(Duration::from_millis(200)));
             }
         }
@@ -75,20 +74,18 @@ impl ReplHelper {
         let mut cursor = 0u64;
         let mut found = Vec::new();
         loop {
-            let reply: redis::RedisResult<(u64, Vec<Vec<u8>>)> = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query(connection);
-            match reply {
-                Ok((next, keys)) => {
+            let cursor_text = cursor.to_string();
+            let reply = ask_on(
+                connection,
+                &["SCAN", &cursor_text, "MATCH", &pattern, "COUNT", "1000"],
+            );
+            match scan_page(reply) {
+                Some((next, keys)) => {
                     found.extend(keys);
                     cursor = next;
                 }
-                Err(_) => {
-                    *guard = None; // a timed-out connection is not reused
+                None => {
+                    *guard = None; // a timed-out or confused connection is not reused
                     break;
                 }
             }
@@ -101,6 +98,25 @@ impl ReplHelper {
         found.truncate(KEY_SCAN_MAX);
         found
     }
+}
+
+/// A SCAN reply: the next cursor and the keys of this page.
+fn scan_page(reply: Result<Reply, String>) -> Option<(u64, Vec<Vec<u8>>)> {
+    let Ok(Reply::Array(parts)) = reply else {
+        return None;
+    };
+    let [Reply::Bulk(cursor), Reply::Array(keys)] = parts.as_slice() else {
+        return None;
+    };
+    let next = std::str::from_utf8(cursor).ok()?.parse().ok()?;
+    let keys = keys
+        .iter()
+        .filter_map(|k| match k {
+            Reply::Bulk(bytes) => Some(bytes.clone()),
+            _ => None,
+        })
+        .collect();
+    Some((next, keys))
 }
 
 fn glob_escape(text: &str) -> String {

@@ -449,7 +449,7 @@ impl Shell {
             rustyline::Editor::with_config(config)?;
         editor.set_helper(Some(ReplHelper::new(
             self.docs.clone(),
-            self.server.client(self.db),
+            Some(self.server.opener(self.db)),
             color,
         )));
         let history = crate::progress::data_dir()
@@ -490,7 +490,7 @@ impl Shell {
             if self.db != db_before
                 && let Some(helper) = editor.helper_mut()
             {
-                helper.set_client(self.server.client(self.db));
+                helper.set_client(Some(self.server.opener(self.db)));
             }
         }
         Ok(())
@@ -591,18 +591,16 @@ impl Shell {
 
     fn load_docs_in_background(&self) {
         let docs = self.docs.clone();
-        let Some(client) = self.server.client(0) else {
-            return;
-        };
+        let opener = self.server.opener(0);
         std::thread::spawn(move || {
-            let Ok(mut connection) = client.get_connection() else {
+            let Some(mut connection) = opener.open(crate::server::connection::CONNECT_TIMEOUT)
+            else {
                 return;
             };
-            if let Ok(value) = redis::cmd("COMMAND")
-                .arg("DOCS")
-                .query::<redis::Value>(&mut connection)
+            if let Ok(reply) =
+                crate::server::connection::ask_on(&mut connection, &["COMMAND", "DOCS"])
             {
-                let _ = docs.set(Docs::from_reply(&Reply::from(value)));
+                let _ = docs.set(Docs::from_reply(&reply));
             }
         });
     }

@@ -3,7 +3,9 @@
 //! block (BLPOP, XREAD BLOCK) while another keeps typing.
 
 use crate::server::reply::Reply;
+use crate::server::resp::{Limits, RespError};
 use crate::server::sandbox::{Sandbox, SandboxError, SandboxOptions};
+use crate::server::wire::{Wire, WireError};
 use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -75,6 +77,8 @@ pub struct Server {
     topology_node: bool,
     /// Every form of the passwords used to reach it, to take out of any message.
     secrets: Vec<String>,
+    /// How its TLS is verified (for our own connections, which read the bytes themselves).
+    tls: TlsOptions,
 }
 
 /// How the user asked to reach Redis.
@@ -177,6 +181,7 @@ impl Server {
             sandbox: Some(sandbox),
             topology_node: false,
             secrets: Vec::new(),
+            tls: TlsOptions::default(),
         })
     }
 
@@ -209,19 +214,28 @@ impl Server {
             sandbox: None,
             topology_node: false,
             secrets,
+            tls: tls.clone(),
         };
         // Fail early, with one clear line: a PING proves it speaks Redis (the handshake alone sends
         // nothing when there is no password and no database to select).
-        let mut connection = server.connect()?;
+        // An error reply (NOAUTH, a replica loading its data) is still Redis talking.
+        let mut connection = server.wire_db(server.url_db())?;
         let probe = connection
             .set_read_timeout(Some(CONNECT_TIMEOUT))
-            .and_then(|()| redis::cmd("PING").query::<redis::Value>(&mut connection));
+            .map_err(RespError::Io)
+            .and_then(|()| connection.send(&["PING"]).map_err(RespError::Io))
+            .and_then(|()| connection.recv(&Limits::DEFAULT));
         match probe {
-            // An error reply (NOAUTH, a replica loading its data) is still Redis talking.
-            Err(e) if server_error_reply(&e).is_none() => return Err(server.unreachable(&e)),
-            _ => {}
+            // A server that is full says so and closes: that is not a server to work with.
+            Ok(Reply::Error(reply)) if reply.contains("max number of clients") => {
+                Err(ConnError::Unreachable {
+                    target: server.display.clone(),
+                    reason: format!("{reply}{}", advice_for(&reply)),
+                })
+            }
+            Ok(_) => Ok(server),
+            Err(e) => Err(server.wire_unreachable(WireError::from(e))),
         }
-        Ok(server)
     }
 
     /// The node a cluster redirected us to (`host:port`), reached the way this server is: same
@@ -261,8 +275,9 @@ impl Server {
             sandbox: None,
             topology_node: false,
             secrets: self.secrets.clone(),
+            tls: self.tls.clone(),
         };
-        server.connect()?;
+        server.wire_db(server.url_db())?;
         Ok(server)
     }
 
@@ -278,6 +293,7 @@ impl Server {
             sandbox: None,
             topology_node: true,
             secrets: Vec::new(),
+            tls: TlsOptions::default(),
         })
     }
 
@@ -298,10 +314,34 @@ impl Server {
         self.sandbox.as_mut()
     }
 
-    /// How to reach the server from another connection (REPL completion), at database `db`.
-    pub fn client(&self, db: i64) -> Option<redis::Client> {
+    /// How to reach the server from another connection (REPL completion, help, a clean-up
+    /// thread), at database `db`: what it needs to open one, without the server itself.
+    pub fn opener(&self, db: i64) -> Opener {
         let settings = self.info.redis_settings().clone().set_db(db);
-        redis::Client::open(self.info.clone().set_redis_settings(settings)).ok()
+        Opener {
+            info: self.info.clone().set_redis_settings(settings),
+            tls: self.tls.clone(),
+        }
+    }
+
+    /// One command on a connection of its own, waiting at most `wait` for its reply (a Redis
+    /// error reply is a reply: `Ok(Reply::Error(..))`).
+    pub fn ask(&self, db: i64, args: &[&str], wait: Duration) -> Result<Reply, ConnError> {
+        let mut connection = self.wire_db(db)?;
+        let _ = connection.set_read_timeout(Some(wait));
+        ask_on(&mut connection, args).map_err(|reason| ConnError::Dropped {
+            target: self.display.clone(),
+            reason,
+        })
+    }
+
+    /// A server's error reply that ends what we were doing (NOAUTH, NOPERM, LOADING).
+    pub fn refused(&self, reply: String) -> ConnError {
+        ConnError::Refused {
+            target: self.display.clone(),
+            advice: advice_for(&reply),
+            reply,
+        }
     }
 
     /// `host:port` as redis-cli shows it in its prompt.
@@ -319,24 +359,57 @@ impl Server {
         self.info.redis_settings().db()
     }
 
-    pub fn connect(&self) -> Result<redis::Connection, ConnError> {
-        self.connect_db(self.url_db())
+    /// A connection at database `db` whose replies we read ourselves, each bounded by
+    /// `resp::Limits` whatever the server sends.
+    pub fn wire_db(&self, db: i64) -> Result<Wire, ConnError> {
+        let settings = self.info.redis_settings().clone().set_db(db);
+        let info = self.info.clone().set_redis_settings(settings);
+        Wire::connect(&info, &self.tls, CONNECT_TIMEOUT).map_err(|e| self.wire_unreachable(e))
     }
 
-    pub fn connect_db(&self, db: i64) -> Result<redis::Connection, ConnError> {
-        // No CLIENT SETINFO: it would show in the learner's MONITOR and SLOWLOG, and each of its
-        // replies may wait the whole timeout on a port that never answers.
-        let settings = self
-            .info
-            .redis_settings()
-            .clone()
-            .set_db(db)
-            .set_skip_set_lib_name();
-        let info = self.info.clone().set_redis_settings(settings);
-        let client = redis::Client::open(info).map_err(|e| self.unreachable(&e))?;
-        client
-            .get_connection_with_timeout(CONNECT_TIMEOUT)
-            .map_err(|e| self.unreachable(&e))
+    /// Why a connection of ours could not be opened, as [`Self::unreachable`] says it.
+    fn wire_unreachable(&self, e: WireError) -> ConnError {
+        let e = match e {
+            WireError::Options(problem) => return problem,
+            other => other,
+        };
+        let detail = scrub_secrets(&e.to_string(), None, &self.secrets);
+        let tls = matches!(self.info.addr(), ConnectionAddr::TcpTls { .. });
+        let reason = match &e {
+            WireError::Refused { reply, .. } => format!("{detail}{}", advice_for(reply)),
+            _ if detail.contains("max number of clients") => {
+                format!("{detail}{}", advice_for(&detail))
+            }
+            WireError::Resp(RespError::Malformed(_)) => {
+                "it answered, but not in the Redis protocol; is another service (an HTTP server?) \
+                 listening on that port?"
+                    .to_string()
+            }
+            _ => {
+                let explained = explain_connect_failure(
+                    &detail,
+                    tls,
+                    e.is_timeout(),
+                    e.is_connection_dropped() && !e.is_connection_refusal(),
+                );
+                if explained != detail {
+                    explained
+                } else if e.is_timeout() {
+                    format!(
+                        "no answer within {} s; is a Redis server listening there? ({detail})",
+                        CONNECT_TIMEOUT.as_secs()
+                    )
+                } else if e.is_connection_refusal() {
+                    format!("nothing is listening there; is redis-server running? ({detail})")
+                } else {
+                    detail
+                }
+            }
+        };
+        ConnError::Unreachable {
+            target: self.display.clone(),
+            reason,
+        }
     }
 
     /// Kills the sandbox server and starts it again on the same data (a crash and a restart).
@@ -357,53 +430,6 @@ impl Server {
                 "redis-lab does not restart servers it did not start".into(),
             )),
         }
-    }
-
-    fn unreachable(&self, e: &redis::RedisError) -> ConnError {
-        let detail = self.scrubbed(e);
-        let tls = matches!(self.info.addr(), ConnectionAddr::TcpTls { .. });
-        let explained = explain_connect_failure(&detail, tls, e);
-        let reason = if explained != detail {
-            explained
-        } else if detail.contains("max number of clients") {
-            format!("{detail}{}", advice_for(&detail))
-        } else if e.is_timeout() {
-            format!(
-                "no answer within {} s; is a Redis server listening there? ({detail})",
-                CONNECT_TIMEOUT.as_secs()
-            )
-        } else if e.kind() == redis::ErrorKind::Parse {
-            "it answered, but not in the Redis protocol; is another service (an HTTP server?) \
-             listening on that port?"
-                .to_string()
-        } else if e.is_connection_refusal() {
-            format!("nothing is listening there; is redis-server running? ({detail})")
-        } else {
-            detail
-        };
-        ConnError::Unreachable {
-            target: self.display.clone(),
-            reason,
-        }
-    }
-
-    /// A command failed: the connection was lost, or the server said no (which is not a loss).
-    pub fn dropped(&self, e: &redis::RedisError) -> ConnError {
-        if let Some(Reply::Error(reply)) = server_error_reply(e) {
-            return ConnError::Refused {
-                target: self.display.clone(),
-                advice: advice_for(&reply),
-                reply,
-            };
-        }
-        ConnError::Dropped {
-            target: self.display.clone(),
-            reason: self.scrubbed(e),
-        }
-    }
-
-    fn scrubbed(&self, e: &redis::RedisError) -> String {
-        scrub_secrets(&e.to_string(), None, &self.secrets)
     }
 }
 
@@ -430,7 +456,7 @@ pub fn advice_for(reply: &str) -> &'static str {
 
 /// Verification failures and scheme mix-ups read as raw rustls or I/O errors; say what they mean
 /// and which flag or scheme fixes them.
-fn explain_connect_failure(reason: &str, tls: bool, e: &redis::RedisError) -> String {
+fn explain_connect_failure(reason: &str, tls: bool, timed_out: bool, dropped: bool) -> String {
     if tls {
         if reason.contains("invalid peer certificate") {
             let advice = if reason.contains("NotValidForName")
@@ -452,8 +478,8 @@ fn explain_connect_failure(reason: &str, tls: bool, e: &redis::RedisError) -> St
             );
         }
         // A plain server takes the TLS hello for the start of a command and waits for the rest.
-        if e.is_timeout() || reason.contains("corrupt message") {
-            let reason = if e.is_timeout() {
+        if timed_out || reason.contains("corrupt message") {
+            let reason = if timed_out {
                 format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())
             } else {
                 reason.to_string()
@@ -463,7 +489,7 @@ fn explain_connect_failure(reason: &str, tls: bool, e: &redis::RedisError) -> St
                  use a redis:// URL"
             );
         }
-    } else if e.is_connection_dropped() && !e.is_connection_refusal() {
+    } else if dropped {
         // A TLS port resets a connection whose first bytes are not a TLS hello.
         return format!(
             "the server closed the connection ({reason}); if this is a TLS port, use a \
@@ -768,27 +794,39 @@ struct Client {
     id: Arc<OnceLock<i64>>,
     /// Set once the client has subscribed or started MONITOR: what it has received since.
     received: Option<Arc<Mutex<Vec<Reply>>>>,
+    /// Shuts the connection down, so that a thread still blocked on it (a blocking command, a
+    /// subscription, a command interrupted by Ctrl-C) ends when the client is dropped.
+    interrupter: Option<crate::server::wire::Interrupter>,
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        if let Some(interrupter) = &self.interrupter {
+            let _ = interrupter.interrupt();
+        }
+    }
 }
 
 /// Sends a subscribe/MONITOR command, returns its confirmations, then keeps every message that
 /// arrives in `inbox` until the connection closes.
 fn stream(
-    connection: &mut redis::Connection,
+    connection: &mut Wire,
     args: &[Vec<u8>],
     confirmations: usize,
     inbox: &Mutex<Vec<Reply>>,
     reply: impl FnOnce(Result<Reply, String>),
 ) {
-    if let Err(e) = connection.send_packed_command(&build(args).get_packed_command()) {
-        reply(Err(e.to_string()));
+    if let Err(e) = connection.send(args) {
+        reply(Err(wire_failure_text(&RespError::Io(e))));
         return;
     }
     let mut confirmed = Vec::new();
     for _ in 0..confirmations {
-        match connection.recv_response() {
-            Ok(value) => confirmed.push(Reply::from(value)),
+        // In RESP3 the confirmations are push messages themselves.
+        match connection.recv(&Limits::DEFAULT) {
+            Ok(value) => confirmed.push(value),
             Err(e) => {
-                reply(Err(e.to_string()));
+                reply(Err(wire_failure_text(&e)));
                 return;
             }
         }
@@ -803,9 +841,9 @@ fn stream(
     if failed {
         return;
     }
-    while let Ok(value) = connection.recv_response() {
+    while let Ok(value) = connection.recv(&Limits::DEFAULT) {
         if let Ok(mut inbox) = inbox.lock() {
-            inbox.push(Reply::from(value));
+            inbox.push(value);
         }
     }
 }
@@ -954,11 +992,12 @@ impl Clients {
 
     fn client(&mut self, server: &Server, name: &str) -> Result<&mut Client, ConnError> {
         if !self.clients.contains_key(name) {
-            let mut connection = server.connect_db(self.db)?;
+            // Our own reader: a reply is bounded (`resp::Limits`), whatever the server sends.
+            let mut connection = server.wire_db(self.db)?;
             // The connection waits as long as its commands need (BLPOP 0); its first look-ups
             // run on its thread, so that a frozen or busy server holds them up like any command:
             // with the slow-answer notice and Ctrl-C, not a silent wait here.
-            let _ = connection.set_read_timeout(None);
+            let interrupter = connection.interrupter().ok();
             let id = Arc::new(OnceLock::new());
             let thread_id = id.clone();
             let own_addr = (name == HIDDEN_CLIENT).then(|| self.hidden_addr.clone());
@@ -969,16 +1008,14 @@ impl Clients {
             std::thread::Builder::new()
                 .name(format!("client-{name}"))
                 .spawn(move || {
-                    if let Ok(client_id) =
-                        redis::cmd("CLIENT").arg("ID").query::<i64>(&mut connection)
-                    {
+                    if let Ok(Reply::Int(client_id)) = run_one(&mut connection, &["CLIENT", "ID"]) {
                         let _ = thread_id.set(client_id);
                     }
                     if let Some(own_addr) = own_addr {
                         // MONITOR shows each command with the sender's address: ours is hidden.
-                        let info: String = redis::cmd("CLIENT")
-                            .arg("INFO")
-                            .query(&mut connection)
+                        let info = run_one(&mut connection, &["CLIENT", "INFO"])
+                            .ok()
+                            .and_then(|r| r.as_text())
                             .unwrap_or_default();
                         if let Some(addr) = info
                             .split_whitespace()
@@ -1028,6 +1065,7 @@ impl Clients {
                     pending: None,
                     id,
                     received: None,
+                    interrupter,
                 },
             );
             self.inboxes.insert(name.to_string(), inbox);
@@ -1107,7 +1145,7 @@ impl Clients {
             Ok(Response::One(Ok(reply))) => Ok(Outcome::Done(reply)),
             // The server closed this one connection (CLIENT KILL, a timeout): like redis-cli, say
             // so and reconnect on the next command; a server that is really gone fails then.
-            Ok(Response::One(Err(e))) if name != HIDDEN_CLIENT && server.connect_db(db).is_ok() => {
+            Ok(Response::One(Err(e))) if name != HIDDEN_CLIENT && server.wire_db(db).is_ok() => {
                 self.clients.remove(name);
                 self.inboxes.remove(name);
                 let retried = self.retry_after_reconnect
@@ -1258,18 +1296,14 @@ impl Clients {
             .filter(|c| c.received.is_some() || c.pending.is_some())
             .filter_map(|c| c.id.get().copied())
             .collect();
-        if !lingering.is_empty()
-            && let Some(client) = server.client(self.db)
-        {
+        if !lingering.is_empty() {
+            let opener = server.opener(self.db);
             let (done, finished) = mpsc::channel();
             std::thread::spawn(move || {
-                if let Ok(mut connection) = client.get_connection_with_timeout(CONNECT_TIMEOUT) {
+                if let Some(mut connection) = opener.open(CONNECT_TIMEOUT) {
                     for id in lingering {
-                        let _ = redis::cmd("CLIENT")
-                            .arg("KILL")
-                            .arg("ID")
-                            .arg(id)
-                            .query::<redis::Value>(&mut connection);
+                        let id = id.to_string();
+                        let _ = ask_on(&mut connection, &["CLIENT", "KILL", "ID", &id]);
                     }
                 }
                 let _ = done.send(());
@@ -1308,52 +1342,60 @@ pub fn read_failure(error: &str) -> String {
     }
 }
 
-fn build(args: &[Vec<u8>]) -> redis::Cmd {
-    let mut cmd = redis::Cmd::new();
-    for arg in args {
-        cmd.arg(arg.as_slice());
-    }
-    cmd
-}
-
-/// One command; server errors come back as `Reply::Error`, lost connections as `Err`.
-fn run_one(connection: &mut redis::Connection, args: &[Vec<u8>]) -> Result<Reply, String> {
-    use redis::ConnectionLike;
-    match connection.req_command(&build(args)) {
-        Ok(value) => Ok(Reply::from(value)),
-        Err(e) => server_error_reply(&e).ok_or_else(|| e.to_string()),
+/// What a failed read or write of a reply says: the reader's own words (a string too big, bytes
+/// that are not RESP), or that the server closed the connection mid-way.
+fn wire_failure_text(e: &RespError) -> String {
+    if e.is_closed() {
+        "the server closed the connection before its reply was complete".into()
+    } else {
+        e.to_string()
     }
 }
 
-/// A Redis error reply that redis-rs raised as an error, turned back into a reply.
-fn server_error_reply(e: &redis::RedisError) -> Option<Reply> {
-    if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout() {
-        return None;
-    }
-    let code = e.code()?;
-    Some(Reply::Error(match e.detail() {
-        Some(detail) => format!("{code} {detail}"),
-        None => code.to_string(),
-    }))
+/// What [`Server::opener`] gives: enough to open a connection later, on another thread.
+#[derive(Clone)]
+pub struct Opener {
+    info: ConnectionInfo,
+    tls: TlsOptions,
 }
 
-fn run_pipeline(
-    connection: &mut redis::Connection,
-    commands: &[Vec<Vec<u8>>],
-) -> Result<Vec<Reply>, String> {
-    let mut packed = Vec::new();
-    for args in commands {
-        packed.extend(build(args).get_packed_command());
+impl Opener {
+    pub fn open(&self, timeout: Duration) -> Option<Wire> {
+        Wire::connect(&self.info, &self.tls, timeout).ok()
     }
+}
+
+/// One command on `connection`, its reply read within the reader's limits.
+pub fn ask_on<A: AsRef<[u8]>>(connection: &mut Wire, args: &[A]) -> Result<Reply, String> {
+    run_one(connection, args)
+}
+
+/// The reply to one command. RESP3 push messages that arrive before it (client tracking) are
+/// not its reply: they are dropped, as redis-rs dropped them.
+fn run_one<A: AsRef<[u8]>>(connection: &mut Wire, args: &[A]) -> Result<Reply, String> {
     connection
-        .send_packed_command(&packed)
-        .map_err(|e| e.to_string())?;
+        .send(args)
+        .map_err(|e| wire_failure_text(&RespError::Io(e)))?;
+    recv_reply(connection)
+}
+
+fn recv_reply(connection: &mut Wire) -> Result<Reply, String> {
+    loop {
+        match connection.recv(&Limits::DEFAULT) {
+            Ok(Reply::Push { .. }) => continue,
+            Ok(reply) => return Ok(reply),
+            Err(e) => return Err(wire_failure_text(&e)),
+        }
+    }
+}
+
+fn run_pipeline(connection: &mut Wire, commands: &[Vec<Vec<u8>>]) -> Result<Vec<Reply>, String> {
+    connection
+        .send_many(commands)
+        .map_err(|e| wire_failure_text(&RespError::Io(e)))?;
     let mut replies = Vec::with_capacity(commands.len());
     for _ in commands {
-        match connection.recv_response() {
-            Ok(value) => replies.push(Reply::from(value)),
-            Err(e) => replies.push(server_error_reply(&e).ok_or_else(|| e.to_string())?),
-        }
+        replies.push(recv_reply(connection)?);
     }
     Ok(replies)
 }

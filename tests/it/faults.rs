@@ -960,8 +960,15 @@ fn a_one_shot_command_whose_reply_is_cut_or_garbage_fails_with_one_clear_line() 
         ),
         (
             &b"?what\r\n"[..],
-            "the server answered with something that is not the Redis protocol",
+            "the server's answer is not in the Redis protocol",
         ),
+        // A hostile server: a 931 GiB string it never sends (this grew redis-lab by 1.3 GB/s
+        // until an allocation abort), or an array as long.
+        (
+            &b"$999999999999\r\nxxxx"[..],
+            "the server sent a string of 931 GiB; redis-lab reads at most 512 MiB",
+        ),
+        (&b"*999999999999\r\n"[..], "redis-lab reads at most"),
     ] {
         let url = format!("redis://127.0.0.1:{}", scripted_server(answer));
         let output = redis_lab(data.path(), &["repl", "--url", &url, "GET", "k"])

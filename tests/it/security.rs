@@ -215,7 +215,15 @@ fn key_completion_is_read_only_and_bounded() {
         .query(&mut admin)
         .unwrap();
 
-    let helper = ReplHelper::new(Arc::new(OnceLock::new()), Some(client.clone()), false);
+    let helper = ReplHelper::new(
+        Arc::new(OnceLock::new()),
+        Some(
+            redis_lab::server::connection::Server::node("sandbox", &server.url())
+                .unwrap()
+                .opener(0),
+        ),
+        false,
+    );
     let history = rustyline::history::DefaultHistory::new();
     let context = rustyline::Context::new(&history);
 
@@ -547,7 +555,15 @@ fn key_completion_quotes_keys_holding_control_characters() {
         .query(&mut admin)
         .unwrap();
 
-    let helper = ReplHelper::new(Arc::new(OnceLock::new()), Some(client.clone()), false);
+    let helper = ReplHelper::new(
+        Arc::new(OnceLock::new()),
+        Some(
+            redis_lab::server::connection::Server::node("sandbox", &server.url())
+                .unwrap()
+                .opener(0),
+        ),
+        false,
+    );
     let history = rustyline::history::DefaultHistory::new();
     let context = rustyline::Context::new(&history);
     let (start, candidates) = helper.complete("GET ", 4, &context).unwrap();

@@ -1,9 +1,9 @@
 //! `rediss://` against a real TLS redis-server: each test makes its own CA and certificates with
 //! rcgen and starts its own servers on free loopback ports, and stops them when it ends.
 
+use crate::common::certs::Certs;
 use crate::common::*;
 use assert_cmd::Command;
-use crate::common::certs::Certs;
 use std::net::TcpStream;
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};

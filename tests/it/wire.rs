@@ -3,8 +3,6 @@
 //! hostile one that declares a 931 GiB string and never stops sending, an HTTP server, a port
 //! that never answers.
 
-
-
 use crate::common::certs::Certs;
 use crate::common::*;
 use redis::{ConnectionLike, IntoConnectionInfo};
