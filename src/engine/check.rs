@@ -20,6 +20,7 @@ pub fn evaluate(matcher: &Matcher, reply: &Reply) -> Result<(), String> {
         Matcher::OneOf(options) => options.iter().any(|e| equals(e, reply)),
         Matcher::Contains(expected) => contains(expected, reply),
         Matcher::Unordered(items) => unordered(items, reply),
+        Matcher::Members(items) => members(items, reply),
         Matcher::Approx(approx) => match reply.as_f64() {
             Some(found) => {
                 let tolerance = approx
@@ -90,6 +91,10 @@ pub fn describe(matcher: &Matcher) -> String {
                 summarize(&Expected::List(items.clone()))
             )
         }
+        Matcher::Members(items) => format!(
+            "the members {} in this order (alone or with what was asked, WITHDIST ...)",
+            summarize(&Expected::List(items.clone()))
+        ),
         Matcher::Approx(a) => match (a.tolerance, a.percent) {
             (_, Some(p)) => format!("{} ± {p}%", a.value),
             (Some(t), None) => format!("{} ± {t}", a.value),
@@ -211,6 +216,20 @@ fn contains(expected: &Expected, reply: &Reply) -> bool {
     }
 }
 
+fn members(items: &[Expected], reply: &Reply) -> bool {
+    let Some(elements) = reply.elements() else {
+        return false;
+    };
+    elements.len() == items.len()
+        && elements.iter().zip(items).all(|(element, item)| {
+            let member = match element {
+                Reply::Array(entry) => entry.first(),
+                other => Some(*other),
+            };
+            member.is_some_and(|m| equals(item, m))
+        })
+}
+
 fn unordered(items: &[Expected], reply: &Reply) -> bool {
     let Some(elements) = reply.elements() else {
         return false;
@@ -307,6 +326,22 @@ mod tests {
 
     fn bulk(s: &str) -> Reply {
         Reply::Bulk(s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn members_are_matched_in_order_alone_or_first_in_their_entries() {
+        let m = Matcher::Members(vec![Expected::Str("a".into()), Expected::Str("b".into())]);
+        let plain = Reply::Array(vec![bulk("a"), bulk("b")]);
+        let with_dist = Reply::Array(vec![
+            Reply::Array(vec![bulk("a"), bulk("515.3880")]),
+            Reply::Array(vec![bulk("b"), bulk("526.3801")]),
+        ]);
+        assert!(evaluate(&m, &plain).is_ok());
+        assert!(evaluate(&m, &with_dist).is_ok());
+        assert!(evaluate(&m, &Reply::Array(vec![bulk("b"), bulk("a")])).is_err());
+        assert!(evaluate(&m, &Reply::Array(vec![bulk("a")])).is_err());
+        assert!(evaluate(&m, &Reply::Array(vec![bulk("a"), bulk("b"), bulk("c")])).is_err());
+        assert!(evaluate(&m, &bulk("a")).is_err());
     }
 
     #[test]

@@ -283,6 +283,10 @@ pub enum Matcher {
     Contains(Expected),
     /// An array reply holds exactly these elements, in any order.
     Unordered(Vec<Expected>),
+    /// An array reply lists exactly these members, in this order, each alone or first in an entry
+    /// of its own (`GEOSEARCH ... WITHDIST` or `WITHCOORD`): what the answer means, whatever
+    /// was asked to come with it.
+    Members(Vec<Expected>),
     /// A numeric reply within a tolerance of a value.
     Approx(Approx),
     /// A numeric reply within bounds (inclusive).
