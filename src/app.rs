@@ -117,6 +117,8 @@ pub fn run(cli: Cli) -> Result<Status> {
             crate::cli::SandboxAction::Status => driver::sandbox::status(),
             crate::cli::SandboxAction::Down => driver::sandbox::down(),
         },
+        Some(Command::Completions { shell }) => driver::manual::completions(shell, &folders),
+        Some(Command::Man { dir }) => driver::manual::man(dir.as_deref()),
         Some(Command::Schema) => {
             crate::out!("{}", crate::lesson::model::json_schema_text());
             Ok(Status::Ok)

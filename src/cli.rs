@@ -127,6 +127,23 @@ pub enum Command {
     },
     /// Print the JSON Schema of the lesson format (for editor completion).
     Schema,
+    /// Print a shell completion script: subcommands, options, lesson ids, topologies.
+    #[command(
+        after_help = "Install:  bash: redis-lab completions bash > ~/.local/share/bash-completion/completions/redis-lab\n          \
+        zsh:  redis-lab completions zsh > ~/.zfunc/_redis-lab   (with fpath+=~/.zfunc before compinit)\n          \
+        fish: redis-lab completions fish > ~/.config/fish/completions/redis-lab.fish\n\
+        Lesson ids are those known when the script is made (with --lessons folders too): make it again after adding a pack."
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (or write one page per command into --dir).
+    Man {
+        /// Write redis-lab.1 and one page per subcommand into this folder.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// A Redis shell on a private sandbox (or --url): completion, hints, help, history.
     #[command(
         after_help = "Like redis-cli: `redis-lab repl` is interactive, `redis-lab repl SET k v` runs one command,\n\

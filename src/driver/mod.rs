@@ -3,6 +3,7 @@
 pub mod auto;
 pub mod check;
 pub mod guided;
+pub mod manual;
 pub mod sandbox;
 
 use indicatif::{ProgressBar, ProgressStyle};

@@ -553,3 +553,124 @@ fn the_interactive_repl_shows_no_socket_password_and_keeps_secrets_out_of_histor
     assert!(history.contains("PING"), "{history}");
     assert!(!history.contains("s3cret"), "{history}");
 }
+
+/// What bash completion offers for the last of `words`, from `redis-lab completions bash`.
+fn bash_completes(script: &std::path::Path, words: &[&str]) -> Vec<String> {
+    let harness = r#"source "$1"; shift
+COMP_WORDS=("$@"); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+_redis__lab redis-lab "${COMP_WORDS[$COMP_CWORD]}" "${COMP_WORDS[$((COMP_CWORD-1))]}"
+printf '%s\n' "${COMPREPLY[@]}""#;
+    let output = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(harness)
+        .arg("harness")
+        .arg(script)
+        .args(words)
+        .output()
+        .expect("bash runs");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn bash_completes_subcommands_options_lesson_ids_of_every_pack_and_topologies() {
+    let data = tempfile::tempdir().unwrap();
+    let pack = pack(&[(
+        "patterns/my-own.yaml",
+        &lesson_yaml(
+            "my-own",
+            "  - id: one\n    title: One\n    explain: x\n    task: t\n    hints: [h]\n    solution: [SET k 1]\n    checks:\n      - probe: GET k\n        expect: {equals: 1}\n",
+        ),
+    )]);
+    let output = redis_lab(&data)
+        .args(["completions", "bash", "--lessons"])
+        .arg(pack.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("redis-lab.bash");
+    std::fs::write(&script, &output.stdout).unwrap();
+
+    let lessons = bash_completes(&script, &["redis-lab", "lesson", "str"]);
+    assert!(
+        lessons.contains(&"strings-counters".to_string()),
+        "{lessons:?}"
+    );
+    let own = bash_completes(&script, &["redis-lab", "lesson", "my"]);
+    assert!(own.iter().any(|id| id.ends_with("my-own")), "{own:?}");
+    let options = bash_completes(&script, &["redis-lab", "lesson", "leaderboard", "--re"]);
+    assert!(options.contains(&"--restart".to_string()), "{options:?}");
+    let topologies = bash_completes(&script, &["redis-lab", "sandbox", "up", "s"]);
+    assert_eq!(topologies, ["sentinel"]);
+    let subcommands = bash_completes(&script, &["redis-lab", "le"]);
+    assert_eq!(subcommands, ["lesson"]);
+    // Parsing still takes any id, so an unknown one gets a suggestion, not clap's list.
+    let unknown = redis_lab(&data)
+        .args(["lesson", "strings-counter"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("did you mean `strings-counters`"),
+        "{unknown:?}"
+    );
+}
+
+#[test]
+fn zsh_and_fish_scripts_name_every_subcommand() {
+    use clap::CommandFactory;
+    let data = tempfile::tempdir().unwrap();
+    for shell in ["zsh", "fish"] {
+        let output = redis_lab(&data)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let script = String::from_utf8_lossy(&output.stdout);
+        for sub in redis_lab::cli::Cli::command().get_subcommands() {
+            assert!(
+                script.contains(sub.get_name()),
+                "{shell}: {}",
+                sub.get_name()
+            );
+        }
+    }
+}
+
+/// The man pages come from the clap definitions: every subcommand has a page, and every option
+/// of a command is on its page.
+#[test]
+fn the_man_pages_match_the_command_line() {
+    use clap::CommandFactory;
+    let data = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = redis_lab(&data)
+        .args(["man", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    fn check(command: &clap::Command, prefix: &str, dir: &std::path::Path) {
+        let name = format!("{prefix}{}", command.get_name());
+        let page = std::fs::read_to_string(dir.join(format!("{name}.1")))
+            .unwrap_or_else(|e| panic!("no page for {name}: {e}"));
+        for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+            if let Some(long) = arg.get_long() {
+                let roff = format!("\\-\\-{}", long.replace('-', "\\-"));
+                assert!(page.contains(&roff), "{name}.1 lacks --{long}");
+            }
+        }
+        for sub in command.get_subcommands() {
+            check(sub, &format!("{name}-"), dir);
+        }
+    }
+    check(&redis_lab::cli::Cli::command(), "", dir.path());
+    let single = redis_lab(&data).arg("man").output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&single.stdout).starts_with(".ie"),
+        "{single:?}"
+    );
+}
