@@ -4,6 +4,7 @@ use crate::escape::{Shape, escape_controls};
 use crate::render::reply::{Limits, Omitted};
 use crate::server::reply::Reply;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use std::io::IsTerminal;
 
 pub fn new_table(header: &[&str]) -> Table {
     let mut table = Table::new();
@@ -11,7 +12,9 @@ pub fn new_table(header: &[&str]) -> Table {
         .load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header.iter().copied());
-    if !colored::control::SHOULD_COLORIZE.should_colorize() {
+    // Width and colour are separate decisions: a terminal's width is used with NO_COLOR too
+    // (colours come from `colored` inside the cells, which already follows --color/NO_COLOR).
+    if !std::io::stdout().is_terminal() {
         table.force_no_tty();
     }
     table

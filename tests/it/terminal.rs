@@ -109,3 +109,39 @@ fn watch_mode_reloads_the_lesson_and_survives_a_broken_edit() {
     p.send_line(":quit").unwrap();
     p.exp_eof().unwrap();
 }
+
+/// Width and colour are separate: with NO_COLOR the catalog still fits the terminal's width
+/// (it ignored the width before, and its lines wrapped in the terminal).
+#[test]
+fn the_catalog_fits_a_narrow_terminal_without_colour_too() {
+    let data = tempfile::tempdir().unwrap();
+    for no_color in [true, false] {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!(
+                "stty cols 70 rows 50; exec '{}' list",
+                env!("CARGO_BIN_EXE_redis-lab")
+            ))
+            .env("REDIS_LAB_DATA_DIR", data.path())
+            .env("TERM", "xterm");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        } else {
+            cmd.env_remove("NO_COLOR");
+        }
+        let mut p = spawn_command(cmd, Some(20_000)).expect("spawn in a pty");
+        let text = p.exp_eof().unwrap();
+        // rexpect hands over each byte as a char: put the UTF-8 back together first.
+        let bytes: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
+        let plain = console::strip_ansi_codes(&String::from_utf8_lossy(&bytes)).into_owned();
+        let widest = plain.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(
+            plain.contains("strings-counters") || plain.contains("strings-co"),
+            "{plain}"
+        );
+        assert!(
+            widest <= 70,
+            "NO_COLOR={no_color}: a line of {widest} columns:\n{plain}"
+        );
+    }
+}
