@@ -64,9 +64,22 @@ fn unmet_for(what: &str, requires: &Requires, facts: &ServerFacts) -> Option<Str
             parse_version(&facts.redis_version),
         ) {
             (Ok(req), Some(version)) if !req.matches(&version) => {
+                let on_path = crate::server::sandbox::servers_on_path()
+                    .iter()
+                    .find(|(_, v)| parse_version(v).is_some_and(|v| req.matches(&v)));
+                let how = match on_path {
+                    Some((program, version)) => format!(
+                        "{} on your PATH is {version}: pass --redis-server {}",
+                        program
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        program.display()
+                    ),
+                    None => "Install a newer redis-server (or point --redis-server at one)".into(),
+                };
                 return Some(format!(
-                    "this {what} needs Redis {req_text}, and the server is {}. Install a newer redis-server \
-                     (or point --redis-server at one)",
+                    "this {what} needs Redis {req_text}, and the server is {}. {how}",
                     facts.redis_version
                 ));
             }
@@ -86,9 +99,19 @@ fn unmet_for(what: &str, requires: &Requires, facts: &ServerFacts) -> Option<Str
         .map(String::as_str)
         .collect();
     if !missing.is_empty() {
+        let stack = crate::server::sandbox::servers_on_path()
+            .iter()
+            .find(|(program, _)| program.ends_with("redis-stack-server"))
+            .map(|(program, _)| {
+                format!(
+                    " (redis-stack-server is on your PATH: pass --redis-server {})",
+                    program.display()
+                )
+            })
+            .unwrap_or_default();
         return Some(format!(
             "this {what} needs the Redis module{} {}, which the server does not have. Use Redis 8 or Redis \
-             Stack (they include it), or load it into the sandbox with --load-module PATH/TO/module.so",
+             Stack (they include it){stack}, or load it into the sandbox with --load-module PATH/TO/module.so",
             if missing.len() > 1 { "s" } else { "" },
             missing.join(", ")
         ));

@@ -175,8 +175,12 @@ impl Server {
                 url: sandbox.url(),
                 reason: e.to_string(),
             })?;
+        let display = match sandbox.other_program() {
+            Some(program) => format!("sandbox 127.0.0.1:{} ({program})", sandbox.port()),
+            None => format!("sandbox 127.0.0.1:{}", sandbox.port()),
+        };
         Ok(Server {
-            display: format!("sandbox 127.0.0.1:{}", sandbox.port()),
+            display,
             info,
             sandbox: Some(sandbox),
             topology_node: false,

@@ -18,7 +18,9 @@ pub const INSTALL_HINT: &str = "install it with `sudo apt-get install redis-serv
 
 #[derive(Debug, Error)]
 pub enum SandboxError {
-    #[error("redis-server was not found on PATH; {INSTALL_HINT}")]
+    #[error(
+        "redis-server was not found on PATH (nor valkey-server or redis-stack-server); {INSTALL_HINT}"
+    )]
     NotFound,
     #[error("redis-server at {0} does not exist or is not executable; {INSTALL_HINT}")]
     NotExecutable(PathBuf),
@@ -90,8 +92,72 @@ pub fn find_redis_server(explicit: Option<&Path>) -> Result<PathBuf, SandboxErro
             Err(SandboxError::NotExecutable(path))
         };
     }
-    search_path("redis-server".as_ref()).ok_or(SandboxError::NotFound)
+    SERVER_PROGRAMS
+        .iter()
+        .find_map(|name| search_path(name.as_ref()))
+        .ok_or(SandboxError::NotFound)
 }
+
+/// Every Redis-compatible server program on PATH with its version (`redis-server --version`
+/// says `v=7.0.15`), read once: what a lesson that needs a newer server or a module could run on.
+pub fn servers_on_path() -> &'static [(PathBuf, String)] {
+    static FOUND: std::sync::OnceLock<Vec<(PathBuf, String)>> = std::sync::OnceLock::new();
+    FOUND.get_or_init(|| {
+        let Some(path) = std::env::var_os("PATH") else {
+            return Vec::new();
+        };
+        let mut found: Vec<(PathBuf, String)> = Vec::new();
+        for dir in std::env::split_paths(&path) {
+            for name in SERVER_PROGRAMS {
+                let candidate = dir.join(name);
+                let real = candidate
+                    .canonicalize()
+                    .unwrap_or_else(|_| candidate.clone());
+                if !is_executable(&candidate)
+                    || found
+                        .iter()
+                        .any(|(p, _)| p.canonicalize().ok().as_ref() == Some(&real))
+                {
+                    continue;
+                }
+                if let Some(version) = program_version(&candidate) {
+                    found.push((candidate, version));
+                }
+            }
+        }
+        found
+    })
+}
+
+/// `v=7.4.1` out of `Redis server v=7.4.1 sha=...` (Valkey answers the same way).
+/// A program that does not answer within a second is not counted.
+fn program_version(program: &Path) -> Option<String> {
+    let mut child = Command::new(program)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while matches!(child.try_wait(), Ok(None)) {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut text = String::new();
+    child.stdout.take()?.read_to_string(&mut text).ok()?;
+    text.split_whitespace()
+        .find_map(|word| word.strip_prefix("v="))
+        .map(str::to_string)
+}
+
+/// The server programs looked for on PATH, in this order, when none is named: Valkey and Redis
+/// Stack start the same way redis-server does.
+const SERVER_PROGRAMS: [&str; 3] = ["redis-server", "valkey-server", "redis-stack-server"];
 
 fn search_path(name: &std::ffi::OsStr) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -249,6 +315,13 @@ impl Sandbox {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// The server program, when it is not `redis-server` (a `valkey-server` found on PATH in
+    /// its place), to say so wherever the sandbox is named.
+    pub fn other_program(&self) -> Option<String> {
+        let name = self.binary.file_name()?.to_string_lossy().into_owned();
+        (name != "redis-server").then_some(name)
     }
 
     pub fn port(&self) -> u16 {

@@ -674,3 +674,79 @@ fn the_man_pages_match_the_command_line() {
         "{single:?}"
     );
 }
+
+/// A `valkey-server` (here a stand-in that reports 7.4.1 and runs the real redis-server) in a
+/// folder of its own, for PATH.
+fn fake_valkey_dir() -> tempfile::TempDir {
+    let real = require_redis();
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("valkey-server");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = --version ] && {{ echo 'Valkey server v=7.4.1 sha=0 malloc=libc'; exit 0; }}\nexec '{}' \"$@\"\n",
+            real.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+#[test]
+fn without_redis_server_on_path_a_valkey_server_is_used_and_named() {
+    let data = tempfile::tempdir().unwrap();
+    let valkey = fake_valkey_dir();
+    let output = redis_lab(&data)
+        .args(["lesson", "strings-counters", "--auto"])
+        .env("PATH", valkey.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(stdout.contains("(valkey-server)"), "{stdout}");
+
+    let none = tempfile::tempdir().unwrap();
+    let output = redis_lab(&data)
+        .args(["repl", "PING"])
+        .env("PATH", none.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.contains("nor valkey-server or redis-stack-server"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_step_that_needs_a_newer_server_names_the_one_on_path() {
+    let data = tempfile::tempdir().unwrap();
+    let valkey = fake_valkey_dir();
+    let path = format!(
+        "{}:{}",
+        valkey.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = redis_lab(&data)
+        .args(["check", "--run", "--json"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/lessons/patterns/session-store.yaml"
+        ))
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let expected = format!(
+        "valkey-server on your PATH is 7.4.1: pass --redis-server {}",
+        valkey.path().join("valkey-server").display()
+    );
+    // Only a server older than 7.4 skips the step (CI has 7.0.15).
+    assert!(
+        !stdout.contains("needs Redis >=7.4") || stdout.contains(&expected),
+        "{stdout}"
+    );
+}
