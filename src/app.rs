@@ -10,6 +10,7 @@ use crate::render::{Shape, escape_controls};
 use crate::server::connection::{ServerChoice, TlsOptions};
 use crate::server::sandbox::SandboxOptions;
 use anyhow::Result;
+use clap::CommandFactory;
 use colored::Colorize;
 
 pub use crate::driver::Status;
@@ -117,8 +118,10 @@ pub fn run(cli: Cli) -> Result<Status> {
             crate::cli::SandboxAction::Status => driver::sandbox::status(),
             crate::cli::SandboxAction::Down => driver::sandbox::down(),
         },
-        Some(Command::Completions { shell }) => driver::manual::completions(shell, &folders),
-        Some(Command::Man { dir }) => driver::manual::man(dir.as_deref()),
+        Some(Command::Completions { shell }) => {
+            driver::manual::completions(Cli::command(), shell, &folders)
+        }
+        Some(Command::Man { dir }) => driver::manual::man(Cli::command(), dir.as_deref()),
         Some(Command::Schema) => {
             crate::out!("{}", crate::lesson::model::json_schema_text());
             Ok(Status::Ok)

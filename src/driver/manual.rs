@@ -1,11 +1,9 @@
 //! `redis-lab completions SHELL` and `redis-lab man`: what a command-line tool is expected to
 //! give its shell, from the same clap definitions the program parses with.
 
-use crate::cli::Cli;
 use crate::driver::Status;
 use crate::lesson::catalog::Catalog;
 use anyhow::{Context, Result};
-use clap::CommandFactory;
 use clap::builder::PossibleValuesParser;
 use std::io::Write;
 use std::path::Path;
@@ -13,18 +11,25 @@ use std::path::Path;
 /// The command line as clap knows it, with the lesson ids of the catalog (built-in lessons and
 /// those of `--lessons` folders) as the values `lesson ID` completes to. Only for generating
 /// scripts: parsing keeps accepting any id, so that an unknown one gets "did you mean".
-fn command_with_lesson_ids(folders: &[std::path::PathBuf]) -> clap::Command {
+fn command_with_lesson_ids(
+    command: clap::Command,
+    folders: &[std::path::PathBuf],
+) -> clap::Command {
     let ids: Vec<String> = Catalog::load(folders)
         .map(|catalog| catalog.entries.iter().map(|e| e.qualified_id()).collect())
         .unwrap_or_default();
-    Cli::command().mut_subcommand("lesson", |lesson| {
+    command.mut_subcommand("lesson", |lesson| {
         lesson.mut_arg("id", |id| id.value_parser(PossibleValuesParser::new(ids)))
     })
 }
 
-/// Writes the completion script for `shell` to stdout.
-pub fn completions(shell: clap_complete::Shell, folders: &[std::path::PathBuf]) -> Result<Status> {
-    let mut command = command_with_lesson_ids(folders);
+/// Writes the completion script of `command` (the program's clap definition) for `shell`.
+pub fn completions(
+    command: clap::Command,
+    shell: clap_complete::Shell,
+    folders: &[std::path::PathBuf],
+) -> Result<Status> {
+    let mut command = command_with_lesson_ids(command, folders);
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "redis-lab", &mut script);
     if shell == clap_complete::Shell::Bash {
@@ -40,8 +45,7 @@ pub fn completions(shell: clap_complete::Shell, folders: &[std::path::PathBuf]) 
 
 /// The man page of redis-lab on stdout, or, with `dir`, one page per command written there
 /// (`redis-lab.1`, `redis-lab-lesson.1`, ...), ready for `man -M` or a man path.
-pub fn man(dir: Option<&Path>) -> Result<Status> {
-    let command = Cli::command();
+pub fn man(command: clap::Command, dir: Option<&Path>) -> Result<Status> {
     match dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)
