@@ -121,6 +121,18 @@ pub fn run(cli: Cli) -> Result<Status> {
         Some(Command::Completions { shell }) => {
             driver::manual::completions(Cli::command(), shell, &folders)
         }
+        Some(Command::Doctor {
+            json,
+            redis_server,
+            load_modules,
+        }) => {
+            let options = SandboxOptions {
+                redis_server,
+                modules: load_modules,
+                ..SandboxOptions::default()
+            };
+            driver::doctor::run(&options, &folders, json)
+        }
         Some(Command::Man { dir }) => driver::manual::man(Cli::command(), dir.as_deref()),
         Some(Command::Schema) => {
             crate::out!("{}", crate::lesson::model::json_schema_text());

@@ -138,6 +138,19 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// What this machine has for redis-lab: the server program and its version, other servers on
+    /// PATH, modules, which lessons run here and why others are skipped, Python, your data dir.
+    Doctor {
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+        /// The redis-server binary to examine (default: the one lessons would use).
+        #[arg(long, env = "REDIS_LAB_REDIS_SERVER", value_name = "PATH")]
+        redis_server: Option<PathBuf>,
+        /// A Redis module (.so) lessons would load, e.g. redisbloom.so (repeatable).
+        #[arg(long = "load-module", value_name = "PATH")]
+        load_modules: Vec<PathBuf>,
+    },
     /// Print the man page (or write one page per command into --dir).
     Man {
         /// Write redis-lab.1 and one page per subcommand into this folder.

@@ -2,6 +2,7 @@
 
 pub mod auto;
 pub mod check;
+pub mod doctor;
 pub mod guided;
 pub mod manual;
 pub mod sandbox;

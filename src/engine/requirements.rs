@@ -56,6 +56,9 @@ pub fn unmet_step(requires: &Requires, facts: &ServerFacts) -> Option<String> {
     unmet_for("step", requires, facts)
 }
 
+/// Where every "this lesson needs ..." message sends the learner for the whole picture.
+const DOCTOR: &str = " (`redis-lab doctor` shows what this machine has)";
+
 fn unmet_for(what: &str, requires: &Requires, facts: &ServerFacts) -> Option<String> {
     if let Some(req) = &requires.redis {
         let req_text = &req.value;
@@ -79,7 +82,7 @@ fn unmet_for(what: &str, requires: &Requires, facts: &ServerFacts) -> Option<Str
                     None => "Install a newer redis-server (or point --redis-server at one)".into(),
                 };
                 return Some(format!(
-                    "this {what} needs Redis {req_text}, and the server is {}. {how}",
+                    "this {what} needs Redis {req_text}, and the server is {}. {how}{DOCTOR}",
                     facts.redis_version
                 ));
             }
@@ -111,7 +114,7 @@ fn unmet_for(what: &str, requires: &Requires, facts: &ServerFacts) -> Option<Str
             .unwrap_or_default();
         return Some(format!(
             "this {what} needs the Redis module{} {}, which the server does not have. Use Redis 8 or Redis \
-             Stack (they include it){stack}, or load it into the sandbox with --load-module PATH/TO/module.so",
+             Stack (they include it){stack}, or load it into the sandbox with --load-module PATH/TO/module.so{DOCTOR}",
             if missing.len() > 1 { "s" } else { "" },
             missing.join(", ")
         ));

@@ -750,3 +750,45 @@ fn a_step_that_needs_a_newer_server_names_the_one_on_path() {
         "{stdout}"
     );
 }
+
+/// doctor on a machine without python3 and with only a valkey-server on PATH.
+#[test]
+fn doctor_says_what_the_machine_has_in_json() {
+    let data = tempfile::tempdir().unwrap();
+    let valkey = fake_valkey_dir();
+    let output = redis_lab(&data)
+        .args(["doctor", "--json"])
+        .env("PATH", valkey.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        report["server"]["path"].as_str(),
+        valkey.path().join("valkey-server").to_str()
+    );
+    assert!(report["server"]["redis_version"].is_string(), "{report}");
+    assert_eq!(report["python"]["found"], false, "{report}");
+    let lessons = report["lessons"].as_array().unwrap();
+    assert!(lessons.len() >= 40, "{report}");
+    assert!(
+        lessons
+            .iter()
+            .any(|l| l["id"] == "strings-counters" && l["runs"] == true)
+    );
+    // Without modules, the Bloom filter lesson is skipped, with how to get it.
+    let bloom = lessons.iter().find(|l| l["id"] == "bloom-filter").unwrap();
+    assert_eq!(bloom["runs"], false);
+    assert!(
+        bloom["skipped_because"]
+            .as_str()
+            .unwrap()
+            .contains("--load-module"),
+        "{bloom}"
+    );
+    assert_eq!(
+        report["data"]["dir"].as_str(),
+        data.path().to_str(),
+        "{report}"
+    );
+}
