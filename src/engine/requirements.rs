@@ -57,7 +57,7 @@ pub fn unmet_step(requires: &Requires, facts: &ServerFacts) -> Option<String> {
 }
 
 /// Where every "this lesson needs ..." message sends the learner for the whole picture.
-const DOCTOR: &str = " (`redis-lab doctor` shows what this machine has)";
+pub const DOCTOR: &str = " (`redis-lab doctor` shows what this machine has)";
 
 fn unmet_for(what: &str, requires: &Requires, facts: &ServerFacts) -> Option<String> {
     if let Some(req) = &requires.redis {
