@@ -184,3 +184,96 @@ fn every_lesson_has_real_content() {
         }
     }
 }
+
+/// The other servers .ci/run proves the catalog on: `label=server[:module.so...]` entries
+/// separated by `;` in REDIS_LAB_TEST_SERVERS (Redis 7.4 with its modules, Valkey 8.1).
+fn test_servers() -> Vec<(String, std::path::PathBuf, Vec<std::path::PathBuf>)> {
+    std::env::var("REDIS_LAB_TEST_SERVERS")
+        .unwrap_or_default()
+        .split(';')
+        .filter_map(|entry| {
+            let (label, paths) = entry.split_once('=')?;
+            let mut paths = paths.split(':').filter(|p| !p.is_empty()).map(Into::into);
+            let server = paths.next()?;
+            Some((label.to_string(), server, paths.collect()))
+        })
+        .collect()
+}
+
+/// Every lesson passes, or is skipped with a reason the server explains, on each extra server;
+/// the summary says which server proved which lesson.
+#[test]
+fn the_catalog_is_proven_on_every_extra_test_server() {
+    let servers = test_servers();
+    if servers.is_empty() {
+        eprintln!(
+            "REDIS_LAB_TEST_SERVERS is not set: the catalog is proven on the default redis-server only"
+        );
+        return;
+    }
+    let catalog = builtin();
+    // One thread per server: each proves the catalog on sandboxes of its own.
+    let reports: Vec<(String, Vec<String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = servers
+            .iter()
+            .map(|(label, server, modules)| {
+                let catalog = &catalog;
+                scope.spawn(move || prove_catalog_on(catalog, label, server, modules))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a proving thread panicked"))
+            .collect()
+    });
+    let mut problems = Vec::new();
+    for (summary, found) in reports {
+        eprintln!("{summary}");
+        problems.extend(found);
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// (the summary line, the problems) of proving every lesson on `server`.
+fn prove_catalog_on(
+    catalog: &redis_lab::lesson::catalog::Catalog,
+    label: &str,
+    server: &std::path::Path,
+    modules: &[std::path::PathBuf],
+) -> (String, Vec<String>) {
+    let (mut passed, mut skipped, mut problems) = (0, Vec::new(), Vec::new());
+    for entry in &catalog.entries {
+        let mut options = options_for(entry, modules);
+        options.server.sandbox.redis_server = Some(server.to_path_buf());
+        let proof = prove_lesson(entry, &options);
+        match &proof.outcome {
+            Outcome::Passed => passed += 1,
+            Outcome::Failed(details) => problems.extend(
+                details
+                    .iter()
+                    .map(|d| format!("{label}: {}: {d}", entry.id())),
+            ),
+            // Only what this server lacks: a module not given, or a version it is not.
+            Outcome::Skipped(reason)
+                if (needs_module(entry) && reason.contains("module"))
+                    || reason.contains("needs Redis") =>
+            {
+                skipped.push(entry.id().to_string())
+            }
+            Outcome::Skipped(reason) => problems.push(format!(
+                "{label}: {}: skipped although it can run: {reason}",
+                entry.id()
+            )),
+        }
+    }
+    let summary = format!(
+        "{label}: {passed} lessons passed, {} skipped{}",
+        skipped.len(),
+        if skipped.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", skipped.join(", "))
+        }
+    );
+    (summary, problems)
+}
