@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Records the largest single allocation made on each thread: a reply that was allocated at
-/// its declared size would show here.
+/// its declared size would show here. (Per thread, not the process's resident memory: the
+/// integration tests share one process. The library's unit tests have the same allocator,
+/// since a global allocator belongs to one binary.)
 struct Tracking;
 
 thread_local! {
@@ -61,13 +63,6 @@ fn largest_allocation<T>(f: impl FnOnce() -> T) -> (T, usize) {
     LARGEST.with(|largest| largest.set(0));
     let result = f();
     (result, LARGEST.with(Cell::get))
-}
-
-/// The process's resident memory, in bytes.
-fn rss() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-    let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-    pages * 4096
 }
 
 fn sandbox(extra: &[&str]) -> Sandbox {
@@ -576,9 +571,7 @@ fn a_hostile_server_declaring_931_gib_gets_too_big_at_once_and_no_memory() {
     let (port, server) = fake_server(|socket| endless(socket, b"$999999999999\r\n", b'x'));
     let mut wire = connect(&format!("redis://127.0.0.1:{port}"));
     wire.send(&["GET", "k"]).unwrap();
-    let before = rss();
     let (result, largest) = largest_allocation(|| wire.recv(&Limits::DEFAULT));
-    let grown = rss().saturating_sub(before);
     let error = result.unwrap_err();
     assert!(matches!(error, RespError::TooBig { .. }), "{error:?}");
     assert_eq!(
@@ -586,7 +579,6 @@ fn a_hostile_server_declaring_931_gib_gets_too_big_at_once_and_no_memory() {
         "the server sent a string of 931 GiB; redis-lab reads at most 512 MiB"
     );
     assert!(largest < 1024 * 1024, "allocated {largest} bytes at once");
-    assert!(grown < 32 * 1024 * 1024, "grew by {grown} bytes");
     // The rest of that reply is unread: the connection cannot be used again.
     assert!(wire.is_broken());
     assert_eq!(
@@ -653,9 +645,7 @@ fn a_streamed_100_mib_string_never_sits_in_memory() {
     let mut wire = connect(&format!("redis://127.0.0.1:{port}"));
     wire.send(&["GET", "big"]).unwrap();
     let mut discard = Discard::default();
-    let before = rss();
     let (result, largest) = largest_allocation(|| wire.recv_events(&Limits::DEFAULT, &mut discard));
-    let grown = rss().saturating_sub(before);
     // All of it came through, in chunks; then a 'y' where its CRLF should be.
     assert_eq!(discard.bytes, LEN);
     assert!(discard.largest_chunk <= CHUNK);
@@ -666,7 +656,6 @@ fn a_streamed_100_mib_string_never_sits_in_memory() {
             .contains("expected \\r\\n after a string of 104857600 bytes, got 'y'")
     );
     assert!(largest < 1024 * 1024, "allocated {largest} bytes at once");
-    assert!(grown < 32 * 1024 * 1024, "grew by {grown} bytes");
     drop(wire);
     server.join().unwrap();
 }
