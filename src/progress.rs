@@ -93,8 +93,25 @@ fn os_words(error: std::io::Error) -> std::io::Error {
     }
 }
 
+/// A progress file holds a few lines per lesson: anything near this is not one.
+const MAX_PROGRESS_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The progress file's text; None when there is none. Only a regular file of a sane size is
+/// read (a FIFO would block for ever, a 4 GB file would be read whole): anything else is a
+/// problem to report, in words.
+fn read_progress_file(path: &Path) -> Result<Option<String>, String> {
+    use crate::lesson::catalog::{FileProblem, read_regular_file};
+    match read_regular_file(path, MAX_PROGRESS_BYTES) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(FileProblem::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(FileProblem::Io(_)) => Ok(None),
+        Err(problem) => Err(problem.to_string()),
+    }
+}
+
 pub fn data_dir() -> Result<PathBuf, ProgressError> {
-    if let Some(dir) = std::env::var_os("REDIS_LAB_DATA_DIR") {
+    // Empty is unset, as for NO_COLOR: `REDIS_LAB_DATA_DIR=` must not mean the current directory.
+    if let Some(dir) = std::env::var_os("REDIS_LAB_DATA_DIR").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));
     }
     use etcetera::BaseStrategy;
@@ -125,16 +142,19 @@ impl Progress {
             recovered: false,
             pending: BTreeMap::new(),
         };
-        let Ok(text) = std::fs::read_to_string(path) else {
-            return progress; // no file yet (or unreadable: saving will say why)
+        let text = match read_progress_file(path) {
+            Ok(Some(text)) => Ok(text),
+            Ok(None) => return progress, // no file yet (or unreadable: saving will say why)
+            Err(problem) => Err(problem),
         };
-        match serde_json::from_str::<ProgressFile>(&text) {
-            Ok(file) if file.version == VERSION => progress.file = file,
+        match text.map(|text| serde_json::from_str::<ProgressFile>(&text)) {
+            Ok(Ok(file)) if file.version == VERSION => progress.file = file,
             outcome => {
                 let backup = path.with_extension(format!("json.bad-{}", std::process::id()));
                 let reason = match outcome {
-                    Ok(file) => format!("it has format version {}", file.version),
-                    Err(e) => format!("it is not valid ({e})"),
+                    Ok(Ok(file)) => format!("it has format version {}", file.version),
+                    Ok(Err(e)) => format!("it is not valid ({e})"),
+                    Err(problem) => problem,
                 };
                 let moved = std::fs::rename(path, &backup).is_ok();
                 progress.warning = Some(if moved {
@@ -226,7 +246,7 @@ impl Progress {
             .open(self.path.with_extension("json.lock"))
             .map_err(err)?;
         lock.lock().map_err(err)?; // released when `lock` is dropped
-        if let Ok(text) = std::fs::read_to_string(&self.path)
+        if let Ok(Some(text)) = read_progress_file(&self.path)
             && let Ok(on_disk) = serde_json::from_str::<ProgressFile>(&text)
             && on_disk.version == VERSION
         {
@@ -368,5 +388,24 @@ mod tests {
             progress.is_news(&third),
             "a new failure after a recovery is news"
         );
+    }
+
+    #[test]
+    fn a_fifo_or_a_huge_file_is_moved_aside_without_blocking_or_being_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.json");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let progress = Progress::load_from(&fifo);
+        let warning = progress.warning.unwrap();
+        assert!(warning.contains("not a regular file"), "{warning}");
+        let huge = dir.path().join("huge.json");
+        std::fs::File::create(&huge)
+            .unwrap()
+            .set_len(4 << 30) // sparse: nothing is written
+            .unwrap();
+        let progress = Progress::load_from(&huge);
+        let warning = progress.warning.unwrap();
+        assert!(warning.contains("more than the 16 MiB"), "{warning}");
+        assert!(!huge.exists(), "moved aside");
     }
 }

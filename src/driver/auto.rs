@@ -9,7 +9,7 @@ use anyhow::Result;
 use colored::Colorize;
 
 pub fn run(entry: Entry, options: &SessionOptions) -> Result<Status> {
-    super::notice_slow_answers();
+    crate::render::output::notice_slow_answers();
     let mut bar = LoadBar::new();
     let (mut session, events) = Session::start(entry, options, 0, &mut |d, t| bar.update(d, t))?;
     crate::out!(

@@ -152,7 +152,7 @@ pub fn run(
 
     let mut editor = crate::repl::helper::plain_editor()?;
     // A command with no answer for a while: say what may be happening, and how to get out.
-    super::notice_slow_answers();
+    crate::render::output::notice_slow_answers();
     loop {
         reaper::interruptible(false);
         let prompt = prompt(&session);

@@ -8,17 +8,6 @@ pub mod manual;
 pub mod sandbox;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::Write;
-use std::sync::Arc;
-
-/// Says on stderr, once a command has had no answer for a while, what may be happening and how
-/// to get out (a closed stderr is no reason to stop: the notice is only a courtesy).
-pub fn notice_slow_answers() {
-    crate::server::connection::set_slow_notice(Some(Arc::new(|text| {
-        use colored::Colorize;
-        let _ = writeln!(std::io::stderr(), "{}", format!("({text})").yellow());
-    })));
-}
 
 /// How a successful run ended: 0 all good, 1 checks failed. (Errors exit 2 in main.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

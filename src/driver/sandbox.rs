@@ -63,14 +63,42 @@ fn lock_is_held() -> bool {
 }
 
 /// The record is of a `sandbox up` that runs now: the lock is held, and the pid is that
-/// process (same start time), not one the system has since given to another program.
+/// process (same start time, and its command line is `redis-lab sandbox up`), not one the
+/// system has since given to another program, nor one a hand-edited record names.
 fn is_ours(record: &Record) -> bool {
     is_running(record.pid)
         && lock_is_held()
+        && is_sandbox_up(record.pid)
         && match (record.started, process_start(record.pid)) {
             (Some(recorded), Some(now)) => recorded == now,
-            _ => true, // no /proc: the lock alone says it
+            _ => true, // no /proc: the lock and the command line say it
         }
+}
+
+/// Whether `pid` runs `redis-lab ... sandbox up ...` (/proc on Linux, `ps` elsewhere).
+fn is_sandbox_up(pid: u32) -> bool {
+    let words: Vec<String> = match std::fs::read(format!("/proc/{pid}/cmdline")) {
+        Ok(bytes) => bytes
+            .split(|b| *b == 0)
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect(),
+        Err(_) => std::process::Command::new("ps")
+            .args(["-o", "command=", "-p", &pid.to_string()])
+            .output()
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let program_is_ours = words.first().is_some_and(|w| {
+        std::path::Path::new(w)
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("redis-lab"))
+    });
+    program_is_ours && words.windows(2).any(|w| w[0] == "sandbox" && w[1] == "up")
 }
 
 /// The running sandbox, if any; a stale record (its process gone or its pid reused) is removed.
@@ -81,6 +109,14 @@ pub fn running() -> Result<Option<Record>> {
     };
     match serde_json::from_str::<Record>(&text) {
         Ok(record) if is_ours(&record) => Ok(Some(record)),
+        // A `sandbox up` holds the lock, but the record does not name it: signal nobody.
+        Ok(record) if lock_is_held() && is_running(record.pid) => bail!(
+            "{} names pid {}, which is not the `redis-lab sandbox up` that holds {}; nothing was \
+             signalled. Stop the sandbox with Ctrl-C in the terminal where it runs",
+            path.display(),
+            record.pid,
+            lock_path()?.display()
+        ),
         _ => {
             let _ = std::fs::remove_file(&path);
             Ok(None)

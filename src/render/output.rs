@@ -56,3 +56,13 @@ macro_rules! outln {
         $crate::render::output::write(format_args!("{}\n", format_args!($($arg)*)))
     };
 }
+
+/// Says on stderr, once a command has had no answer for a while, what may be happening and how
+/// to get out (a closed stderr is no reason to stop: the notice is only a courtesy).
+pub fn notice_slow_answers() {
+    crate::server::connection::set_slow_notice(Some(std::sync::Arc::new(|text| {
+        use colored::Colorize;
+        let line = format!("({text})").yellow();
+        let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("{line}\n"));
+    })));
+}

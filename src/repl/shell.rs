@@ -383,9 +383,23 @@ impl Shell {
             }
             other => other?,
         };
+        let mut slow_since = (!self.one_shot
+            && std::io::stdin().is_terminal()
+            && !crate::engine::explain::may_block(args))
+        .then(std::time::Instant::now);
         let reply = match outcome {
             Outcome::Done(reply) => reply,
             Outcome::Waiting => loop {
+                // At the prompt, a command that is not meant to block says after a while what
+                // may be happening (a blocking one waits quietly, as in redis-cli).
+                if let Some(since) = slow_since
+                    && since.elapsed() >= crate::server::connection::NOTICE_AFTER
+                {
+                    slow_since = None;
+                    let text =
+                        crate::server::connection::slow_answer_text(self.server.display(), None);
+                    eprintln!("{}", format!("({text})").yellow());
+                }
                 if reaper::interrupted() {
                     self.clients.clear_on(&self.server);
                     return Ok(None);
@@ -395,7 +409,24 @@ impl Shell {
                     .collect_released(Duration::from_millis(50))
                     .pop()
                 {
-                    break result.unwrap_or_else(Reply::Error);
+                    // An Err is the connection failing under a slow reply (a server's error
+                    // reply is an Ok(Reply::Error)): not something to print as the server's.
+                    break match result {
+                        Ok(reply) => reply,
+                        Err(reason) => {
+                            self.clients.clear();
+                            if self.one_shot {
+                                return Err(ConnError::Dropped {
+                                    target: self.server.display().to_string(),
+                                    reason,
+                                }
+                                .into());
+                            }
+                            Reply::Error(format!(
+                                "the connection ended: {reason}; the next command reconnects"
+                            ))
+                        }
+                    };
                 }
             },
         };
@@ -561,7 +592,12 @@ impl Shell {
                 Ok(Some(_)) => {}
                 // Ctrl-C ends the repetitions too, not just the one in flight.
                 Ok(None) => {
-                    crate::outln!("{}", "(interrupted)".dimmed());
+                    let shown = if crate::command::runs_a_script(&args) {
+                        "(interrupted: the script keeps running on the server; SCRIPT KILL stops it)"
+                    } else {
+                        "(interrupted)"
+                    };
+                    crate::outln!("{}", shown.dimmed());
                     break;
                 }
                 Err(ReplError::Conn(e)) => {

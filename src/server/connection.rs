@@ -38,9 +38,7 @@ pub enum ConnError {
     #[error("{0}")]
     Unsafe(String),
     /// Ctrl-C while a command was still running.
-    #[error(
-        "interrupted while waiting for `{command}` (a script keeps running on the server: `SCRIPT KILL` stops it)"
-    )]
+    #[error("interrupted while waiting for `{}`{}", shortened(.command), script_hint(.command))]
     Interrupted { command: String },
     /// The server took no command and gave no answer for the whole bound.
     #[error(
@@ -56,6 +54,24 @@ pub enum ConnError {
         path: PathBuf,
         reason: String,
     },
+}
+
+/// A command as a message shows it: at most 80 characters (a clean-up UNLINKs many keys).
+fn shortened(command: &str) -> String {
+    if command.chars().count() <= 80 {
+        return command.to_string();
+    }
+    format!("{} ...", command.chars().take(76).collect::<String>())
+}
+
+/// Only a script keeps running on the server after its client stops waiting.
+fn script_hint(command: &str) -> &'static str {
+    let words = crate::command::tokenize::split_args(command).unwrap_or_default();
+    if crate::command::runs_a_script(&words) {
+        " (the script keeps running on the server: `SCRIPT KILL` stops it)"
+    } else {
+        ""
+    }
 }
 
 impl ConnError {
@@ -886,6 +902,18 @@ pub fn set_slow_notice(notice: Option<SlowNotice>) {
     }
 }
 
+/// What the slow-answer notice says: why the server may be silent, and how to get out.
+pub fn slow_answer_text(target: &str, frozen: Option<&str>) -> String {
+    let secs = NOTICE_AFTER.as_secs();
+    match frozen {
+        Some(why) => format!("no answer from {target} for {secs} s: {why}; Ctrl-C stops waiting"),
+        None => format!(
+            "no answer from {target} for {secs} s: the server may be paused or busy in a script; \
+             Ctrl-C stops waiting, `SCRIPT KILL` from another client stops a script"
+        ),
+    }
+}
+
 /// How a wait for a reply ended without one.
 enum Unanswered {
     Timeout,
@@ -919,16 +947,7 @@ fn wait_for_response(
         if !noticed && started.elapsed() >= NOTICE_AFTER {
             noticed = true;
             if let Some(notice) = SLOW_NOTICE.lock().ok().and_then(|n| n.clone()) {
-                let secs = NOTICE_AFTER.as_secs();
-                notice(&match frozen {
-                    Some(why) => {
-                        format!("no answer from {target} for {secs} s: {why}; Ctrl-C stops waiting")
-                    }
-                    None => format!(
-                        "no answer from {target} for {secs} s: the server may be paused or busy in a script; \
-                         Ctrl-C stops waiting, `SCRIPT KILL` from another client stops a script"
-                    ),
-                });
+                notice(&slow_answer_text(target, frozen));
             }
         }
     }
@@ -1407,6 +1426,24 @@ fn run_pipeline(connection: &mut Wire, commands: &[Vec<Vec<u8>>]) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_interruption_blames_a_script_only_for_a_script_and_stays_short() {
+        let get = ConnError::Interrupted {
+            command: "GET k".into(),
+        };
+        assert_eq!(get.to_string(), "interrupted while waiting for `GET k`");
+        let eval = ConnError::Interrupted {
+            command: "EVAL \"while true do end\" 0".into(),
+        };
+        assert!(eval.to_string().contains("SCRIPT KILL"), "{eval}");
+        let keys: Vec<String> = (0..30).map(|i| format!("article:{i}:body")).collect();
+        let unlink = ConnError::Interrupted {
+            command: format!("UNLINK {}", keys.join(" ")),
+        };
+        assert!(unlink.to_string().len() < 130, "{unlink}");
+        assert!(!unlink.to_string().contains("script"), "{unlink}");
+    }
 
     #[test]
     fn passwords_never_appear_in_redacted_urls() {

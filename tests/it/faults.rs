@@ -919,6 +919,12 @@ fn read_command(reader: &mut impl std::io::BufRead) -> Option<Vec<Vec<u8>>> {
 /// A server that speaks enough RESP to be taken for Redis, and answers GET with `get_answer`,
 /// then closes the connection.
 fn scripted_server(get_answer: &'static [u8]) -> u16 {
+    scripted_server_in_parts(Box::leak(Box::new([get_answer])))
+}
+
+/// The same, sending the answer to GET in parts with a pause between them (longer than the
+/// REPL's first wait), so the reply is read as a slow one.
+fn scripted_server_in_parts(parts: &'static [&'static [u8]]) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -930,7 +936,12 @@ fn scripted_server(get_answer: &'static [u8]) -> u16 {
                     let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
                     let answer: &[u8] = match name.as_str() {
                         "GET" => {
-                            let _ = writer.write_all(get_answer);
+                            for (i, part) in parts.iter().enumerate() {
+                                if i > 0 {
+                                    std::thread::sleep(Duration::from_millis(400));
+                                }
+                                let _ = writer.write_all(part);
+                            }
                             return; // and close
                         }
                         "CLIENT" => b":7\r\n",
@@ -970,17 +981,64 @@ fn a_one_shot_command_whose_reply_is_cut_or_garbage_fails_with_one_clear_line() 
         ),
         (&b"*999999999999\r\n"[..], "redis-lab reads at most"),
     ] {
-        let url = format!("redis://127.0.0.1:{}", scripted_server(answer));
-        let output = redis_lab(data.path(), &["repl", "--url", &url, "GET", "k"])
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
-        assert!(stderr.contains(expected), "{stderr}");
-        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-        assert!(!stderr.contains("reconnects"), "{stderr}");
-        assert!(stdout.trim().is_empty(), "{stdout}");
+        check_one_shot(scripted_server(answer), expected, &data);
     }
+    // The same reply cut off, arriving slowly: it was printed on stdout as the server's error,
+    // with exit 0.
+    check_one_shot(
+        scripted_server_in_parts(&[b"$10\r\nabc", b"de"]),
+        "the server closed the connection before its reply was complete",
+        &data,
+    );
+}
+
+fn check_one_shot(port: u16, expected: &str, data: &tempfile::TempDir) {
+    let url = format!("redis://127.0.0.1:{port}");
+    let output = redis_lab(data.path(), &["repl", "--url", &url, "GET", "k"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains(expected), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(!stderr.contains("reconnects"), "{stderr}");
+    assert!(stdout.trim().is_empty(), "{stdout}");
+}
+
+/// `REDIS_LAB_DATA_DIR=` (set but empty) is unset, not the current directory.
+#[test]
+fn an_empty_data_dir_variable_does_not_mean_the_current_directory() {
+    require_redis();
+    let cwd = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_redis-lab"))
+        .args(["lesson", "strings-counters"])
+        .current_dir(cwd.path())
+        .env("REDIS_LAB_DATA_DIR", "")
+        .env("HOME", home.path())
+        .env_remove("XDG_DATA_HOME")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(b":skip\n:quit\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let left: Vec<_> = std::fs::read_dir(cwd.path()).unwrap().flatten().collect();
+    assert!(
+        left.is_empty(),
+        "written into the current directory: {left:?}"
+    );
+    assert!(
+        home.path()
+            .join(".local/share/redis-lab/progress.json")
+            .exists(),
+        "progress goes to the default data dir"
+    );
 }

@@ -427,3 +427,38 @@ fn temp_dirs_of_a_killed_redis_lab_are_removed_by_the_next_run() {
     assert!(!stale.exists(), "the dead process's dir is gone");
     assert!(live.path().exists(), "a live process's dir is left alone");
 }
+
+/// A record edited to name another process (its pid and start time): `sandbox down` signals
+/// nothing, says why, and the real sandbox still stops.
+#[test]
+fn a_record_naming_another_process_gets_it_no_signal() {
+    let recorder = Recorder::new();
+    let data = tempfile::tempdir().unwrap();
+    let _up = Up(sandbox_up(&recorder, data.path()));
+    let mut bystander = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let record_file = data.path().join("sandbox.json");
+    let mut record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record_file).unwrap()).unwrap();
+    record["pid"] = bystander.id().into();
+    record["started"] = redis_lab::server::sandbox::process_start(bystander.id()).into();
+    std::fs::write(&record_file, record.to_string()).unwrap();
+
+    let down = recorder
+        .command(data.path(), &["sandbox", "down"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&down.stderr);
+    assert_eq!(down.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("nothing was signalled"), "{stderr}");
+    assert!(
+        matches!(bystander.try_wait(), Ok(None)),
+        "the bystander was killed"
+    );
+    let _ = bystander.kill();
+    let _ = bystander.wait();
+    // The record is kept for the one who can fix it; the servers still answer.
+    assert!(record_file.exists());
+}
