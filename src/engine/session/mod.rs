@@ -7,7 +7,11 @@
 
 mod checks;
 mod commands;
+#[cfg(test)]
+mod fake;
 mod steps;
+#[cfg(test)]
+mod tests;
 
 use crate::engine::explain::{self, Docs, Explanation, OBSERVER};
 use crate::engine::requirements::{self, ServerFacts};
