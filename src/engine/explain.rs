@@ -3,9 +3,15 @@
 //! Snapshots use read-only commands on the lesson's observer client, never the learner's, so
 //! they do not disturb a MULTI or a WATCH in progress.
 
-use crate::server::connection::{Clients, ConnError, Server};
+use crate::server::backend::Commands;
 use crate::server::reply::Reply;
 use std::collections::HashMap;
+
+pub use crate::server::backend::keys_of;
+
+/// How the engine asks its read-only questions: commands sent in one pipeline on redis-lab's own
+/// observer connection, every reply in order.
+pub type Observe<'a, E> = &'a mut dyn FnMut(Commands) -> Result<Vec<Reply>, E>;
 
 /// The client redis-lab itself uses to look at the server.
 pub const OBSERVER: &str = crate::server::connection::HIDDEN_CLIENT;
@@ -91,12 +97,11 @@ pub struct Docs {
 
 impl Docs {
     /// Docs for `name` (`ZADD`, or `OBJECT|ENCODING` for a subcommand).
-    pub fn get(
+    pub fn get<E>(
         &mut self,
-        clients: &mut Clients,
-        server: &Server,
+        observe: Observe<'_, E>,
         args: &[Vec<u8>],
-    ) -> Result<Option<CommandDoc>, ConnError> {
+    ) -> Result<Option<CommandDoc>, E> {
         let Some(first) = args.first() else {
             return Ok(None);
         };
@@ -111,15 +116,13 @@ impl Docs {
         if let Some(cached) = self.cache.get(&key) {
             return Ok(cached.clone());
         }
-        let reply = observe(
-            clients,
-            server,
-            vec![
-                b"COMMAND".to_vec(),
-                b"DOCS".to_vec(),
-                name.clone().into_bytes(),
-            ],
-        )?;
+        let reply = observe(vec![vec![
+            b"COMMAND".to_vec(),
+            b"DOCS".to_vec(),
+            name.clone().into_bytes(),
+        ]])?
+        .pop()
+        .unwrap_or(Reply::Nil);
         let doc = parse_docs(&reply, &name, sub.as_deref());
         self.cache.insert(key, doc.clone());
         Ok(doc)
@@ -167,74 +170,8 @@ fn parse_docs(reply: &Reply, name: &str, sub: Option<&str>) -> Option<CommandDoc
     })
 }
 
-fn observe(clients: &mut Clients, server: &Server, args: Vec<Vec<u8>>) -> Result<Reply, ConnError> {
-    let mut replies = clients.pipeline(server, OBSERVER, vec![args])?;
-    Ok(replies.pop().unwrap_or(Reply::Nil))
-}
-
-/// The keys a command reads or writes, and whether it writes any of them, as the server computes
-/// them: COMMAND GETKEYSANDFLAGS (7.0+) knows that SORT without STORE only reads; older servers
-/// answer GETKEYS, and then `writes` is None.
-pub fn keys_of(
-    clients: &mut Clients,
-    server: &Server,
-    args: &[Vec<u8>],
-) -> Result<(Vec<Vec<u8>>, Option<bool>), ConnError> {
-    let mut request = vec![b"COMMAND".to_vec(), b"GETKEYSANDFLAGS".to_vec()];
-    request.extend(args.iter().cloned());
-    let reply = observe(clients, server, request)?;
-    let mut keys: Vec<Vec<u8>> = Vec::new();
-    let mut writes = false;
-    let add = |key: Vec<u8>, keys: &mut Vec<Vec<u8>>| {
-        // A key named twice (ZINTERSTORE dest 2 dest other) is one key.
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-    };
-    match reply {
-        Reply::Array(items) => {
-            for item in items {
-                let Some(parts) = item.elements() else {
-                    continue;
-                };
-                if let (Some(Reply::Bulk(key)), Some(flags)) =
-                    (parts.first(), parts.get(1).and_then(|f| f.elements()))
-                {
-                    writes |= flags.iter().any(|f| {
-                        matches!(
-                            f.as_text().as_deref(),
-                            Some("RW" | "OW" | "RM" | "insert" | "delete" | "update")
-                        )
-                    });
-                    add(key.clone(), &mut keys);
-                }
-            }
-            Ok((keys, Some(writes)))
-        }
-        Reply::Error(e) if e.contains("nknown subcommand") => {
-            // Redis 6.2: keys only.
-            let mut request = vec![b"COMMAND".to_vec(), b"GETKEYS".to_vec()];
-            request.extend(args.iter().cloned());
-            if let Reply::Array(items) = observe(clients, server, request)? {
-                for item in items {
-                    if let Reply::Bulk(key) = item {
-                        add(key, &mut keys);
-                    }
-                }
-            }
-            Ok((keys, None))
-        }
-        // No keys (PING, INFO) or not a valid command: nothing to track.
-        _ => Ok((keys, Some(false))),
-    }
-}
-
 /// The state of each key, in two round trips whatever the number of keys.
-pub fn snapshot(
-    clients: &mut Clients,
-    server: &Server,
-    keys: &[Vec<u8>],
-) -> Result<Vec<KeyState>, ConnError> {
+pub fn snapshot<E>(observe: Observe<'_, E>, keys: &[Vec<u8>]) -> Result<Vec<KeyState>, E> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
@@ -244,7 +181,7 @@ pub fn snapshot(
         first.push(vec![b"PTTL".to_vec(), key.clone()]);
         first.push(vec![b"OBJECT".to_vec(), b"ENCODING".to_vec(), key.clone()]);
     }
-    let replies = clients.pipeline(server, OBSERVER, first)?;
+    let replies = observe(first)?;
     let mut states: Vec<KeyState> = replies
         .chunks(3)
         .map(|r| KeyState {
@@ -287,7 +224,7 @@ pub fn snapshot(
             }
         }
     }
-    let replies = clients.pipeline(server, OBSERVER, second)?;
+    let replies = observe(second)?;
     let mut iter = owners.into_iter().zip(replies).peekable();
     while let Some((i, size)) = iter.next() {
         let n = size.as_i64().unwrap_or(0);

@@ -730,8 +730,9 @@ impl Shell {
     /// Runs a command and shows what it did to its keys, like the lesson engine does.
     fn explain(&mut self, args: &[Vec<u8>]) -> Result<(), ReplError> {
         self.clients.set_db(self.db);
-        let (keys, writes) = explain::keys_of(&mut self.clients, &self.server, args)?;
-        let before = explain::snapshot(&mut self.clients, &self.server, &keys)?;
+        let touched = explain::keys_of(&mut |c| self.observe(c), args)?;
+        let (keys, writes) = (touched.keys, touched.writes);
+        let before = explain::snapshot(&mut |c| self.observe(c), &keys)?;
         let reply = self.execute(args)?;
         let mut out = std::io::stdout();
         let Some(reply) = reply else {
@@ -739,8 +740,8 @@ impl Shell {
             return Ok(());
         };
         self.print(args, &reply, &mut out)?;
-        let after = explain::snapshot(&mut self.clients, &self.server, &keys)?;
-        let doc = explain::Docs::default().get(&mut self.clients, &self.server, args)?;
+        let after = explain::snapshot(&mut |c| self.observe(c), &keys)?;
+        let doc = explain::Docs::default().get(&mut |c| self.observe(c), args)?;
         let explanation = Explanation {
             // The explanation repeats the command: not its password.
             command: crate::command::secret::redacted(args).unwrap_or_else(|| join_args(args)),
@@ -752,8 +753,12 @@ impl Shell {
                 && reply != Reply::Nil,
         };
         crate::out!("{}", crate::render::lesson::explain(&explanation));
-        let _ = OBSERVER;
         Ok(())
+    }
+
+    /// redis-lab's own look-ups, on its observer connection.
+    fn observe(&mut self, commands: Vec<Vec<Vec<u8>>>) -> Result<Vec<Reply>, ConnError> {
+        self.clients.pipeline(&self.server, OBSERVER, commands)
     }
 }
 

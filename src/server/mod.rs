@@ -1,5 +1,6 @@
 //! Talking to Redis: the sandbox we start, servers we are given, clients and replies.
 
+pub mod backend;
 pub mod connection;
 pub mod reply;
 pub mod resp;
