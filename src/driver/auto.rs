@@ -33,6 +33,24 @@ pub fn run(entry: Entry, options: &SessionOptions) -> Result<Status> {
                         "note:".yellow().bold()
                     );
                 }
+                // On a server given with --url, what the lesson created goes even when a step
+                // failed; a server that stopped answering cannot be asked, so say what is left.
+                let frozen = matches!(
+                    e,
+                    crate::engine::session::SessionError::Conn(
+                        crate::server::connection::ConnError::NoAnswer { .. }
+                    )
+                );
+                if !frozen {
+                    super::clean_up(&mut session, options);
+                } else if !session.is_owned() && !options.keep {
+                    eprintln!(
+                        "{} the keys this lesson created on {} are left there: the server does \
+                         not answer. Run the lesson again once it does, or delete them yourself.",
+                        "warning:".yellow().bold(),
+                        session.server_display()
+                    );
+                }
                 return Err(e.into());
             }
         };

@@ -266,6 +266,16 @@ impl<B: Backend> Session<B> {
             }
             other => other?,
         };
+        // A lesson's own command that is not meant to block and got no answer in all that time:
+        // the server is frozen or busy (--auto, check --run, :skip). Say so now, instead of
+        // queueing the next command behind it ("client app is still waiting ...").
+        if who == Who::Lesson && outcome == Outcome::Waiting && wait >= SLOW_COMMAND {
+            self.backend.forget(at);
+            return Err(SessionError::Conn(ConnError::NoAnswer {
+                target: self.backend.display().to_string(),
+                secs: SLOW_COMMAND.as_secs(),
+            }));
+        }
         events.push(Event::Command {
             who,
             client: client_shown,

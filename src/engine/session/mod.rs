@@ -341,6 +341,11 @@ impl<B: Backend> Session<B> {
         self.backend.is_sandbox()
     }
 
+    /// Whether redis-lab started the server (a sandbox or a topology node): nothing to clean up.
+    pub fn is_owned(&self) -> bool {
+        self.backend.is_owned()
+    }
+
     /// After a lost connection: how the sandbox server ended, if that is why.
     pub fn sandbox_stopped(&mut self) -> Option<String> {
         self.backend.sandbox_stopped()

@@ -581,3 +581,27 @@ fn a_finished_lesson_says_so_and_back_rebuilds_its_last_step() {
     assert!(!session.is_finished());
     assert_eq!(session.step_index(), 2);
 }
+
+#[test]
+fn a_lesson_command_left_without_an_answer_ends_with_no_answer_not_a_queue() {
+    let steps = "steps:
+  - id: greet
+    title: Greet
+    task: Store hello under greeting.
+    solution:
+      - SET greeting hello
+      - GET greeting
+    checks:
+      - probe: GET greeting
+        expect: {equals: hello}
+";
+    let mut fake = Fake::sandbox();
+    fake.silent.push("SET greeting hello".into());
+    let (mut session, _) = start(fake, steps);
+    match session.auto_step() {
+        Err(SessionError::Conn(crate::server::connection::ConnError::NoAnswer { .. })) => {}
+        other => panic!("expected no answer, got {other:?}"),
+    }
+    // The GET was never queued behind the silent SET.
+    assert_eq!(session.backend.lines(), ["SET greeting hello"]);
+}
