@@ -62,6 +62,28 @@ impl From<Value> for Reply {
 }
 
 impl Reply {
+    /// A few words for a message (never Rust's debug form): `2`, `"foo"`, `an array of 3`.
+    pub fn brief(&self) -> String {
+        let quoted = |text: &str| {
+            let shown: String = text.chars().take(60).collect();
+            let more = if text.chars().count() > 60 { "..." } else { "" };
+            format!("{:?}", format!("{shown}{more}"))
+        };
+        match self {
+            Reply::Nil => "nil".into(),
+            Reply::Int(n) => n.to_string(),
+            Reply::Bulk(bytes) => quoted(&String::from_utf8_lossy(bytes)),
+            Reply::Status(text) | Reply::Error(text) => text.chars().take(80).collect(),
+            Reply::Array(items) | Reply::Set(items) => format!("an array of {}", items.len()),
+            Reply::Map(pairs) => format!("a map of {}", pairs.len()),
+            Reply::Push { kind, .. } => format!("a {kind} message"),
+            Reply::Double(d) => d.to_string(),
+            Reply::Bool(b) => b.to_string(),
+            Reply::BigNumber(n) => n.clone(),
+            Reply::Verbatim { text, .. } => quoted(text),
+        }
+    }
+
     /// The reply as text when it is a scalar (bulk, status, integer, double), else None.
     pub fn as_text(&self) -> Option<String> {
         match self {
@@ -142,6 +164,17 @@ pub fn format_double(d: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_brief_reply_is_words_not_rust_debug() {
+        assert_eq!(Reply::Int(2).brief(), "2");
+        assert_eq!(Reply::Bulk(b"foo".to_vec()).brief(), "\"foo\"");
+        assert_eq!(
+            Reply::Array(vec![Reply::Nil, Reply::Nil]).brief(),
+            "an array of 2"
+        );
+        assert!(Reply::Bulk(vec![b'x'; 500]).brief().len() < 70);
+    }
+
     use super::*;
 
     /// A 1,000,000-element reply must not exist twice while it is converted: with the same size

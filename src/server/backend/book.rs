@@ -49,7 +49,7 @@ impl LiveBackend {
             Reply::Error(reply) => Err(server.refused(reply).into()),
             other => Err(ConnError::Dropped {
                 target: server.display().to_string(),
-                reason: format!("DBSIZE answered {other:?}"),
+                reason: format!("DBSIZE answered {}, not a number", other.brief()),
             }
             .into()),
         }
@@ -256,9 +256,16 @@ impl LiveBackend {
             Outcome::Done(Reply::Status(_)) => Ok(known.map(|from| format!(
                 "Client {client} was in database {from}; the lesson's commands run in database {db}, so it is back there now."
             ))),
-            other => Err(BackendError::Database(format!(
-                "could not bring client {client} back to database {db} ({other:?}); type `:retry` to start the step again"
-            ))),
+            other => {
+                let answered = match other {
+                    Outcome::Done(reply) => format!("the server answered {} to SELECT", reply.brief()),
+                    Outcome::Waiting => "the server did not answer SELECT".into(),
+                };
+                Err(BackendError::Database(format!(
+                    "could not bring client {client} back to database {db}: {answered}, not OK \
+                     (its replies may be out of step with its commands); start the step again"
+                )))
+            }
         }
     }
 
