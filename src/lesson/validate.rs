@@ -253,7 +253,14 @@ impl Linter<'_> {
     }
 
     fn command_name(&mut self, name: &Spanned<String>, what: &str) {
-        let first = name.value.split_whitespace().next().unwrap_or_default();
+        // `EVAL|EVALSHA`: each alternative must be a command.
+        for alternative in name.value.split('|') {
+            self.one_command_name(alternative, name, what);
+        }
+    }
+
+    fn one_command_name(&mut self, alternative: &str, name: &Spanned<String>, what: &str) {
+        let first = alternative.split_whitespace().next().unwrap_or_default();
         if !self.table.knows(first) && !self.module_command(first) {
             let help = self
                 .table

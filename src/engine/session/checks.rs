@@ -23,8 +23,10 @@ impl<B: Backend> Session<B> {
             verdict.checks.push(self.run_check(check, poll)?);
         }
         for required in &step.must_use {
-            let name = required.value.to_ascii_uppercase();
-            if !self.used.contains(&name) {
+            // `EVAL|EVALSHA`: any one of them will do (a script loaded first is still a script).
+            let options = alternatives(&required.value);
+            if !options.iter().any(|name| self.used.contains(name)) {
+                let name = options.join(" or ");
                 verdict.rules.push(Failure {
                     label: format!("this step asks you to use {name}"),
                     expected: format!("a command using {name}"),
@@ -33,8 +35,13 @@ impl<B: Backend> Session<B> {
             }
         }
         for forbidden in &step.must_not_use {
-            let name = forbidden.value.to_ascii_uppercase();
-            if self.used.contains(&name) {
+            let Some(name) = alternatives(&forbidden.value)
+                .into_iter()
+                .find(|name| self.used.contains(name))
+            else {
+                continue;
+            };
+            {
                 verdict.rules.push(Failure {
                     label: format!("this step must be done without {name} (type :retry to start the step again)"),
                     expected: format!("no {name}"),
@@ -60,12 +67,12 @@ impl<B: Backend> Session<B> {
         if check.received.is_none() && check.probe.is_none() {
             // No probe: the step is about reading, so one of the learner's replies must match
             // (only replies to `reply_of` commands, when the check names one).
-            let wanted = check.reply_of.as_ref().map(|c| c.to_ascii_uppercase());
+            let wanted = check.reply_of.as_deref().map(alternatives);
             let candidates: Vec<&Reply> = self
                 .replies
                 .iter()
                 .filter(|(client, name, _)| {
-                    wanted.as_ref().is_none_or(|w| w == name)
+                    wanted.as_ref().is_none_or(|w| w.contains(name))
                         && check.client.as_ref().is_none_or(|c| c == client)
                 })
                 .map(|(_, _, reply)| reply)
@@ -78,7 +85,7 @@ impl<B: Backend> Session<B> {
             }
             let found = match (candidates.last(), &wanted) {
                 (Some(reply), _) => format!("found {}", crate::engine::check::short(reply)),
-                (None, Some(name)) => format!("found no reply to {name} yet"),
+                (None, Some(names)) => format!("found no reply to {} yet", names.join(" or ")),
                 (None, None) => "found no reply yet".into(),
             };
             return Ok(Err(Failure {
@@ -166,4 +173,13 @@ impl<B: Backend> Session<B> {
             },
         )
     }
+}
+
+/// The command names of a rule, upper case: `eval|EVALSHA` is EVAL or EVALSHA.
+pub(super) fn alternatives(names: &str) -> Vec<String> {
+    names
+        .split('|')
+        .map(|name| name.trim().to_ascii_uppercase())
+        .filter(|name| !name.is_empty())
+        .collect()
 }

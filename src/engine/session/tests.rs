@@ -605,3 +605,42 @@ fn a_lesson_command_left_without_an_answer_ends_with_no_answer_not_a_queue() {
     // The GET was never queued behind the silent SET.
     assert_eq!(session.backend.lines(), ["SET greeting hello"]);
 }
+
+#[test]
+fn alternatives_in_must_use_and_reply_of_accept_either_command() {
+    let steps = "requires:
+  scripts: true
+steps:
+  - id: count
+    title: Count
+    task: Count to 1 with a script.
+    solution:
+      - EVAL \"return redis.call('INCR', KEYS[1])\" 1 n
+    must_use: [EVAL|EVALSHA]
+    checks:
+      - reply_of: EVAL|EVALSHA
+        expect: {equals: 1}
+";
+    let mut fake = Fake::sandbox();
+    fake.script("", "EVALSHA abc 1 n", Reply::Int(1));
+    fake.script("", "INCR n", Reply::Int(1));
+    let (mut session, _) = start(fake, steps);
+    let events = session.submit("EVALSHA abc 1 n").unwrap();
+    assert!(
+        events.iter().any(|e| matches!(e, Event::StepPassed { .. })),
+        "{events:?}"
+    );
+    let (mut other, _) = start(Fake::sandbox(), steps);
+    let events = other.submit("INCR n").unwrap();
+    let failures = events
+        .iter()
+        .find_map(|e| match e {
+            Event::NotYet { failures } => Some(failures.clone()),
+            _ => None,
+        })
+        .expect("INCR alone does not pass");
+    assert!(
+        failures.iter().any(|f| f.label.contains("EVAL or EVALSHA")),
+        "{failures:?}"
+    );
+}
