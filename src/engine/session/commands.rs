@@ -371,10 +371,12 @@ impl<B: Backend> Session<B> {
 
     fn note_used(&mut self, args: &[Vec<u8>]) {
         let name = crate::command::name(args).unwrap_or_default();
-        if let Some(sub) = args.get(1) {
+        // `OBJECT ENCODING` (a subcommand) and `EXPIRE GT` (an option): `must_use` can ask for
+        // either. Only short words of the first few arguments: options, not data.
+        for word in args.iter().skip(1).take(32).filter(|a| a.len() <= 16) {
             self.used.insert(format!(
                 "{name} {}",
-                String::from_utf8_lossy(sub).to_ascii_uppercase()
+                String::from_utf8_lossy(word).to_ascii_uppercase()
             ));
         }
         self.used.insert(name);

@@ -644,3 +644,30 @@ steps:
         "{failures:?}"
     );
 }
+
+#[test]
+fn must_use_can_ask_for_an_option_of_a_command() {
+    let steps = "steps:
+  - id: extend
+    title: Extend
+    task: Set n to 1, extending only.
+    solution:
+      - SET n 1 GET
+    must_use: [SET GET]
+    checks:
+      - probe: GET n
+        expect: {equals: 1}
+";
+    let (mut plain, _) = start(Fake::sandbox(), steps);
+    let events = plain.submit("SET n 1").unwrap();
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::StepPassed { .. })),
+        "without the option: {events:?}"
+    );
+    let (mut with_option, _) = start(Fake::sandbox(), steps);
+    let events = with_option.submit("set n 1 get").unwrap();
+    assert!(
+        events.iter().any(|e| matches!(e, Event::StepPassed { .. })),
+        "{events:?}"
+    );
+}
