@@ -8,7 +8,6 @@ pub mod table;
 pub use crate::escape::{Escaping, Shape, escape_control_bytes, escape_controls};
 
 use std::io::IsTerminal;
-use std::sync::Mutex;
 
 /// `--color` as the user chose it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -34,35 +33,7 @@ pub fn init_color(choice: ColorChoice) -> bool {
     on
 }
 
-static SAVED_TERMIOS: Mutex<Option<nix::sys::termios::Termios>> = Mutex::new(None);
-
-/// Remembers the terminal settings so a signal arriving mid-prompt can put them back.
-pub fn save_terminal() {
-    if !std::io::stdin().is_terminal() {
-        return;
-    }
-    if let Ok(termios) = nix::sys::termios::tcgetattr(std::io::stdin())
-        && let Ok(mut saved) = SAVED_TERMIOS.lock()
-    {
-        *saved = Some(termios);
-    }
-}
-
-/// Puts the terminal back as it was when redis-lab started (raw mode off, echo on).
-pub fn restore_terminal() {
-    let saved = match SAVED_TERMIOS.lock() {
-        Ok(saved) => saved.clone(),
-        Err(poisoned) => poisoned.into_inner().clone(),
-    };
-    if let Some(termios) = saved {
-        // Nothing more can be done if it fails: redis-lab is on its way out.
-        let _ = nix::sys::termios::tcsetattr(
-            std::io::stdin(),
-            nix::sys::termios::SetArg::TCSANOW,
-            &termios,
-        );
-    }
-}
+pub use crate::terminal::{restore as restore_terminal, save as save_terminal};
 
 /// Text with `code` spans highlighted and *emphasis* / **strong** shown in bold, for lesson
 /// prose written in markdown-ish style.

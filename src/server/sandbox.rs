@@ -737,7 +737,7 @@ pub mod reaper {
 
     fn exit_for_signal(signal: i32) -> ! {
         kill_all();
-        crate::render::restore_terminal();
+        crate::terminal::restore();
         std::process::exit(128 + signal);
     }
 }
