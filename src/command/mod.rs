@@ -18,6 +18,16 @@ pub fn name_and_sub<A: AsRef<[u8]>>(args: &[A]) -> Option<(String, String)> {
     Some((name(args)?, sub))
 }
 
+/// The command names of a lesson rule, upper case: `eval|EVALSHA` is EVAL or EVALSHA
+/// (`must_use`, `reply_of`).
+pub fn alternatives(names: &str) -> Vec<String> {
+    names
+        .split('|')
+        .map(|name| name.trim().to_ascii_uppercase())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
 /// After these, a connection only receives (pub/sub messages, MONITOR lines): how many
 /// confirmations come first, one per channel or pattern.
 pub fn confirmations_before_streaming<A: AsRef<[u8]>>(args: &[A]) -> Option<usize> {

@@ -7,13 +7,12 @@ use crate::driver::Status;
 use crate::engine::requirements::{ServerFacts, unmet};
 use crate::lesson::catalog::Catalog;
 use crate::server::connection::{CONNECT_TIMEOUT, Server};
-use crate::server::sandbox::{SandboxOptions, find_redis_server, servers_on_path};
+use crate::server::sandbox::{SandboxOptions, find_redis_server, output_within, servers_on_path};
 use anyhow::Result;
 use colored::Colorize;
 use serde_json::json;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Everything doctor found, as its JSON says it.
 struct Findings {
@@ -113,7 +112,7 @@ fn server_and_facts(options: &SandboxOptions) -> (serde_json::Value, Option<Serv
 /// python3 and redis-py, for code exercises.
 fn python() -> serde_json::Value {
     let script = "import sys\nprint(sys.version.split()[0])\ntry:\n    import redis\n    print(redis.__version__)\nexcept Exception:\n    print('')\n";
-    match output_within("python3", &["-c", script], Duration::from_secs(5)) {
+    match output_within("python3".as_ref(), &["-c", script], Duration::from_secs(5)) {
         Some(text) => {
             let mut lines = text.lines();
             let version = lines.next().unwrap_or_default().to_string();
@@ -122,33 +121,6 @@ fn python() -> serde_json::Value {
         }
         None => json!({"found": false, "version": null, "redis_py": null}),
     }
-}
-
-/// What `program args` prints, if it runs and ends within `limit`.
-fn output_within(program: &str, args: &[&str], limit: Duration) -> Option<String> {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let deadline = Instant::now() + limit;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) if status.success() => break,
-            Ok(Some(_)) | Err(_) => return None,
-            Ok(None) if Instant::now() > deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-        }
-    }
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut child.stdout.take()?, &mut text).ok()?;
-    Some(text)
 }
 
 fn data_dir() -> serde_json::Value {
@@ -235,7 +207,13 @@ fn show(findings: &Findings) {
     crate::outln!("  {runs} of {} run here", findings.lessons.len());
     for (id, skipped) in &findings.lessons {
         if let Some(reason) = skipped {
-            crate::outln!("  {} {}: {}", "skipped".yellow(), id, reason);
+            // Ids and module names come from lesson packs: never raw control characters.
+            crate::outln!(
+                "  {} {}: {}",
+                "skipped".yellow(),
+                crate::escape::escape_controls(id, crate::escape::Shape::Line),
+                crate::escape::escape_controls(reason, crate::escape::Shape::Line)
+            );
         }
     }
     crate::outln!("{}", "Code exercises".bold());

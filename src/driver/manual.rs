@@ -15,8 +15,21 @@ fn command_with_lesson_ids(
     command: clap::Command,
     folders: &[std::path::PathBuf],
 ) -> clap::Command {
+    // A pack's name (its folder's) ends up inside a shell script the user sources: only ids
+    // made of plain characters are offered, so none can carry shell syntax.
+    let plain = |id: &String| {
+        id.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+    };
     let ids: Vec<String> = Catalog::load(folders)
-        .map(|catalog| catalog.entries.iter().map(|e| e.qualified_id()).collect())
+        .map(|catalog| {
+            catalog
+                .entries
+                .iter()
+                .map(|e| e.qualified_id())
+                .filter(plain)
+                .collect()
+        })
         .unwrap_or_default();
     command.mut_subcommand("lesson", |lesson| {
         lesson.mut_arg("id", |id| id.value_parser(PossibleValuesParser::new(ids)))

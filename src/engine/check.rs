@@ -269,17 +269,6 @@ fn type_matches(kind: ReplyType, reply: &Reply) -> bool {
     }
 }
 
-/// The first eight elements of an aggregate of `len`, and how many there are when there are more.
-fn list<'a>(elements: impl Iterator<Item = &'a Reply>, len: usize) -> String {
-    let shown: Vec<String> = elements.take(8).map(short).collect();
-    let more = if len > 8 {
-        format!(", … ({len} in all)")
-    } else {
-        String::new()
-    };
-    format!("[{}{more}]", shown.join(", "))
-}
-
 fn length_of(reply: &Reply) -> Option<u64> {
     match reply {
         Reply::Bulk(b) => Some(b.len() as u64),
@@ -289,34 +278,9 @@ fn length_of(reply: &Reply) -> Option<u64> {
     }
 }
 
-/// A one-line summary of a reply for messages.
+/// A one-line summary of a reply for messages (see [`Reply::short`]).
 pub fn short(reply: &Reply) -> String {
-    let text = match reply {
-        Reply::Nil => "nil".to_string(),
-        Reply::Error(e) => format!("error {e:?}"),
-        Reply::Int(i) => format!("integer {i}"),
-        Reply::Map(pairs) => {
-            let flat = pairs.iter().flat_map(|(k, v)| [k, v]);
-            list(flat, pairs.len() * 2)
-        }
-        Reply::Array(items) | Reply::Set(items) | Reply::Push { data: items, .. } => {
-            list(items.iter(), items.len())
-        }
-        Reply::Bulk(bytes) => {
-            // Only the start can be shown: quoting all of a 100 MB string to keep 200 characters
-            // would cost twice its size. 1,024 bytes are at least 256 characters (no character, nor
-            // a replaced invalid sequence, is longer than four bytes): the cut is never inside what
-            // is kept.
-            let head = &bytes[..bytes.len().min(1024)];
-            format!("{:?}", String::from_utf8_lossy(head))
-        }
-        _ => format!("{:?}", reply.as_text().unwrap_or_default()),
-    };
-    if text.chars().count() > 200 {
-        format!("{}…", text.chars().take(200).collect::<String>())
-    } else {
-        text
-    }
+    reply.short()
 }
 
 #[cfg(test)]

@@ -254,8 +254,8 @@ impl Linter<'_> {
 
     fn command_name(&mut self, name: &Spanned<String>, what: &str) {
         // `EVAL|EVALSHA`: each alternative must be a command.
-        for alternative in name.value.split('|') {
-            self.one_command_name(alternative, name, what);
+        for alternative in crate::command::alternatives(&name.value) {
+            self.one_command_name(&alternative, name, what);
         }
     }
 

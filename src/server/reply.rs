@@ -62,25 +62,33 @@ impl From<Value> for Reply {
 }
 
 impl Reply {
-    /// A few words for a message (never Rust's debug form): `2`, `"foo"`, `an array of 3`.
-    pub fn brief(&self) -> String {
-        let quoted = |text: &str| {
-            let shown: String = text.chars().take(60).collect();
-            let more = if text.chars().count() > 60 { "..." } else { "" };
-            format!("{:?}", format!("{shown}{more}"))
+    /// A one-line summary for messages, never Rust's debug form: `integer 2`, `"foo"`,
+    /// `[nil, "a", … (12 in all)]`, at most 200 characters.
+    pub fn short(&self) -> String {
+        let text = match self {
+            Reply::Nil => "nil".to_string(),
+            Reply::Error(e) => format!("error {e:?}"),
+            Reply::Int(i) => format!("integer {i}"),
+            Reply::Map(pairs) => {
+                let flat = pairs.iter().flat_map(|(k, v)| [k, v]);
+                short_list(flat, pairs.len() * 2)
+            }
+            Reply::Array(items) | Reply::Set(items) | Reply::Push { data: items, .. } => {
+                short_list(items.iter(), items.len())
+            }
+            Reply::Bulk(bytes) => {
+                // Only the start can be shown: quoting all of a 100 MB string to keep 200
+                // characters would cost twice its size. 1,024 bytes are at least 256 characters
+                // (no character, nor a replaced invalid sequence, is longer than four bytes).
+                let head = &bytes[..bytes.len().min(1024)];
+                format!("{:?}", String::from_utf8_lossy(head))
+            }
+            _ => format!("{:?}", self.as_text().unwrap_or_default()),
         };
-        match self {
-            Reply::Nil => "nil".into(),
-            Reply::Int(n) => n.to_string(),
-            Reply::Bulk(bytes) => quoted(&String::from_utf8_lossy(bytes)),
-            Reply::Status(text) | Reply::Error(text) => text.chars().take(80).collect(),
-            Reply::Array(items) | Reply::Set(items) => format!("an array of {}", items.len()),
-            Reply::Map(pairs) => format!("a map of {}", pairs.len()),
-            Reply::Push { kind, .. } => format!("a {kind} message"),
-            Reply::Double(d) => d.to_string(),
-            Reply::Bool(b) => b.to_string(),
-            Reply::BigNumber(n) => n.clone(),
-            Reply::Verbatim { text, .. } => quoted(text),
+        if text.chars().count() > 200 {
+            format!("{}…", text.chars().take(200).collect::<String>())
+        } else {
+            text
         }
     }
 
@@ -162,18 +170,18 @@ pub fn format_double(d: f64) -> String {
     }
 }
 
+fn short_list<'a>(elements: impl Iterator<Item = &'a Reply>, len: usize) -> String {
+    let shown: Vec<String> = elements.take(8).map(Reply::short).collect();
+    let more = if len > 8 {
+        format!(", … ({len} in all)")
+    } else {
+        String::new()
+    };
+    format!("[{}{more}]", shown.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_brief_reply_is_words_not_rust_debug() {
-        assert_eq!(Reply::Int(2).brief(), "2");
-        assert_eq!(Reply::Bulk(b"foo".to_vec()).brief(), "\"foo\"");
-        assert_eq!(
-            Reply::Array(vec![Reply::Nil, Reply::Nil]).brief(),
-            "an array of 2"
-        );
-        assert!(Reply::Bulk(vec![b'x'; 500]).brief().len() < 70);
-    }
 
     use super::*;
 

@@ -132,27 +132,38 @@ pub fn servers_on_path() -> &'static [(PathBuf, String)] {
 /// `v=7.4.1` out of `Redis server v=7.4.1 sha=...` (Valkey answers the same way).
 /// A program that does not answer within a second is not counted.
 fn program_version(program: &Path) -> Option<String> {
+    let text = output_within(program.as_os_str(), &["--version"], Duration::from_secs(1))?;
+    text.split_whitespace()
+        .find_map(|word| word.strip_prefix("v="))
+        .map(str::to_string)
+}
+
+/// What `program args` prints, if it starts, succeeds and ends within `limit` (it is killed
+/// otherwise): for asking programs on PATH about themselves without ever hanging on one.
+pub fn output_within(program: &std::ffi::OsStr, args: &[&str], limit: Duration) -> Option<String> {
     let mut child = Command::new(program)
-        .arg("--version")
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
-    let deadline = Instant::now() + Duration::from_secs(1);
-    while matches!(child.try_wait(), Ok(None)) {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
+    let deadline = Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => break,
+            Ok(Some(_)) | Err(_) => return None,
+            Ok(None) if Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
         }
-        std::thread::sleep(Duration::from_millis(5));
     }
     let mut text = String::new();
     child.stdout.take()?.read_to_string(&mut text).ok()?;
-    text.split_whitespace()
-        .find_map(|word| word.strip_prefix("v="))
-        .map(str::to_string)
+    Some(text)
 }
 
 /// The server programs looked for on PATH, in this order, when none is named: Valkey and Redis

@@ -24,7 +24,7 @@ impl<B: Backend> Session<B> {
         }
         for required in &step.must_use {
             // `EVAL|EVALSHA`: any one of them will do (a script loaded first is still a script).
-            let options = alternatives(&required.value);
+            let options = crate::command::alternatives(&required.value);
             if !options.iter().any(|name| self.used.contains(name)) {
                 let name = options.join(" or ");
                 verdict.rules.push(Failure {
@@ -35,7 +35,7 @@ impl<B: Backend> Session<B> {
             }
         }
         for forbidden in &step.must_not_use {
-            let Some(name) = alternatives(&forbidden.value)
+            let Some(name) = crate::command::alternatives(&forbidden.value)
                 .into_iter()
                 .find(|name| self.used.contains(name))
             else {
@@ -67,7 +67,7 @@ impl<B: Backend> Session<B> {
         if check.received.is_none() && check.probe.is_none() {
             // No probe: the step is about reading, so one of the learner's replies must match
             // (only replies to `reply_of` commands, when the check names one).
-            let wanted = check.reply_of.as_deref().map(alternatives);
+            let wanted = check.reply_of.as_deref().map(crate::command::alternatives);
             let candidates: Vec<&Reply> = self
                 .replies
                 .iter()
@@ -173,13 +173,4 @@ impl<B: Backend> Session<B> {
             },
         )
     }
-}
-
-/// The command names of a rule, upper case: `eval|EVALSHA` is EVAL or EVALSHA.
-pub(super) fn alternatives(names: &str) -> Vec<String> {
-    names
-        .split('|')
-        .map(|name| name.trim().to_ascii_uppercase())
-        .filter(|name| !name.is_empty())
-        .collect()
 }

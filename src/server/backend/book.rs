@@ -49,7 +49,7 @@ impl LiveBackend {
             Reply::Error(reply) => Err(server.refused(reply).into()),
             other => Err(ConnError::Dropped {
                 target: server.display().to_string(),
-                reason: format!("DBSIZE answered {}, not a number", other.brief()),
+                reason: format!("DBSIZE answered {}, not a number", other.short()),
             }
             .into()),
         }
@@ -258,7 +258,7 @@ impl LiveBackend {
             ))),
             other => {
                 let answered = match other {
-                    Outcome::Done(reply) => format!("the server answered {} to SELECT", reply.brief()),
+                    Outcome::Done(reply) => format!("the server answered {} to SELECT", reply.short()),
                     Outcome::Waiting => "the server did not answer SELECT".into(),
                 };
                 Err(BackendError::Database(format!(

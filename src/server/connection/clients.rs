@@ -393,7 +393,7 @@ impl Clients {
                 let retried = self.retry_after_reconnect
                     && self.reconnected.is_none()
                     && crate::command::may_be_resent(args);
-                let reason = read_failure(&e);
+                let reason = e.clone();
                 self.reconnected = Some(Reconnected {
                     reason: reason.clone(),
                     retried,
@@ -405,9 +405,7 @@ impl Clients {
                     "client {name}'s connection ended: {reason}; it reconnects on its next command"
                 ))))
             }
-            Ok(Response::One(result)) => result
-                .map(Outcome::Done)
-                .map_err(|e| lost(&display, &read_failure(&e))),
+            Ok(Response::One(result)) => result.map(Outcome::Done).map_err(|e| lost(&display, &e)),
             Ok(Response::Many(_)) => Err(lost(&display, "replies out of order")),
             Err(RecvTimeoutError::Timeout) => {
                 client.pending = Some(crate::command::tokenize::join_args(args));
@@ -444,7 +442,7 @@ impl Clients {
             &display,
             frozen.as_deref(),
         ) {
-            Ok(Response::Many(result)) => result.map_err(|e| lost(&display, &read_failure(&e))),
+            Ok(Response::Many(result)) => result.map_err(|e| lost(&display, &e)),
             Ok(Response::One(_)) => Err(lost(&display, "replies out of order")),
             Err(Unanswered::Disconnected) => Err(lost(&display, "client thread ended")),
             Err(unanswered) => {
@@ -568,19 +566,6 @@ fn lost(target: &str, reason: &str) -> ConnError {
     ConnError::Dropped {
         target: target.to_string(),
         reason: reason.to_string(),
-    }
-}
-
-/// What a failed read of a reply means, in one line: redis-rs says "unexpected end of file" for a
-/// reply cut off, and a multi-line parser trace for bytes that are not RESP.
-pub fn read_failure(error: &str) -> String {
-    let lower = error.to_ascii_lowercase();
-    if lower.contains("end of file") || lower.contains("connection reset") {
-        "the server closed the connection before its reply was complete".into()
-    } else if lower.contains("parse error") || lower.contains("incompatible type") {
-        "the server answered with something that is not the Redis protocol".into()
-    } else {
-        error.lines().next().unwrap_or(error).trim().to_string()
     }
 }
 
