@@ -376,7 +376,7 @@ impl Shell {
             .clients
             .run(&self.server, CLIENT, args, Duration::from_millis(100))
         {
-            Err(ConnError::Unsafe(message)) => return Ok(Some(Reply::Error(message))),
+            Err(busy @ ConnError::Busy { .. }) => return Ok(Some(Reply::Error(busy.to_string()))),
             Err(ConnError::Interrupted { .. }) => {
                 self.clients.clear_on(&self.server);
                 return Ok(None);

@@ -128,7 +128,7 @@ impl<B: Backend> Session<B> {
         let Some(probe) = &check.probe else {
             return Ok(Reply::Nil); // reply checks are handled by run_check
         };
-        let args = args_of(&probe.value).map_err(SessionError::Fixture)?;
+        let args = args_of(&probe.value)?;
         let multi_node = self.backend.home_node().is_some();
         // A probe only looks: whatever the lesson file says, one that could change the state (or
         // reach beyond the lesson's database) is never sent.
