@@ -157,7 +157,7 @@ fn wait_for_response(
             Err(RecvTimeoutError::Disconnected) => return Err(Unanswered::Disconnected),
             Err(RecvTimeoutError::Timeout) => {}
         }
-        if crate::server::sandbox::reaper::interrupted() {
+        if crate::signal::interrupted() {
             return Err(Unanswered::Interrupted);
         }
         if started.elapsed() >= wait {
