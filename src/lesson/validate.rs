@@ -361,6 +361,11 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
                     linter.command(&probe.value, &probe.referenced, true);
                 }
             }
+            for way in &step.wrong {
+                for line in &way.value.lines {
+                    linter.command(&Args::Line(line.clone()), &way.referenced, false);
+                }
+            }
             for name in step.must_use.iter().chain(&step.must_not_use) {
                 linter.command_name(name, "must_use/must_not_use");
             }
