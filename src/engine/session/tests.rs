@@ -771,3 +771,33 @@ fn a_wrong_way_that_fails_or_is_refused_proves_nothing() {
         "{proof:?}"
     );
 }
+
+#[test]
+fn must_not_use_a_command_without_an_option_fails_one_plain_use_after_a_right_one() {
+    let steps = "steps:
+  - id: extend
+    title: Extend
+    task: Set n to 1, always with GET.
+    solution:
+      - SET n 1 GET
+    must_use: [SET GET]
+    must_not_use: [SET without GET]
+    checks:
+      - probe: GET n
+        expect: {equals: 1}
+";
+    let (mut session, _) = start(Fake::sandbox(), steps);
+    session.submit("SET n 0 GET").unwrap();
+    let events = session.submit("SET n 1").unwrap();
+    let failures = not_yet(&events);
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains("every SET in this step needs GET")),
+        "{failures:?}"
+    );
+    let (mut session, _) = start(Fake::sandbox(), steps);
+    session.submit("set n 0 get").unwrap();
+    let events = session.submit("set n 1 get").unwrap();
+    assert!(passed(&events), "{events:?}");
+}
