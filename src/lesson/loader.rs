@@ -526,6 +526,7 @@ fn check_wrong_ways(
                     "a wrong way has an empty line: write the commands a learner would type",
                 )),
                 Ok(args) => {
+                    let (_, args) = crate::command::tokenize::repeat_prefix(args);
                     script_needs_declaring(file, source, lesson, &args, &way.referenced, problems)
                 }
             }
