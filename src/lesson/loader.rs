@@ -343,6 +343,7 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
         }
         check_commands(file, source, &step.run, &mut problems);
         check_commands(file, source, &step.solution, &mut problems);
+        check_wrong_ways(file, source, lesson, step, &mut problems);
         for probe in step.checks.iter().filter_map(|c| c.probe.as_ref()) {
             if let Ok(args) = args_of(&probe.value) {
                 script_needs_declaring(
@@ -468,6 +469,70 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
 pub const MAX_REPEAT: u32 = 100_000;
 pub const MAX_WAIT_MS: u64 = 60_000;
 pub const MAX_CLIENTS: usize = 32;
+/// Each wrong way rebuilds the step's state once in `check --run`, so a step has a few, not many.
+pub const MAX_WRONG_WAYS: usize = 12;
+
+/// A step's wrong ways: only where checks can fail them, each line a command that tokenizes (a
+/// script declared like any other).
+fn check_wrong_ways(
+    file: &str,
+    source: &str,
+    lesson: &Lesson,
+    step: &crate::lesson::model::Step,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let Some(first) = step.wrong.first() else {
+        return;
+    };
+    if step.checks.is_empty() {
+        problems.push(
+            at(
+                file,
+                source,
+                &first.referenced,
+                format!(
+                    "step `{}` has wrong ways but no checks for them to fail",
+                    step.id.value
+                ),
+            )
+            .with_help("a wrong way must leave the step unpassed, and only checks can say so"),
+        );
+    }
+    if step.wrong.len() > MAX_WRONG_WAYS {
+        problems.push(at(
+            file,
+            source,
+            &step.wrong[MAX_WRONG_WAYS].referenced,
+            format!(
+                "step `{}` has {} wrong ways, more than the limit of {MAX_WRONG_WAYS}",
+                step.id.value,
+                step.wrong.len()
+            ),
+        ));
+    }
+    for way in &step.wrong {
+        for line in &way.value.lines {
+            match split_args(line) {
+                Err(e) => problems.push(at(
+                    file,
+                    source,
+                    &way.referenced,
+                    format!("wrong way `{line}`: {e}"),
+                )),
+                Ok(args) if args.is_empty() => problems.push(at(
+                    file,
+                    source,
+                    &way.referenced,
+                    "a wrong way has an empty line: write the commands a learner would type",
+                )),
+                Ok(args) => {
+                    let (_, args) = crate::command::tokenize::repeat_prefix(args);
+                    script_needs_declaring(file, source, lesson, &args, &way.referenced, problems)
+                }
+            }
+        }
+    }
+}
 
 fn check_commands(
     file: &str,

@@ -41,6 +41,15 @@ impl<B: Backend> Session<B> {
             else {
                 continue;
             };
+            // `EXPIRE WITHOUT GT`: every EXPIRE of the step needs GT.
+            if let Some((command, option)) = name.split_once(" WITHOUT ") {
+                verdict.rules.push(Failure {
+                    label: format!("every {command} in this step needs {option} (type :retry to start the step again)"),
+                    expected: format!("{command} ... {option} each time"),
+                    found: format!("{command} without {option} was used"),
+                });
+                continue;
+            }
             {
                 verdict.rules.push(Failure {
                     label: format!("this step must be done without {name} (type :retry to start the step again)"),
