@@ -3,7 +3,7 @@
 
 use crate::lesson::catalog::Entry;
 use crate::lesson::diagnostic::{Diagnostic, did_you_mean};
-use crate::lesson::loader::{MAX_PROBLEMS, args_of};
+use crate::lesson::loader::{MAX_PROBLEMS, args_of, boolean_in, boolean_problem};
 use crate::lesson::model::{Args, CommandSpec};
 use crate::server::reply::Reply;
 use serde_saphyr::{Location, Spanned};
@@ -197,6 +197,14 @@ impl Linter<'_> {
         self.problems.push(d);
     }
 
+    fn push(&mut self, diagnostic: Diagnostic) {
+        if self.problems.len() >= MAX_PROBLEMS {
+            self.dropped += 1;
+        } else {
+            self.problems.push(diagnostic);
+        }
+    }
+
     /// Module commands (`BF.ADD`) are only known when the module is loaded: trust a lesson that
     /// declares modules about its dotted commands.
     fn module_command(&self, name: &str) -> bool {
@@ -367,6 +375,15 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
             for check in &step.checks {
                 if let Some(probe) = &check.probe {
                     linter.command(&probe.value, &probe.referenced, true);
+                }
+                if let Some((key, value)) = boolean_in(&check.expect.value) {
+                    linter.push(boolean_problem(
+                        &entry.file,
+                        &entry.source,
+                        check,
+                        key,
+                        value,
+                    ));
                 }
             }
             for name in step.must_use.iter().chain(&step.must_not_use) {

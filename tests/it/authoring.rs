@@ -351,3 +351,38 @@ fn watch_reloads_pass_the_lint_and_a_deleted_file_says_so() {
     let stderr = std::fs::read_to_string(err.path()).unwrap();
     assert!(stderr.contains("./watched.yaml:15:16"), "{stderr}");
 }
+
+/// Unquoted `yes` or `true` where a string or a number was meant: YAML makes them booleans, and
+/// a boolean matches only a RESP3 boolean. `check` says so at the value; in a command's list of
+/// arguments the loader asks for quotes; a regex error points at `matches:`'s value.
+#[test]
+fn check_flags_booleans_where_text_or_numbers_were_meant() {
+    let steps = "  - id: one\n    title: One\n    explain: x\n    task: Add two.\n    hints: [h]\n    solution: [SADD s a b]\n    checks:\n      - probe: SCARD s\n        expect: {equals: yes}\n      - probe: SISMEMBER s a\n        expect:\n          one_of: [1, true]\n      - expect: {equals: true}\n        label: a RESP3 reply the learner got\n";
+    let lesson = lesson_yaml("flags", steps);
+    let regex = lesson_yaml(
+        "regex",
+        &steps.replace("{equals: yes}", "{matches: \"a(\"}"),
+    );
+    let args = lesson_yaml(
+        "args",
+        "  - id: one\n    title: One\n    task: t\n    solution:\n      - {cmd: [CONFIG, SET, appendonly, yes]}\n    checks:\n      - probe: GET k\n        expect: {nil: true}\n",
+    );
+    let dir = pack(&[
+        ("flags.yaml", &lesson),
+        ("args.yaml", &args),
+        ("regex.yaml", &regex),
+    ]);
+    let output = redis_lab(dir.path())
+        .args([
+            "check",
+            "--offline",
+            "flags.yaml",
+            "args.yaml",
+            "regex.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    insta::assert_snapshot!("booleans-where-text-was-meant", stdout);
+}
