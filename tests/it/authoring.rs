@@ -386,3 +386,39 @@ fn check_flags_booleans_where_text_or_numbers_were_meant() {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     insta::assert_snapshot!("booleans-where-text-was-meant", stdout);
 }
+
+/// The built-in lessons keep their data in the top-level fixtures/ folder: `check lessons` in the
+/// repository finds it as the built-in catalog does (it reported 42 "fixture not found"), and so
+/// does any folder laid out the same way. A folder with its own fixtures/ uses only that one.
+#[test]
+fn check_of_the_repository_lessons_folder_finds_the_top_level_fixtures() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = redis_lab(repo)
+        .env("REDIS_LAB_DATA_DIR", tempfile::tempdir().unwrap().path())
+        .args(["check", "--offline", "lessons"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(!stdout.contains("not found"), "{stdout}");
+
+    let lesson = lesson_yaml(
+        "side",
+        "  - id: one\n    title: One\n    task: t\n    hints: [h]\n    solution: [SET k 2]\n    checks:\n      - probe: GET k\n        expect: {equals: 2}\n",
+    )
+    .replace("steps:", "fixtures: [side/data.redis]\nsteps:");
+    let dir = pack(&[
+        ("lessons/patterns/side.yaml", &lesson),
+        ("fixtures/side/data.redis", "SET k 1\n"),
+    ]);
+    redis_lab(dir.path())
+        .args(["check", "--offline", "lessons"])
+        .assert()
+        .success();
+    std::fs::create_dir(dir.path().join("lessons/fixtures")).unwrap();
+    redis_lab(dir.path())
+        .args(["check", "--offline", "lessons"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("fixture").and(predicate::str::contains("not found")));
+}
