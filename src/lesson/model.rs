@@ -169,6 +169,16 @@ pub struct Step {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub must_not_use: Vec<Spanned<String>>,
+    /// At most this many commands in this step ("in one command"): every command sent counts,
+    /// reads included; one answered with an error does not.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub max_commands: Option<Spanned<u32>>,
+    /// At most this many commands that write (or run a script) in this step: looking around
+    /// with reads is free.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub max_writes: Option<Spanned<u32>>,
     /// Shown once the step passes: what just happened and why it matters.
     #[serde(default)]
     pub after: Option<String>,
