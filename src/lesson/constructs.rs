@@ -4,9 +4,9 @@
 
 use crate::lesson::diagnostic::Diagnostic;
 use crate::lesson::loader::args_of;
-use crate::lesson::model::Step;
+use crate::lesson::model::{Matcher, Step};
 use crate::lesson::validate::CommandTable;
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location, Spanned};
 
 fn table() -> &'static CommandTable {
     static TABLE: std::sync::OnceLock<CommandTable> = std::sync::OnceLock::new();
@@ -73,5 +73,84 @@ pub fn check_limits(file: &str, source: &str, step: &Step, problems: &mut Vec<Di
                 ),
             );
         }
+    }
+}
+
+/// The matchers inside `not`, `all_of` and `any_of`: a list needs at least one, and a nested
+/// `matches` a valid pattern. `place` is where the check (or the enclosing matcher) is; each
+/// nested matcher is reported at its own place. (The loader checks a top-level `matches`.)
+pub fn check_matcher(
+    file: &str,
+    source: &str,
+    matcher: &Matcher,
+    place: &Location,
+    problems: &mut Vec<Diagnostic>,
+) {
+    visit(file, source, matcher, place, 0, problems);
+}
+
+fn visit(
+    file: &str,
+    source: &str,
+    matcher: &Matcher,
+    place: &Location,
+    depth: usize,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let report = |problems: &mut Vec<Diagnostic>, at: &Location, message: String, help: &str| {
+        problems.push(
+            Diagnostic::new(file, source, at.line(), at.column(), message)
+                .with_help(help.to_string()),
+        );
+    };
+    match matcher {
+        Matcher::Not(inner) => visit(
+            file,
+            source,
+            &inner.value,
+            &inner.referenced,
+            depth + 1,
+            problems,
+        ),
+        Matcher::AllOf(list) | Matcher::AnyOf(list) => {
+            let name = if matches!(matcher, Matcher::AllOf(_)) {
+                "all_of"
+            } else {
+                "any_of"
+            };
+            if list.is_empty() {
+                report(
+                    problems,
+                    place,
+                    format!("`{name}` needs at least one matcher"),
+                    "write a list of matchers: `{all_of: [{contains: a}, {not: {contains: b}}]}`",
+                );
+            }
+            for item in list {
+                visit(
+                    file,
+                    source,
+                    &item.value,
+                    &item.referenced,
+                    depth + 1,
+                    problems,
+                );
+            }
+        }
+        Matcher::Matches(pattern) if depth > 0 => {
+            if let Err(e) = regex_syntax::Parser::new().parse(pattern) {
+                // The parser's text draws the pattern over several lines: keep what is wrong.
+                let text = e.to_string();
+                let what = text.lines().last().unwrap_or_default();
+                let what = what.strip_prefix("error: ").unwrap_or(what);
+                report(
+                    problems,
+                    place,
+                    format!("invalid regular expression in `matches`: {what}"),
+                    "see https://docs.rs/regex for the syntax",
+                );
+            }
+        }
+        _ => {}
     }
 }

@@ -419,6 +419,13 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
                     format!("invalid regular expression in `matches`: {e}"),
                 ));
             }
+            crate::lesson::constructs::check_matcher(
+                file,
+                source,
+                &check.expect,
+                anchor,
+                &mut problems,
+            );
         }
     }
     let clients: HashSet<&str> = lesson

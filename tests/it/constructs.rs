@@ -210,3 +210,112 @@ fn every_in_one_command_task_fails_when_done_in_more() {
         );
     }
 }
+
+/// `pairs` on a real server: HGETALL and ZRANGE WITHSCORES in RESP2 (flat arrays) and, after
+/// HELLO 3, in RESP3 (a map, and [member, score] entries), order-free; `not`/`all_of`/`any_of`.
+#[test]
+fn pairs_and_combined_matchers_match_real_replies_in_resp2_and_resp3() {
+    use redis_lab::server::connection::Outcome;
+    use redis_lab::server::reply::Reply;
+    let steps = "  - id: read
+    title: Read
+    task: Read the profile and the board.
+    solution: [HGETALL user:1]
+    checks:
+      - reply_of: HGETALL
+        expect: {pairs: {visits: 3, name: Ann}}
+      - reply_of: ZRANGE
+        expect: {pairs: {bob: 2.5, alice: 10}}
+      - probe: HKEYS user:1
+        expect: {all_of: [{contains: name}, {not: {contains: email}}, {any_of: [{length: 2}, {nil: true}]}]}
+        guard: true
+";
+    let yaml = lesson_yaml("pairs", steps).replace(
+        "steps:\n",
+        "setup:\n  - HSET user:1 name Ann visits 3\n  - ZADD board 10 alice 2.5 bob\nsteps:\n",
+    );
+    let dir = pack(&[("pairs.yaml", &yaml)]);
+    let catalog = pack_catalog(dir.path());
+    let reply_of = |events: &[Event]| {
+        events
+            .iter()
+            .find_map(|e| match e {
+                Event::Command {
+                    outcome: Outcome::Done(reply),
+                    ..
+                } => Some(reply.clone()),
+                _ => None,
+            })
+            .expect("a reply")
+    };
+    for resp3 in [false, true] {
+        let mut session = sandbox_session(entry(&catalog, "pairs"));
+        if resp3 {
+            session.submit("HELLO 3").unwrap();
+        }
+        let hash = session.submit("HGETALL user:1").unwrap();
+        let board = session.submit("ZRANGE board 0 -1 WITHSCORES").unwrap();
+        match (resp3, reply_of(&hash), reply_of(&board)) {
+            (false, Reply::Array(h), Reply::Array(b)) => {
+                assert_eq!((h.len(), b.len()), (4, 4), "RESP2 flat arrays");
+            }
+            (true, Reply::Map(h), Reply::Array(b)) => {
+                assert_eq!(h.len(), 2);
+                assert!(
+                    matches!(&b[0], Reply::Array(entry) if matches!(entry[1], Reply::Double(_))),
+                    "{b:?}"
+                );
+            }
+            other => panic!("unexpected reply shapes: {other:?}"),
+        }
+        assert!(passed(&board), "resp3 {resp3}: {board:?}");
+    }
+}
+
+/// Problems inside the new constructs are reported at their place, like every other problem.
+#[test]
+fn problems_in_nested_matchers_and_limits_are_reported_at_their_place() {
+    let base = lesson_yaml(
+        "demo",
+        "  - id: one\n    title: One\n    task: t\n    hints: [h]\n    solution: [SET k 1]\n    checks:\n      - probe: GET k\n        expect: {equals: 1}\n",
+    );
+    let cases = [
+        ("empty-all-of", base.replace("{equals: 1}", "{all_of: []}")),
+        (
+            "nested-regex",
+            base.replace("{equals: 1}", "{not: {matches: \"(\"}}"),
+        ),
+        (
+            "nested-unknown-matcher",
+            base.replace("{equals: 1}", "{any_of: [{equals: 1}, {not: {equal: 1}}]}"),
+        ),
+        (
+            "pairs-duplicate",
+            base.replace("{equals: 1}", "{pairs: {a: 1, a: 2}}"),
+        ),
+        (
+            "max-commands-below-solution",
+            base.replace(
+                "    solution: [SET k 1]",
+                "    max_commands: 1\n    solution: [SET k 0, SET k 1]",
+            ),
+        ),
+        (
+            "max-writes-zero",
+            base.replace("    task: t", "    task: t\n    max_writes: 0"),
+        ),
+    ];
+    for (name, text) in cases {
+        let dir = pack(&[("demo.yaml", &text)]);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_redis-lab"))
+            .args(["check", "--offline"])
+            .arg(dir.path().join("demo.yaml"))
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{name}");
+        let stdout = String::from_utf8_lossy(&output.stdout)
+            .replace(&dir.path().display().to_string(), "PACK");
+        insta::assert_snapshot!(name, stdout);
+    }
+}
