@@ -175,6 +175,16 @@ pub struct Step {
     #[serde(default)]
     #[schemars(with = "Vec<WrongWay>")]
     pub wrong: Vec<Spanned<WrongWay>>,
+    /// At most this many commands in this step ("in one command"): every command sent counts,
+    /// reads included; one answered with an error does not.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub max_commands: Option<Spanned<u32>>,
+    /// At most this many commands that write (or run a script) in this step: looking around
+    /// with reads is free.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub max_writes: Option<Spanned<u32>>,
     /// Shown once the step passes: what just happened and why it matters.
     #[serde(default)]
     pub after: Option<String>,
@@ -316,7 +326,20 @@ pub enum Matcher {
     Type(ReplyType),
     /// The length of an array reply (or of a string reply), exactly or within bounds.
     Length(LengthSpec),
+    /// Field/value or member/score pairs, exactly these in any order: `HGETALL` and
+    /// `... WITHSCORES` replies, as RESP2 flat arrays or RESP3 maps and pairs alike.
+    Pairs(Pairs),
+    /// The reply does not match the matcher inside: `not: {contains: spam}`.
+    Not(#[schemars(with = "Box<Matcher>")] Box<Spanned<Matcher>>),
+    /// The reply matches every one of these matchers.
+    AllOf(#[schemars(with = "Vec<Matcher>")] Vec<Spanned<Matcher>>),
+    /// The reply matches at least one of these matchers.
+    AnyOf(#[schemars(with = "Vec<Matcher>")] Vec<Spanned<Matcher>>),
 }
+
+/// Pairs in the order written (`{name: Ann, visits: 3}`); the order is not matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pairs(pub Vec<(String, Expected)>);
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -626,6 +649,42 @@ impl JsonSchema for WrongWay {
                 {"type": "string"},
                 {"type": "array", "items": {"type": "string"}, "minItems": 1}
             ]
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Pairs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PairsVisitor;
+        impl<'de> Visitor<'de> for PairsVisitor {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a map of fields (or members) to values (or scores): `{alice: 10, bob: 20}`",
+                )
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some((key, value)) = map.next_entry::<ScalarString, Expected>()? {
+                    pairs.push((key.0, value));
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+        deserializer.deserialize_map(PairsVisitor)
+    }
+}
+
+impl JsonSchema for Pairs {
+    fn schema_name() -> Cow<'static, str> {
+        "Pairs".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let expected = generator.subschema_for::<Expected>();
+        json_schema!({
+            "description": "Fields (or members) and their values (or scores), in any order.",
+            "type": "object",
+            "additionalProperties": expected
         })
     }
 }
