@@ -239,10 +239,26 @@ impl Entry {
     }
 }
 
-/// Reads `<dir>/fixtures/<path>`, refusing anything that resolves outside that folder
-/// (a symlink pointing out of a shared pack must not expose the host).
+/// The fixtures folder of a lesson folder: its own `fixtures/`; for a folder with neither that
+/// nor a `pack.yaml`, the `fixtures/` next to it, the layout of this repository (`lessons/` and
+/// `fixtures/` side by side), so that `check lessons` finds the built-ins' data as the built-in
+/// catalog does. A lesson file named alone finds its pack the same way (`pack_root`).
+pub fn fixture_root(dir: &Path) -> PathBuf {
+    let own = dir.join("fixtures");
+    if own.is_dir() || dir.join("pack.yaml").is_file() {
+        return own;
+    }
+    dir.canonicalize()
+        .ok()
+        .and_then(|real| real.parent().map(|p| p.join("fixtures")))
+        .filter(|beside| beside.is_dir())
+        .unwrap_or(own)
+}
+
+/// Reads `<dir>/fixtures/<path>` (see `fixture_root`), refusing anything that resolves outside
+/// that folder (a symlink pointing out of a shared pack must not expose the host).
 fn read_folder_fixture(dir: &Path, path: &str) -> Result<Vec<u8>, FixtureError> {
-    let root = dir.join("fixtures");
+    let root = fixture_root(dir);
     let missing = || FixtureError::Missing {
         path: root.join(path).display().to_string(),
     };

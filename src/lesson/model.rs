@@ -169,6 +169,22 @@ pub struct Step {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub must_not_use: Vec<Spanned<String>>,
+    /// Wrong ways to do the step: each is the lines a learner might type (one line, or a list)
+    /// and must leave the step unpassed. `check --run` proves each one from the state before the
+    /// step, as it proves the solution, so a check that cannot tell the way matters fails there.
+    #[serde(default)]
+    #[schemars(with = "Vec<WrongWay>")]
+    pub wrong: Vec<Spanned<WrongWay>>,
+    /// At most this many commands in this step ("in one command"): every command sent counts,
+    /// reads included; one answered with an error does not.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub max_commands: Option<Spanned<u32>>,
+    /// At most this many commands that write (or run a script) in this step: looking around
+    /// with reads is free.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub max_writes: Option<Spanned<u32>>,
     /// Shown once the step passes: what just happened and why it matters.
     #[serde(default)]
     pub after: Option<String>,
@@ -179,6 +195,13 @@ pub struct Step {
     /// Application code that would send this step's commands, shown as an illustration.
     #[serde(default)]
     pub snippet: Option<Snippet>,
+}
+
+/// A wrong way to do a step: lines a learner might type, in order (`DEL lock:1`, or
+/// `[GET k, DEL k]`), that must not pass it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrongWay {
+    pub lines: Vec<String>,
 }
 
 /// Application-side code shown beside a step (illustration only: it is never run).
@@ -284,7 +307,9 @@ pub struct Check {
     /// The node the probe runs on in a multi-node lesson.
     #[serde(default)]
     pub on: Option<String>,
-    pub expect: Matcher,
+    // Spanned: the lint points at the matcher (a regex error, a boolean where text was meant).
+    #[schemars(with = "Matcher")]
+    pub expect: Spanned<Matcher>,
     /// The client that runs the probe (default: redis-lab's own observer connection). For a
     /// check without a probe: only this client's replies count.
     #[serde(default)]
@@ -332,7 +357,20 @@ pub enum Matcher {
     Type(ReplyType),
     /// The length of an array reply (or of a string reply), exactly or within bounds.
     Length(LengthSpec),
+    /// Field/value or member/score pairs, exactly these in any order: `HGETALL` and
+    /// `... WITHSCORES` replies, as RESP2 flat arrays or RESP3 maps and pairs alike.
+    Pairs(Pairs),
+    /// The reply does not match the matcher inside: `not: {contains: spam}`.
+    Not(#[schemars(with = "Box<Matcher>")] Box<Spanned<Matcher>>),
+    /// The reply matches every one of these matchers.
+    AllOf(#[schemars(with = "Vec<Matcher>")] Vec<Spanned<Matcher>>),
+    /// The reply matches at least one of these matchers.
+    AnyOf(#[schemars(with = "Vec<Matcher>")] Vec<Spanned<Matcher>>),
 }
+
+/// Pairs in the order written (`{name: Ann, visits: 3}`); the order is not matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pairs(pub Vec<(String, Expected)>);
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -515,6 +553,12 @@ impl<'de> Deserialize<'de> for ScalarString {
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarString, E> {
                 Ok(ScalarString(v.to_string()))
             }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarString, E> {
+                Err(E::custom(format!(
+                    "YAML reads this unquoted word as the boolean {v} (true, false, yes, no, on, \
+                     off, y and n all are), not as an argument: put it in quotes"
+                )))
+            }
         }
         deserializer.deserialize_any(V)
     }
@@ -553,6 +597,87 @@ impl<'de> Deserialize<'de> for CommandSpec {
             }
         }
         deserializer.deserialize_any(SpecVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for WrongWay {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct WrongVisitor;
+        impl<'de> Visitor<'de> for WrongVisitor {
+            type Value = WrongWay;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a command line a learner might type (`DEL k`), or a list of them")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<WrongWay, E> {
+                Ok(WrongWay {
+                    lines: vec![v.to_string()],
+                })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<WrongWay, A::Error> {
+                let mut lines = Vec::new();
+                while let Some(line) = seq.next_element::<String>()? {
+                    lines.push(line);
+                }
+                if lines.is_empty() {
+                    return Err(de::Error::custom(
+                        "a wrong way needs at least one command line",
+                    ));
+                }
+                Ok(WrongWay { lines })
+            }
+        }
+        deserializer.deserialize_any(WrongVisitor)
+    }
+}
+
+impl JsonSchema for WrongWay {
+    fn schema_name() -> Cow<'static, str> {
+        "WrongWay".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A wrong way to do the step: a command line a learner might type, or a list of them in order; it must leave the step unpassed (`check --run` proves it).",
+            "oneOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1}
+            ]
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Pairs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PairsVisitor;
+        impl<'de> Visitor<'de> for PairsVisitor {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a map of fields (or members) to values (or scores): `{alice: 10, bob: 20}`",
+                )
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some((key, value)) = map.next_entry::<ScalarString, Expected>()? {
+                    pairs.push((key.0, value));
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+        deserializer.deserialize_map(PairsVisitor)
+    }
+}
+
+impl JsonSchema for Pairs {
+    fn schema_name() -> Cow<'static, str> {
+        "Pairs".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let expected = generator.subschema_for::<Expected>();
+        json_schema!({
+            "description": "Fields (or members) and their values (or scores), in any order.",
+            "type": "object",
+            "additionalProperties": expected
+        })
     }
 }
 
