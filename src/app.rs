@@ -143,8 +143,13 @@ pub fn run(cli: Cli) -> Result<Status> {
             driver::doctor::run(&options, &folders, json)
         }
         Some(Command::Man { dir }) => driver::manual::man(Cli::command(), dir.as_deref()),
-        Some(Command::Schema) => {
-            crate::out!("{}", crate::lesson::model::json_schema_text());
+        Some(Command::Schema { pack }) => {
+            let text = if pack {
+                crate::lesson::pack::json_schema_text()
+            } else {
+                crate::lesson::model::json_schema_text()
+            };
+            crate::out!("{text}");
             Ok(Status::Ok)
         }
         Some(Command::List { json }) => list(&folders, json),
@@ -274,7 +279,7 @@ fn list_rows(folders: &[std::path::PathBuf]) -> Result<Vec<Row>> {
         .collect();
     rows.extend(folder_catalog.entries.iter().map(|e| Row {
         id: e.qualified_id(),
-        pack: e.pack.as_ref().map(|p| p.name.clone()),
+        pack: e.pack.as_ref().map(|p| p.name().to_string()),
         title: e.lesson.title.clone(),
         track: e.lesson.track.as_str().to_string(),
         level: e.lesson.level.as_str().to_string(),

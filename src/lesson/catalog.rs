@@ -185,21 +185,7 @@ pub struct Entry {
     pub pack: Option<Arc<Pack>>,
 }
 
-/// A lesson pack's `pack.yaml`: who made it, and the order its lessons are meant to be taken in.
-#[derive(Debug, Clone, serde::Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Pack {
-    pub name: String,
-    #[serde(default)]
-    pub version: Option<String>,
-    #[serde(default)]
-    pub author: Option<String>,
-    #[serde(default)]
-    pub description: Option<String>,
-    /// Lesson ids in the order to take them.
-    #[serde(default)]
-    pub lessons: Vec<String>,
-}
+pub use crate::lesson::pack::Pack;
 
 impl Entry {
     pub fn id(&self) -> &str {
@@ -209,7 +195,7 @@ impl Entry {
     /// `pack/id` for a lesson from a pack, else the id: unique even when two packs share an id.
     pub fn qualified_id(&self) -> String {
         match &self.pack {
-            Some(pack) => format!("{}/{}", pack.name, self.id()),
+            Some(pack) => format!("{}/{}", pack.name(), self.id()),
             None => self.id().to_string(),
         }
     }
@@ -218,7 +204,7 @@ impl Entry {
     pub fn progress_key(&self) -> String {
         match (&self.origin, &self.pack) {
             (Origin::Builtin, _) => self.id().to_string(),
-            (Origin::Folder(_), Some(pack)) => format!("pack:{}/{}", pack.name, self.id()),
+            (Origin::Folder(_), Some(pack)) => format!("pack:{}/{}", pack.name(), self.id()),
             (Origin::Folder(dir), None) => format!("{}#{}", dir.display(), self.id()),
         }
     }
@@ -335,23 +321,19 @@ impl Catalog {
 
     pub fn add_folder(&mut self, folder: &Path) -> Result<(), CatalogError> {
         self.current_pack = None;
+        let mut pack_source = None;
         let pack_file = folder.join("pack.yaml");
         if pack_file.is_file() && !self.refuse_outside(folder, &pack_file) {
             let name = pack_file.display().to_string();
             let text = read_regular_file(&pack_file, MAX_LESSON_BYTES as u64)
                 .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
                 .unwrap_or_default();
-            match serde_saphyr::from_str::<Pack>(&text) {
-                Ok(pack) => self.current_pack = Some(Arc::new(pack)),
-                Err(e) => self.problems.push(Diagnostics(vec![
-                    crate::lesson::diagnostic::Diagnostic::new(
-                        &name,
-                        &text,
-                        e.location().map_or(1, |l| l.line()),
-                        e.location().map_or(1, |l| l.column()),
-                        format!("invalid pack.yaml: {}", e.without_snippet()),
-                    ),
-                ])),
+            match crate::lesson::pack::parse_pack(&name, &text) {
+                Ok(pack) => {
+                    self.current_pack = Some(Arc::new(pack));
+                    pack_source = Some((name, text));
+                }
+                Err(problems) => self.problems.push(problems),
             }
         }
         let mut files = Vec::new();
@@ -380,14 +362,20 @@ impl Catalog {
             );
         }
         if let Some(pack) = self.current_pack.take() {
+            let of_pack = |e: &&Entry| e.pack.as_ref().is_some_and(|p| Arc::ptr_eq(p, &pack));
+            if let Some((name, text)) = &pack_source {
+                let ids: Vec<&str> = self.entries.iter().filter(of_pack).map(Entry::id).collect();
+                let unknown = pack.unknown_lessons(name, text, ids.iter().copied());
+                if !unknown.is_empty() {
+                    self.problems.push(Diagnostics(unknown));
+                }
+            }
             // Lessons in the pack's order, the others after them.
             let rank = |e: &Entry| {
-                e.pack.as_ref().filter(|p| Arc::ptr_eq(p, &pack)).map(|p| {
-                    p.lessons
-                        .iter()
-                        .position(|l| l == e.id())
-                        .unwrap_or(usize::MAX)
-                })
+                e.pack
+                    .as_ref()
+                    .filter(|p| Arc::ptr_eq(p, &pack))
+                    .map(|p| p.position(e.id()).unwrap_or(usize::MAX))
             };
             self.entries
                 .sort_by_key(|e| rank(e).map_or((0, 0), |r| (1, r)));

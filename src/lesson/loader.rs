@@ -62,7 +62,7 @@ pub fn parse_lesson_bytes(file: &str, bytes: &[u8]) -> Result<Lesson, Diagnostic
     }
 }
 
-fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnostic {
+pub(crate) fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnostic {
     let (line, column) = e
         .location()
         .map(|l| (l.line(), l.column()))

@@ -5,5 +5,6 @@ pub mod constructs;
 pub mod diagnostic;
 pub mod loader;
 pub mod model;
+pub mod pack;
 pub mod template;
 pub mod validate;

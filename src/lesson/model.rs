@@ -11,6 +11,9 @@ use std::fmt;
 
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Lesson and step ids, as `loader::is_valid_id` accepts them (the schema tells editors).
+pub const ID_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,63}$";
+
 /// Parses a requirement like `>=7.0` or `>=6.2, <8` (versions may omit minor or patch).
 pub fn parse_version_req(text: &str) -> Result<semver::VersionReq, String> {
     semver::VersionReq::parse(text)
@@ -20,15 +23,24 @@ pub fn parse_version_req(text: &str) -> Result<semver::VersionReq, String> {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lesson {
+    /// The version of the lesson format: 1.
+    #[schemars(extend("const" = 1))]
     pub format: u32,
-    #[schemars(with = "String")]
+    /// The lesson's id, used by `redis-lab lesson ID`: lowercase letters, digits and dashes.
+    #[schemars(with = "String", regex(pattern = ID_PATTERN))]
     pub id: Spanned<String>,
+    /// The title shown in `redis-lab list` and at the start of the lesson.
     pub title: String,
+    /// The track the lesson is listed under.
     pub track: Track,
+    /// Who the lesson is for.
     pub level: Level,
+    /// One or two sentences on what the lesson teaches, shown before it starts.
     pub summary: String,
+    /// About how long the lesson takes, as text (`10 min`).
     #[serde(default)]
     pub duration: Option<String>,
+    /// What the server must have for this lesson: a version, modules, a topology.
     #[serde(default)]
     pub requires: Requires,
     /// Files under the pack's `fixtures/` folder, loaded (pipelined) before the first step.
@@ -39,6 +51,7 @@ pub struct Lesson {
     #[serde(default)]
     #[schemars(with = "Vec<CommandForm>")]
     pub setup: Vec<Spanned<CommandSpec>>,
+    /// The steps, in the order the learner takes them.
     pub steps: Vec<Step>,
     /// Lesson ids to suggest when this one is finished.
     #[serde(default)]
@@ -106,6 +119,7 @@ pub struct Requires {
     /// Module names as `MODULE LIST` reports them (`bf`, `ReJSON`, `timeseries`, `search`).
     #[serde(default)]
     pub modules: Vec<String>,
+    /// The servers the lesson needs: one (`single`, the default), or several redis-lab starts.
     #[serde(default)]
     pub topology: Topology,
     /// How many client connections the lesson uses at the same time.
@@ -131,8 +145,10 @@ pub use crate::server::topology::Kind as Topology;
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
-    #[schemars(with = "String")]
+    /// The step's id, unique in the lesson: lowercase letters, digits and dashes.
+    #[schemars(with = "String", regex(pattern = ID_PATTERN))]
     pub id: Spanned<String>,
+    /// The step's title, shown when it starts and in `:list`.
     pub title: String,
     /// The teaching text shown when the step starts.
     #[serde(default)]
@@ -210,6 +226,7 @@ pub struct WrongWay {
 pub struct Snippet {
     /// The language, as shown to the learner: `python` (redis-py), `pseudo`, `javascript`...
     pub lang: String,
+    /// The code, shown as written.
     pub code: String,
 }
 
@@ -307,6 +324,7 @@ pub struct Check {
     /// The node the probe runs on in a multi-node lesson.
     #[serde(default)]
     pub on: Option<String>,
+    /// How the reply is matched, e.g. `{equals: 3}`.
     // Spanned: the lint points at the matcher (a regex error, a boolean where text was meant).
     #[schemars(with = "Matcher")]
     pub expect: Spanned<Matcher>,
@@ -375,6 +393,7 @@ pub struct Pairs(pub Vec<(String, Expected)>);
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Approx {
+    /// The number the reply should be close to.
     pub value: f64,
     /// Absolute tolerance.
     #[serde(default)]
@@ -387,8 +406,10 @@ pub struct Approx {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bounds {
+    /// The smallest value allowed (inclusive).
     #[serde(default)]
     pub min: Option<f64>,
+    /// The largest value allowed (inclusive).
     #[serde(default)]
     pub max: Option<f64>,
 }
@@ -767,6 +788,39 @@ impl JsonSchema for LengthSpec {
 
 /// The JSON Schema of the lesson format, for editors (`# yaml-language-server: $schema=...`).
 pub fn json_schema_text() -> String {
-    let schema = schemars::schema_for!(Lesson);
+    schema_text(schemars::schema_for!(Lesson))
+}
+
+/// A schema as committed: pretty JSON, every property described (for editor hover).
+pub(crate) fn schema_text(mut schema: Schema) -> String {
+    if let Some(map) = schema.as_object_mut() {
+        for child in map.values_mut() {
+            describe_variant_keys(child);
+        }
+    }
+    // Serialized as a Schema, so its keywords keep schemars' order.
     serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+}
+
+/// A variant of an enum written as a map (`{equals: 3}`, `{stop: master}`) is an object with
+/// one property; schemars puts the variant's doc comment on the object. Editors show the
+/// property's, so it gets the same text.
+fn describe_variant_keys(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let description = map.get("description").cloned();
+            if let (Some(description), Some(serde_json::Value::Object(properties))) =
+                (description, map.get_mut("properties"))
+                && properties.len() == 1
+                && let Some(serde_json::Value::Object(only)) = properties.values_mut().next()
+            {
+                only.entry("description").or_insert(description);
+            }
+            for child in map.values_mut() {
+                describe_variant_keys(child);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(describe_variant_keys),
+        _ => {}
+    }
 }
