@@ -44,7 +44,8 @@ pub fn run(cli: Cli) -> Result<Status> {
             watch,
             server,
         }) => {
-            let catalog = load_catalog(&folders)?;
+            // Only this lesson's file is parsed (the others are known by the build-time index).
+            let catalog = load_catalog_for(&folders, &id)?;
             let entry = catalog.find(&id)?.clone();
             let options = session_options(&server)?;
             // The lint `check` runs: a lesson with errors does not start.
@@ -157,9 +158,10 @@ pub fn run(cli: Cli) -> Result<Status> {
     }
 }
 
-/// The catalog for learners: broken files are reported but do not stop the others.
-fn load_catalog(folders: &[std::path::PathBuf]) -> Result<Catalog> {
-    let catalog = Catalog::load(folders)?;
+/// The catalog for `lesson ID` (of the built-ins only that one is parsed): broken files are
+/// reported but do not stop the others.
+fn load_catalog_for(folders: &[std::path::PathBuf], id: &str) -> Result<Catalog> {
+    let catalog = Catalog::load_for(folders, id)?;
     for problem in &catalog.problems {
         eprintln!("{}", problem.to_string().red());
     }

@@ -278,6 +278,9 @@ pub struct Catalog {
     keep_duplicates: bool,
     /// The pack of the folder being loaded.
     current_pack: Option<Arc<Pack>>,
+    /// Built-in lessons known from the build-time index only, not parsed: `lesson ID` parses
+    /// just its own, `check --offline` none it need not (build.rs loaded each one).
+    unparsed_builtins: Vec<&'static str>,
 }
 
 impl Catalog {
@@ -307,6 +310,61 @@ impl Catalog {
             }
         }
         Ok(catalog)
+    }
+
+    /// The catalog `lesson ID` needs: the built-in lesson `id` (only that file is parsed; the
+    /// others are known by the build-time index, for suggestions), then each folder in order.
+    pub fn load_for(folders: &[PathBuf], id: &str) -> Result<Catalog, CatalogError> {
+        let mut catalog = Catalog::default();
+        catalog.add_builtins_where(|builtin| builtin == id);
+        for folder in folders {
+            catalog.add_folder(folder)?;
+        }
+        Ok(catalog)
+    }
+
+    /// Adds the built-in lessons `wanted` picks by id, parsed; the others stay in the index.
+    pub fn add_builtins_where(&mut self, wanted: impl Fn(&str) -> bool) {
+        let mut files: Vec<(String, &[u8])> = Vec::new();
+        for header in builtin_headers() {
+            let text = header
+                .file
+                .strip_prefix("lessons/")
+                .and_then(|name| embedded::LESSON_FILES.iter().find(|(n, _)| *n == name));
+            match text {
+                Some((_, text)) if wanted(header.id) => {
+                    files.push((header.file.to_string(), text.as_bytes()))
+                }
+                _ => self.unparsed_builtins.push(header.id),
+            }
+        }
+        for ((file, bytes), parsed) in files.iter().zip(parse_all(&files)) {
+            self.add(file.clone(), bytes, Origin::Builtin, parsed);
+        }
+    }
+
+    /// How many lesson files the catalog holds: parsed (loaded or not) and known by the index.
+    pub fn files(&self) -> usize {
+        self.entries.len() + self.problems.len() + self.unparsed_builtins.len()
+    }
+
+    /// Every lesson id, in the order a whole catalog would list them: the built-ins (less those
+    /// a folder lesson replaces), then the folders' lessons.
+    fn known_ids(&self) -> Vec<&str> {
+        if self.unparsed_builtins.is_empty() {
+            return self.entries.iter().map(Entry::id).collect();
+        }
+        let folder = |e: &&Entry| e.origin != Origin::Builtin;
+        let replaced = |id: &str| self.entries.iter().filter(folder).any(|e| e.id() == id);
+        let builtin = builtin_headers().iter().map(|h| h.id).filter(|id| {
+            self.entries
+                .iter()
+                .any(|e| e.origin == Origin::Builtin && e.id() == *id)
+                || (self.unparsed_builtins.contains(id) && !replaced(id))
+        });
+        builtin
+            .chain(self.entries.iter().filter(folder).map(Entry::id))
+            .collect()
     }
 
     pub fn add_builtin(&mut self) {
@@ -498,16 +556,14 @@ impl Catalog {
             }
             [] => {}
         }
-        let mut suggestions: Vec<String> = did_you_mean(id, self.entries.iter().map(|e| e.id()))
+        let known = self.known_ids();
+        let mut suggestions: Vec<String> = did_you_mean(id, known.iter().copied())
             .map(|s| vec![s.to_string()])
             .unwrap_or_default();
         // Also offer lessons whose id contains what was typed ("lock" -> distributed-lock).
-        for entry in &self.entries {
-            if id.len() >= 3
-                && entry.id().contains(id)
-                && !suggestions.iter().any(|s| s == entry.id())
-            {
-                suggestions.push(entry.id().to_string());
+        for known in known {
+            if id.len() >= 3 && known.contains(id) && !suggestions.iter().any(|s| s == known) {
+                suggestions.push(known.to_string());
             }
         }
         suggestions.truncate(3);
@@ -607,6 +663,40 @@ fn lesson_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `check --offline` trusts the built-in lessons (build.rs loaded each one) and parses
+    /// none: this is where the rest of what it would say about them is proven, with the same
+    /// built-in command list.
+    #[test]
+    fn the_built_in_lessons_pass_the_whole_lint() {
+        let mut catalog = Catalog::default();
+        catalog.add_builtin();
+        assert!(catalog.problems.is_empty(), "{:?}", catalog.problems);
+        assert_eq!(catalog.entries.len(), builtin_headers().len());
+        let ids = catalog.entries.iter().map(|e| e.id().to_string()).collect();
+        let table = crate::lesson::validate::CommandTable::builtin();
+        let problems = crate::lesson::validate::lint(&catalog.entries, &ids, &table);
+        let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        assert!(shown.is_empty(), "{}", shown.join("\n"));
+    }
+
+    #[test]
+    fn lesson_id_parses_only_its_own_built_in_and_still_suggests_the_others() {
+        let catalog = Catalog::load_for(&[], "leaderboard").unwrap();
+        assert_eq!(catalog.entries.len(), 1);
+        assert_eq!(catalog.find("leaderboard").unwrap().id(), "leaderboard");
+        assert_eq!(catalog.files(), builtin_headers().len());
+        let none = Catalog::load_for(&[], "leaderbord").unwrap();
+        assert!(none.entries.is_empty());
+        let whole = Catalog::load(&[]).unwrap();
+        for typed in ["leaderbord", "lock", "set", "no-such-lesson"] {
+            assert_eq!(
+                none.find(typed).err().map(|e| e.to_string()),
+                whole.find(typed).err().map(|e| e.to_string()),
+                "the same answer as from the whole catalog for {typed:?}"
+            );
+        }
+    }
 
     #[test]
     fn only_regular_files_within_the_limit_are_read() {

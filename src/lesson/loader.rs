@@ -2,6 +2,7 @@
 
 use crate::command::tokenize::split_args;
 use crate::lesson::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+pub use crate::lesson::model::is_valid_id;
 use crate::lesson::model::{Args, CommandSpec, Expected, FORMAT_VERSION, Lesson, Matcher};
 use serde_saphyr::{Location, Spanned};
 use std::collections::HashSet;
@@ -826,15 +827,6 @@ pub enum FixturePathProblem {
     Absolute { path: String },
     #[error("fixture path {path:?} leaves the fixtures/ folder (`..` is not allowed)")]
     LeavesFolder { path: String },
-}
-
-pub fn is_valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !id.starts_with('-')
 }
 
 /// Line and column of the first tab in a line's leading white space.

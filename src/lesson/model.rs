@@ -11,8 +11,19 @@ use std::fmt;
 
 pub const FORMAT_VERSION: u32 = 1;
 
-/// Lesson and step ids, as `loader::is_valid_id` accepts them (the schema tells editors).
+/// Lesson and step ids, as [`is_valid_id`] accepts them (the schema tells editors).
 pub const ID_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,63}$";
+
+/// A lesson, step or pack id: lowercase letters, digits and dashes, at most 64, not starting
+/// with a dash.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+}
 
 /// Parses a requirement like `>=7.0` or `>=6.2, <8` (versions may omit minor or patch).
 pub fn parse_version_req(text: &str) -> Result<semver::VersionReq, String> {
