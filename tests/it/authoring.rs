@@ -422,3 +422,37 @@ fn check_of_the_repository_lessons_folder_finds_the_top_level_fixtures() {
         .code(1)
         .stdout(predicate::str::contains("fixture").and(predicate::str::contains("not found")));
 }
+
+/// Arity (COMMAND INFO) and syntax (COMMAND DOCS) of every command in setup, solutions, probes
+/// and hints are checked without --run, against the live server or the built-in table; options
+/// in any order pass, as the server reads them.
+#[test]
+fn check_lints_the_arity_and_syntax_of_every_command() {
+    let steps = "  - id: one\n    title: One\n    explain: x\n    task: t\n    hints: ['`SREM inv:ana`, then `ZADD board 0 a b 0 c`']\n    solution:\n      - ZADD k 0 a b 0 c\n      - SET k v EX 10 NX\n      - SREM inv:ana\n    checks:\n      - probe: ZSCORE k\n        expect: {equals: 0}\n";
+    let lesson = lesson_yaml("arity", steps).replace("steps:", "setup: [SET k v EX ten]\nsteps:");
+    let dir = pack(&[("arity.yaml", &lesson)]);
+    let offline = redis_lab(dir.path())
+        .args(["check", "--offline", "arity.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(offline.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&offline.stdout).into_owned();
+    insta::assert_snapshot!("arity-and-syntax", stdout);
+    require_redis();
+    let live = redis_lab(dir.path())
+        .args(["check", "arity.yaml"])
+        .output()
+        .unwrap();
+    let live_text = String::from_utf8_lossy(&live.stdout);
+    assert!(
+        live_text.contains("commands from redis-server"),
+        "{live_text}"
+    );
+    let problems = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("error") || l.contains("-->"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(problems(&stdout), problems(&live_text), "{live_text}");
+}
