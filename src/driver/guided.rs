@@ -9,7 +9,7 @@ use crate::progress::{LessonProgress, Progress};
 use crate::render::lesson::{after_text, event, lesson_banner, step_header};
 use crate::render::{Shape, escape_controls, prose};
 use crate::server::connection::ConnError;
-use crate::server::sandbox::reaper;
+use crate::signal::InterruptGuard;
 use anyhow::Result;
 use colored::Colorize;
 use rustyline::error::ReadlineError;
@@ -202,7 +202,6 @@ pub fn run(
     // A command with no answer for a while: say what may be happening, and how to get out.
     crate::render::output::notice_slow_answers();
     loop {
-        reaper::interruptible(false);
         let prompt = prompt(&session);
         let line = match editor.readline(&prompt) {
             Ok(line) => line,
@@ -217,8 +216,9 @@ pub fn run(
         if !trimmed.is_empty() {
             let _ = editor.add_history_entry(trimmed);
         }
-        // While the engine works, Ctrl-C interrupts the command in flight instead of quitting.
-        reaper::interruptible(true);
+        // While the engine works, Ctrl-C interrupts the command in flight instead of quitting;
+        // back at the prompt (and after :quit) it quits again.
+        let ctrl_c = InterruptGuard::new();
         let result = match trimmed {
             ":quit" | ":q" | ":exit" | "quit" | "exit" => break,
             ":help" | "help" => {
@@ -283,7 +283,7 @@ pub fn run(
             }
             _ => session.submit(&line),
         };
-        reaper::interruptible(false);
+        drop(ctrl_c);
         match result {
             Ok(events) => show(&session, &events, progress, &key),
             Err(SessionError::Conn(ConnError::Interrupted { command })) => {

@@ -1,5 +1,5 @@
 //! Proving a lesson on a real server: every step's checks fail before its solution and pass
-//! after it. Used by `redis-lab check --run` and the test suite.
+//! after it, and none of its wrong ways passes it. Used by `redis-lab check --run` and the test suite.
 
 use crate::engine::session::{Session, SessionError, SessionOptions};
 use crate::lesson::catalog::Entry;
@@ -92,6 +92,16 @@ fn prove(
                 failure.label,
                 failure.expected,
                 failure.found
+            ));
+        }
+        // A wrong way that passes is the very mistake the step is about: shown where it is written.
+        for wrong in &proof.wrong_ways {
+            problems.push(format!(
+                "{}:{}:{}: step `{}`: {wrong}",
+                entry.file,
+                wrong.line,
+                wrong.column,
+                step.id()
             ));
         }
         if step.task.is_some() && step.checks.iter().all(|c| c.guard) {

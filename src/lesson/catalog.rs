@@ -1,7 +1,9 @@
 //! Every lesson redis-lab knows: the ones built into the binary plus `--lessons` folders.
 
 use crate::lesson::diagnostic::{Diagnostics, did_you_mean};
-use crate::lesson::loader::{MAX_LESSON_BYTES, fixture_path_problem, parse_lesson_bytes};
+use crate::lesson::loader::{
+    FixturePathProblem, MAX_LESSON_BYTES, fixture_path_problem, parse_lesson_bytes,
+};
 use crate::lesson::model::Lesson;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -55,8 +57,12 @@ fn suggestion_text(suggestions: &[String]) -> String {
 
 #[derive(Debug, Error)]
 pub enum FixtureError {
-    #[error("{0}")]
-    Unsafe(String),
+    /// A path that could name a file outside the fixtures/ folder, refused before any reading.
+    #[error(transparent)]
+    Path(#[from] FixturePathProblem),
+    /// A path inside the folder that resolves outside it (a symlink pointing out of a pack).
+    #[error("fixture {path:?} resolves outside the pack's fixtures/ folder; refused")]
+    Escapes { path: String },
     #[error("fixture {path} not found")]
     Missing { path: String },
     #[error("cannot read fixture {path}: {source}")]
@@ -220,7 +226,7 @@ impl Entry {
     /// The bytes of a fixture file named by this lesson (borrowed from the binary for built-ins).
     pub fn fixture(&self, path: &str) -> Result<Cow<'static, [u8]>, FixtureError> {
         if let Some(problem) = fixture_path_problem(path) {
-            return Err(FixtureError::Unsafe(problem));
+            return Err(problem.into());
         }
         match &self.origin {
             Origin::Builtin => embedded::FIXTURE_FILES
@@ -259,9 +265,7 @@ fn read_folder_fixture(dir: &Path, path: &str) -> Result<Vec<u8>, FixtureError> 
     let root = root.canonicalize().map_err(|_| missing())?;
     let file = root.join(path).canonicalize().map_err(|_| missing())?;
     if !file.starts_with(&root) {
-        return Err(FixtureError::Unsafe(format!(
-            "fixture {path:?} resolves outside the pack's fixtures/ folder; refused"
-        )));
+        return Err(FixtureError::Escapes { path: path.into() });
     }
     read_regular_file(&file, MAX_FIXTURE_BYTES).map_err(|problem| match problem {
         FileProblem::NotRegular(kind) => FixtureError::NotRegular {

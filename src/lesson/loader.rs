@@ -272,7 +272,7 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
             break;
         }
         if let Some(problem) = fixture_path_problem(&fixture.value) {
-            problems.push(at(file, source, &fixture.referenced, problem));
+            problems.push(at(file, source, &fixture.referenced, problem.to_string()));
         }
     }
     for requires in std::iter::once(&lesson.requires)
@@ -343,6 +343,7 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
         }
         check_commands(file, source, &step.run, &mut problems);
         check_commands(file, source, &step.solution, &mut problems);
+        check_wrong_ways(file, source, lesson, step, &mut problems);
         for probe in step.checks.iter().filter_map(|c| c.probe.as_ref()) {
             if let Ok(args) = args_of(&probe.value) {
                 script_needs_declaring(
@@ -404,7 +405,7 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
             if let Some(probe) = &check.probe
                 && let Err(problem) = args_of(&probe.value)
             {
-                problems.push(at(file, source, &probe.referenced, problem));
+                problems.push(at(file, source, &probe.referenced, problem.to_string()));
             }
             // Only the syntax is checked here: compiling (as the check does when it runs) costs
             // tens of milliseconds for a pattern like `\w{100}`, and a file may hold thousands.
@@ -563,6 +564,70 @@ pub fn value_position(source: &str, start: &Location, key: &str) -> (u64, u64) {
 pub const MAX_REPEAT: u32 = 100_000;
 pub const MAX_WAIT_MS: u64 = 60_000;
 pub const MAX_CLIENTS: usize = 32;
+/// Each wrong way rebuilds the step's state once in `check --run`, so a step has a few, not many.
+pub const MAX_WRONG_WAYS: usize = 12;
+
+/// A step's wrong ways: only where checks can fail them, each line a command that tokenizes (a
+/// script declared like any other).
+fn check_wrong_ways(
+    file: &str,
+    source: &str,
+    lesson: &Lesson,
+    step: &crate::lesson::model::Step,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let Some(first) = step.wrong.first() else {
+        return;
+    };
+    if step.checks.is_empty() {
+        problems.push(
+            at(
+                file,
+                source,
+                &first.referenced,
+                format!(
+                    "step `{}` has wrong ways but no checks for them to fail",
+                    step.id.value
+                ),
+            )
+            .with_help("a wrong way must leave the step unpassed, and only checks can say so"),
+        );
+    }
+    if step.wrong.len() > MAX_WRONG_WAYS {
+        problems.push(at(
+            file,
+            source,
+            &step.wrong[MAX_WRONG_WAYS].referenced,
+            format!(
+                "step `{}` has {} wrong ways, more than the limit of {MAX_WRONG_WAYS}",
+                step.id.value,
+                step.wrong.len()
+            ),
+        ));
+    }
+    for way in &step.wrong {
+        for line in &way.value.lines {
+            match split_args(line) {
+                Err(e) => problems.push(at(
+                    file,
+                    source,
+                    &way.referenced,
+                    format!("wrong way `{line}`: {e}"),
+                )),
+                Ok(args) if args.is_empty() => problems.push(at(
+                    file,
+                    source,
+                    &way.referenced,
+                    "a wrong way has an empty line: write the commands a learner would type",
+                )),
+                Ok(args) => {
+                    let (_, args) = crate::command::tokenize::repeat_prefix(args);
+                    script_needs_declaring(file, source, lesson, &args, &way.referenced, problems)
+                }
+            }
+        }
+    }
+}
 
 fn check_commands(
     file: &str,
@@ -604,7 +669,9 @@ fn check_commands(
         }
         if let Some(args) = &command.value.cmd {
             match args_of(args) {
-                Err(problem) => problems.push(at(file, source, &command.referenced, problem)),
+                Err(problem) => {
+                    problems.push(at(file, source, &command.referenced, problem.to_string()))
+                }
                 Ok(args) => {
                     if let Some(problem) = crate::server::safety::config_set_problem(&args) {
                         problems.push(at(file, source, &command.referenced, problem));
@@ -658,36 +725,61 @@ fn script_needs_declaring(
 }
 
 /// The arguments of a command, tokenized with redis-cli's rules.
-pub fn args_of(args: &Args) -> Result<Vec<Vec<u8>>, String> {
+pub fn args_of(args: &Args) -> Result<Vec<Vec<u8>>, ArgsError> {
     let tokens = match args {
-        Args::Line(line) => split_args(line).map_err(|e| format!("{e} in `{line}`"))?,
+        Args::Line(line) => split_args(line).map_err(|problem| ArgsError::Tokenize {
+            line: line.clone(),
+            problem,
+        })?,
         Args::List(items) => items.iter().map(|s| s.as_bytes().to_vec()).collect(),
     };
     if tokens.is_empty() {
-        return Err("empty command".into());
+        return Err(ArgsError::Empty);
     }
     Ok(tokens)
 }
 
+/// Why a lesson's command cannot be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArgsError {
+    #[error("{problem} in `{line}`")]
+    Tokenize {
+        line: String,
+        problem: crate::command::tokenize::TokenizeError,
+    },
+    #[error("empty command")]
+    Empty,
+}
+
 /// Fixture paths stay inside the pack's fixtures folder: no absolute paths, no `..`.
-pub fn fixture_path_problem(path: &str) -> Option<String> {
+pub fn fixture_path_problem(path: &str) -> Option<FixturePathProblem> {
     let p = std::path::Path::new(path);
+    let path = path.to_string();
     if path.is_empty() {
-        return Some("empty fixture path".into());
+        return Some(FixturePathProblem::Empty);
     }
     if p.is_absolute() || path.starts_with('~') {
-        return Some(format!(
-            "fixture path {path:?} is absolute; fixtures are relative to the pack's fixtures/ folder"
-        ));
+        return Some(FixturePathProblem::Absolute { path });
     }
     if p.components()
         .any(|c| matches!(c, std::path::Component::ParentDir))
     {
-        return Some(format!(
-            "fixture path {path:?} leaves the fixtures/ folder (`..` is not allowed)"
-        ));
+        return Some(FixturePathProblem::LeavesFolder { path });
     }
     None
+}
+
+/// Why a fixture path a lesson names is refused before anything is read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FixturePathProblem {
+    #[error("empty fixture path")]
+    Empty,
+    #[error(
+        "fixture path {path:?} is absolute; fixtures are relative to the pack's fixtures/ folder"
+    )]
+    Absolute { path: String },
+    #[error("fixture path {path:?} leaves the fixtures/ folder (`..` is not allowed)")]
+    LeavesFolder { path: String },
 }
 
 pub fn is_valid_id(id: &str) -> bool {

@@ -169,6 +169,12 @@ pub struct Step {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub must_not_use: Vec<Spanned<String>>,
+    /// Wrong ways to do the step: each is the lines a learner might type (one line, or a list)
+    /// and must leave the step unpassed. `check --run` proves each one from the state before the
+    /// step, as it proves the solution, so a check that cannot tell the way matters fails there.
+    #[serde(default)]
+    #[schemars(with = "Vec<WrongWay>")]
+    pub wrong: Vec<Spanned<WrongWay>>,
     /// Shown once the step passes: what just happened and why it matters.
     #[serde(default)]
     pub after: Option<String>,
@@ -179,6 +185,13 @@ pub struct Step {
     /// Application code that would send this step's commands, shown as an illustration.
     #[serde(default)]
     pub snippet: Option<Snippet>,
+}
+
+/// A wrong way to do a step: lines a learner might type, in order (`DEL lock:1`, or
+/// `[GET k, DEL k]`), that must not pass it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrongWay {
+    pub lines: Vec<String>,
 }
 
 /// Application-side code shown beside a step (illustration only: it is never run).
@@ -569,6 +582,51 @@ impl<'de> Deserialize<'de> for CommandSpec {
             }
         }
         deserializer.deserialize_any(SpecVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for WrongWay {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct WrongVisitor;
+        impl<'de> Visitor<'de> for WrongVisitor {
+            type Value = WrongWay;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a command line a learner might type (`DEL k`), or a list of them")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<WrongWay, E> {
+                Ok(WrongWay {
+                    lines: vec![v.to_string()],
+                })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<WrongWay, A::Error> {
+                let mut lines = Vec::new();
+                while let Some(line) = seq.next_element::<String>()? {
+                    lines.push(line);
+                }
+                if lines.is_empty() {
+                    return Err(de::Error::custom(
+                        "a wrong way needs at least one command line",
+                    ));
+                }
+                Ok(WrongWay { lines })
+            }
+        }
+        deserializer.deserialize_any(WrongVisitor)
+    }
+}
+
+impl JsonSchema for WrongWay {
+    fn schema_name() -> Cow<'static, str> {
+        "WrongWay".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A wrong way to do the step: a command line a learner might type, or a list of them in order; it must leave the step unpassed (`check --run` proves it).",
+            "oneOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1}
+            ]
+        })
     }
 }
 

@@ -575,6 +575,20 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
                     ));
                 }
             }
+            for way in &step.wrong {
+                for line in &way.value.lines {
+                    // As the learner types it: `25 INCR k` is INCR, repeated.
+                    let Ok(args) = crate::command::tokenize::split_args(line) else {
+                        continue; // reported by the loader
+                    };
+                    let (_, args) = crate::command::tokenize::repeat_prefix(args);
+                    let words = args
+                        .iter()
+                        .map(|a| String::from_utf8_lossy(a).into_owned())
+                        .collect();
+                    linter.command(&Args::List(words), &way.referenced, false);
+                }
+            }
             for name in step.must_use.iter().chain(&step.must_not_use) {
                 linter.command_name(name, "must_use/must_not_use");
             }

@@ -96,6 +96,46 @@ fn check_run_reports_a_check_that_passes_before_its_solution() {
         ));
 }
 
+/// The lesson warns that DEL releases a lock someone else holds; a check of the state alone lets
+/// DEL through, and `check --run` says so at the wrong way's line until a rule rejects it.
+#[test]
+fn check_run_fails_a_lesson_whose_wrong_way_passes_and_accepts_it_once_a_rule_rejects_it() {
+    require_redis();
+    let steps = "  - id: release\n    title: Release\n    explain: x\n    task: Release the lock with the script.\n    hints: [h]\n    solution:\n      - EVAL \"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0\" 1 lock t1\n    checks:\n      - probe: EXISTS lock\n        expect: {equals: 0}\n        label: the lock is released\n    RULE\n    wrong:\n      - DEL lock\n      - [GET lock, DEL lock]\n";
+    let lesson = |rule: &str| {
+        lesson_yaml("lock-release", &steps.replace("RULE", rule)).replace(
+            "steps:",
+            "requires: {scripts: true}\nsetup: [SET lock t1]\nsteps:",
+        )
+    };
+    // No rule yet: both wrong ways pass, each reported at its own line.
+    let dir = pack(&[("lock-release.yaml", &lesson(""))]);
+    let output = redis_lab(dir.path())
+        .args(["check", "--run", "lock-release.yaml"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "lock-release.yaml:23:9: step `release`: the wrong way `DEL lock` passes the step"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("lock-release.yaml:24:9"), "{text}");
+    assert!(text.contains("`GET lock; DEL lock` passes"), "{text}");
+    // With the rule, the wrong ways fail and the lesson is proven.
+    std::fs::write(
+        dir.path().join("lock-release.yaml"),
+        lesson("must_use: [EVAL|EVALSHA]"),
+    )
+    .unwrap();
+    redis_lab(dir.path())
+        .args(["check", "--run", "lock-release.yaml"])
+        .assert()
+        .success();
+}
+
 #[test]
 fn check_lints_every_problem_in_one_run() {
     let bad = lesson_yaml(

@@ -41,6 +41,15 @@ impl<B: Backend> Session<B> {
             else {
                 continue;
             };
+            // `EXPIRE WITHOUT GT`: every EXPIRE of the step needs GT.
+            if let Some((command, option)) = name.split_once(" WITHOUT ") {
+                verdict.rules.push(Failure {
+                    label: format!("every {command} in this step needs {option} (type :retry to start the step again)"),
+                    expected: format!("{command} ... {option} each time"),
+                    found: format!("{command} without {option} was used"),
+                });
+                continue;
+            }
             {
                 verdict.rules.push(Failure {
                     label: format!("this step must be done without {name} (type :retry to start the step again)"),
@@ -128,7 +137,7 @@ impl<B: Backend> Session<B> {
         let Some(probe) = &check.probe else {
             return Ok(Reply::Nil); // reply checks are handled by run_check
         };
-        let args = args_of(&probe.value).map_err(SessionError::Fixture)?;
+        let args = args_of(&probe.value)?;
         let multi_node = self.backend.home_node().is_some();
         // A probe only looks: whatever the lesson file says, one that could change the state (or
         // reach beyond the lesson's database) is never sent.
