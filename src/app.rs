@@ -25,6 +25,8 @@ pub fn run(cli: Cli) -> Result<Status> {
             json,
             jobs,
             offline,
+            step,
+            watch,
             server,
         }) => {
             let args = driver::check::CheckArgs {
@@ -34,6 +36,8 @@ pub fn run(cli: Cli) -> Result<Status> {
                 json,
                 jobs,
                 offline,
+                step,
+                watch,
             };
             driver::check::run(args, &session_options(&server)?)
         }
@@ -42,13 +46,19 @@ pub fn run(cli: Cli) -> Result<Status> {
             auto,
             restart,
             watch,
+            step,
             server,
         }) => {
             let catalog = load_catalog(&folders)?;
             let entry = catalog.find(&id)?.clone();
             let options = session_options(&server)?;
+            let start = step
+                .as_deref()
+                .map(|step| crate::lesson::constructs::find_step(&entry.lesson, step))
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
             if auto {
-                driver::auto::run(entry, &options)
+                driver::auto::run(entry, &options, start.unwrap_or(0))
             } else {
                 let mut progress = Progress::load()?;
                 if let Some(warning) = progress.warning.take() {
@@ -64,7 +74,7 @@ pub fn run(cli: Cli) -> Result<Status> {
                          Copy it into a folder and run with --lessons DIR --watch"
                     ),
                 };
-                driver::guided::run(entry, &options, restart, watch, &mut progress)
+                driver::guided::run(entry, &options, restart, start, watch, &mut progress)
             }
         }
         Some(Command::New { id, track, dir }) => new_lesson(&id, track.into(), &dir),

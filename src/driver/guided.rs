@@ -3,6 +3,7 @@
 
 use crate::driver::LoadBar;
 use crate::driver::Status;
+use crate::driver::watch::{Change, Watched};
 use crate::engine::session::{Event, Session, SessionError, SessionOptions};
 use crate::lesson::catalog::Entry;
 use crate::progress::{LessonProgress, Progress};
@@ -13,8 +14,7 @@ use crate::server::sandbox::reaper;
 use anyhow::Result;
 use colored::Colorize;
 use rustyline::error::ReadlineError;
-use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::path::PathBuf;
 
 const HELP: &str = "\
 Type Redis commands to complete the task. Lesson commands start with a colon:
@@ -42,39 +42,22 @@ fn resume_index(entry: &Entry, saved: Option<&LessonProgress>, restart: bool) ->
         .unwrap_or(saved.step.min(steps.len() - 1))
 }
 
-/// Watch mode: the lesson file and when it last changed.
-struct Watched {
-    file: PathBuf,
-    modified: Option<SystemTime>,
-}
-
-impl Watched {
-    fn new(file: PathBuf) -> Watched {
-        let modified = modified(&file);
-        Watched { file, modified }
-    }
-
-    /// The new text if the file changed since the last look.
-    fn changed(&mut self) -> Option<Vec<u8>> {
-        let now = modified(&self.file);
-        if now == self.modified {
-            return None;
-        }
-        self.modified = now;
-        // A regular file within the lesson size limit only: never block on a FIFO put there.
-        let limit = crate::lesson::loader::MAX_LESSON_BYTES as u64;
-        crate::lesson::catalog::read_regular_file(&self.file, limit).ok()
-    }
-}
-
-fn modified(file: &Path) -> Option<SystemTime> {
-    std::fs::metadata(file).and_then(|m| m.modified()).ok()
-}
-
 /// Reloads a changed lesson file; a broken file is reported and the session keeps the old one.
 fn reload(session: &mut Session, watched: &mut Watched, progress: &mut Progress, key: &str) {
-    let Some(bytes) = watched.changed() else {
-        return;
+    let bytes = match watched.changed() {
+        None => return,
+        Some(Change::Edited(bytes)) => bytes,
+        Some(Change::Deleted) => {
+            crate::outln!(
+                "{}",
+                format!(
+                    "{} was deleted (or cannot be read); still running the previous version.",
+                    escape_controls(&watched.file.display().to_string(), Shape::Line)
+                )
+                .yellow()
+            );
+            return;
+        }
     };
     let file = watched.file.display().to_string();
     match crate::lesson::loader::parse_lesson_bytes(&file, &bytes) {
@@ -108,19 +91,30 @@ pub fn run(
     entry: Entry,
     options: &SessionOptions,
     restart: bool,
+    start_at: Option<usize>,
     watch: Option<PathBuf>,
     progress: &mut Progress,
 ) -> Result<Status> {
     let mut watched = watch.map(Watched::new);
     let key = entry.progress_key();
     let saved = progress.get(&key).cloned();
-    let start = resume_index(&entry, saved.as_ref(), restart);
+    let start = start_at.unwrap_or_else(|| resume_index(&entry, saved.as_ref(), restart));
     let lesson = entry.lesson.clone();
     let mut bar = LoadBar::new();
     let (mut session, events) =
         Session::start(entry, options, start, &mut |d, t| bar.update(d, t))?;
     crate::out!("{}", lesson_banner(&lesson, session.server_display()));
-    if start > 0 {
+    if let Some(start) = start_at.filter(|s| *s > 0) {
+        crate::outln!(
+            "{}",
+            format!(
+                "Starting at step {} of {}: the server was rebuilt by the setup and the solutions of the steps before it.",
+                start + 1,
+                lesson.steps.len()
+            )
+            .dimmed()
+        );
+    } else if start > 0 {
         crate::outln!(
             "{}",
             format!(

@@ -154,3 +154,32 @@ fn visit(
         _ => {}
     }
 }
+
+/// The step `--step` names: its id, or its number (1 for the first step).
+pub fn find_step(lesson: &crate::lesson::model::Lesson, wanted: &str) -> Result<usize, String> {
+    let steps = &lesson.steps;
+    if let Ok(number) = wanted.parse::<usize>() {
+        return match number {
+            1.. if number <= steps.len() => Ok(number - 1),
+            _ => Err(format!(
+                "lesson `{}` has steps 1 to {}; there is no step {number}",
+                lesson.id(),
+                steps.len()
+            )),
+        };
+    }
+    if let Some(index) = steps.iter().position(|s| s.id() == wanted) {
+        return Ok(index);
+    }
+    let ids: Vec<&str> = steps.iter().map(|s| s.id()).collect();
+    let hint = match crate::lesson::diagnostic::did_you_mean(wanted, ids.iter().copied()) {
+        Some(near) => format!("did you mean `{near}`? "),
+        None => String::new(),
+    };
+    Err(format!(
+        "lesson `{}` has no step `{wanted}`: {hint}its steps are {} (or give a number, 1 to {})",
+        lesson.id(),
+        ids.join(", "),
+        steps.len()
+    ))
+}
