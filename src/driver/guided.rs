@@ -3,14 +3,14 @@
 
 use crate::driver::LoadBar;
 use crate::driver::Status;
-use crate::driver::watch::{Change, Watched};
+use crate::driver::watch::Change;
 use crate::engine::session::{Event, Session, SessionError, SessionOptions};
 use crate::lesson::catalog::Entry;
 use crate::progress::{LessonProgress, Progress};
 use crate::render::lesson::{after_text, event, lesson_banner, step_header};
 use crate::render::{Shape, escape_controls, prose};
 use crate::server::connection::ConnError;
-use crate::server::sandbox::reaper;
+use crate::signal::InterruptGuard;
 use anyhow::Result;
 use colored::Colorize;
 use rustyline::error::ReadlineError;
@@ -42,36 +42,75 @@ fn resume_index(entry: &Entry, saved: Option<&LessonProgress>, restart: bool) ->
         .unwrap_or(saved.step.min(steps.len() - 1))
 }
 
-/// Reloads a changed lesson file; a broken file is reported and the session keeps the old one.
+/// Watch mode: the lesson file (watched as `check --watch` watches its files) and the lint
+/// every reload passes.
+struct Watched {
+    file: PathBuf,
+    watch: crate::driver::watch::Watched,
+    lint: crate::driver::check::RunLint,
+}
+
+impl Watched {
+    fn new(file: PathBuf, lint: crate::driver::check::RunLint) -> Watched {
+        Watched {
+            watch: crate::driver::watch::Watched::new(file.clone()),
+            file,
+            lint,
+        }
+    }
+
+    fn changed(&mut self) -> Change {
+        self.watch.changed()
+    }
+}
+
+/// Reloads a changed lesson file; a broken file (a format error, or an error of the lint `check`
+/// runs) is reported and the session keeps the old one. Warnings are shown and the file loads.
 fn reload(session: &mut Session, watched: &mut Watched, progress: &mut Progress, key: &str) {
+    let file = watched.file.display().to_string();
     let bytes = match watched.changed() {
-        None => return,
-        Some(Change::Edited(bytes)) => bytes,
-        Some(Change::Deleted) => {
+        Change::Same => return,
+        Change::Text(bytes) => bytes,
+        Change::Gone(why) => {
             crate::outln!(
                 "{}",
                 format!(
-                    "{} was deleted (or cannot be read); still running the previous version.",
-                    escape_controls(&watched.file.display().to_string(), Shape::Line)
+                    "The lesson file {} {why}: still running the version loaded last; \
+                     it reloads when the file is back.",
+                    escape_controls(&file, Shape::Line)
                 )
                 .yellow()
             );
             return;
         }
     };
-    let file = watched.file.display().to_string();
+    let still_old = || {
+        crate::outln!(
+            "{}",
+            "The lesson file has errors; still running the previous version.".yellow()
+        )
+    };
     match crate::lesson::loader::parse_lesson_bytes(&file, &bytes) {
         Err(diagnostics) => {
             eprintln!("{}", diagnostics.to_string().red());
-            crate::outln!(
-                "{}",
-                "The lesson file has errors; still running the previous version.".yellow()
-            );
+            still_old();
         }
         Ok(lesson) => {
             let mut entry = session.entry().clone();
             entry.lesson = std::sync::Arc::new(lesson);
             entry.source = std::sync::Arc::from(String::from_utf8_lossy(&bytes).as_ref());
+            match watched.lint.check(&entry) {
+                Err(problems) => {
+                    eprintln!("{}", problems.to_string().red());
+                    still_old();
+                    return;
+                }
+                Ok(warnings) => {
+                    for warning in warnings {
+                        eprintln!("{}", warning.to_string().yellow());
+                    }
+                }
+            }
             match session.replace_lesson(entry, &mut |_, _| {}) {
                 Ok(events) => {
                     crate::outln!("{}", format!("↻ Reloaded {file}").green());
@@ -92,10 +131,10 @@ pub fn run(
     options: &SessionOptions,
     restart: bool,
     start_at: Option<usize>,
-    watch: Option<PathBuf>,
+    watch: Option<(PathBuf, crate::driver::check::RunLint)>,
     progress: &mut Progress,
 ) -> Result<Status> {
-    let mut watched = watch.map(Watched::new);
+    let mut watched = watch.map(|(file, lint)| Watched::new(file, lint));
     let key = entry.progress_key();
     let saved = progress.get(&key).cloned();
     let start = start_at.unwrap_or_else(|| resume_index(&entry, saved.as_ref(), restart));
@@ -148,7 +187,6 @@ pub fn run(
     // A command with no answer for a while: say what may be happening, and how to get out.
     crate::render::output::notice_slow_answers();
     loop {
-        reaper::interruptible(false);
         let prompt = prompt(&session);
         let line = match editor.readline(&prompt) {
             Ok(line) => line,
@@ -163,8 +201,9 @@ pub fn run(
         if !trimmed.is_empty() {
             let _ = editor.add_history_entry(trimmed);
         }
-        // While the engine works, Ctrl-C interrupts the command in flight instead of quitting.
-        reaper::interruptible(true);
+        // While the engine works, Ctrl-C interrupts the command in flight instead of quitting;
+        // back at the prompt (and after :quit) it quits again.
+        let ctrl_c = InterruptGuard::new();
         let result = match trimmed {
             ":quit" | ":q" | ":exit" | "quit" | "exit" => break,
             ":help" | "help" => {
@@ -229,7 +268,7 @@ pub fn run(
             }
             _ => session.submit(&line),
         };
-        reaper::interruptible(false);
+        drop(ctrl_c);
         match result {
             Ok(events) => show(&session, &events, progress, &key),
             Err(SessionError::Conn(ConnError::Interrupted { command })) => {

@@ -9,10 +9,11 @@ use std::time::SystemTime;
 /// What a look at a watched file found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
+    Same,
     /// The file changed: its new bytes.
-    Edited(Vec<u8>),
-    /// The file is gone (or cannot be read any more); said once, until it comes back.
-    Deleted,
+    Text(Vec<u8>),
+    /// Deleted, renamed or unreadable: why, in words. Said once, until the file comes back.
+    Gone(String),
 }
 
 /// A lesson file and when it last changed.
@@ -27,20 +28,20 @@ impl Watched {
         Watched { file, modified }
     }
 
-    /// What changed since the last look, if anything.
-    pub fn changed(&mut self) -> Option<Change> {
+    /// What changed since the last look.
+    pub fn changed(&mut self) -> Change {
         let now = modified(&self.file);
         if now == self.modified {
-            return None;
+            return Change::Same;
         }
         self.modified = now;
         if now.is_none() {
-            return Some(Change::Deleted);
+            return Change::Gone("was deleted or renamed".into());
         }
         let limit = crate::lesson::loader::MAX_LESSON_BYTES as u64;
         match crate::lesson::catalog::read_regular_file(&self.file, limit) {
-            Ok(bytes) => Some(Change::Edited(bytes)),
-            Err(_) => Some(Change::Deleted),
+            Ok(bytes) => Change::Text(bytes),
+            Err(e) => Change::Gone(format!("cannot be read ({e})")),
         }
     }
 }
@@ -59,7 +60,7 @@ mod tests {
         let file = dir.path().join("l.yaml");
         std::fs::write(&file, "one").unwrap();
         let mut watched = Watched::new(file.clone());
-        assert_eq!(watched.changed(), None);
+        assert_eq!(watched.changed(), Change::Same);
         // A later modification time, without sleeping.
         std::fs::write(&file, "two").unwrap();
         let later = SystemTime::now() + std::time::Duration::from_secs(5);
@@ -69,10 +70,13 @@ mod tests {
             .unwrap()
             .set_modified(later)
             .unwrap();
-        assert_eq!(watched.changed(), Some(Change::Edited(b"two".to_vec())));
-        assert_eq!(watched.changed(), None);
+        assert_eq!(watched.changed(), Change::Text(b"two".to_vec()));
+        assert_eq!(watched.changed(), Change::Same);
         std::fs::remove_file(&file).unwrap();
-        assert_eq!(watched.changed(), Some(Change::Deleted));
-        assert_eq!(watched.changed(), None);
+        assert_eq!(
+            watched.changed(),
+            Change::Gone("was deleted or renamed".into())
+        );
+        assert_eq!(watched.changed(), Change::Same);
     }
 }

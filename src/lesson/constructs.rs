@@ -139,15 +139,17 @@ fn visit(
         }
         Matcher::Matches(pattern) if depth > 0 => {
             if let Err(e) = regex_syntax::Parser::new().parse(pattern) {
-                // The parser's text draws the pattern over several lines: keep what is wrong.
-                let text = e.to_string();
-                let what = text.lines().last().unwrap_or_default();
-                let what = what.strip_prefix("error: ").unwrap_or(what);
+                // The parser's own text spans lines and draws its own caret: its kind is enough.
+                let what = match &e {
+                    regex_syntax::Error::Parse(e) => e.kind().to_string(),
+                    regex_syntax::Error::Translate(e) => e.kind().to_string(),
+                    other => other.to_string(),
+                };
                 report(
                     problems,
                     place,
                     format!("invalid regular expression in `matches`: {what}"),
-                    "see https://docs.rs/regex for the syntax",
+                    &format!("the pattern was {pattern:?}"),
                 );
             }
         }

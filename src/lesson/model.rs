@@ -179,6 +179,12 @@ pub struct Step {
     #[serde(default)]
     #[schemars(with = "Option<u32>")]
     pub max_writes: Option<Spanned<u32>>,
+    /// Wrong ways to do the step: each is the lines a learner might type (one line, or a list)
+    /// and must leave the step unpassed. `check --run` proves each one from the state before the
+    /// step, as it proves the solution, so a check that cannot tell the way matters fails there.
+    #[serde(default)]
+    #[schemars(with = "Vec<WrongWay>")]
+    pub wrong: Vec<Spanned<WrongWay>>,
     /// Shown once the step passes: what just happened and why it matters.
     #[serde(default)]
     pub after: Option<String>,
@@ -189,6 +195,13 @@ pub struct Step {
     /// Application code that would send this step's commands, shown as an illustration.
     #[serde(default)]
     pub snippet: Option<Snippet>,
+}
+
+/// A wrong way to do a step: lines a learner might type, in order (`DEL lock:1`, or
+/// `[GET k, DEL k]`), that must not pass it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrongWay {
+    pub lines: Vec<String>,
 }
 
 /// Application-side code shown beside a step (illustration only: it is never run).
@@ -263,7 +276,9 @@ pub struct Check {
     /// The node the probe runs on in a multi-node lesson.
     #[serde(default)]
     pub on: Option<String>,
-    pub expect: Matcher,
+    // Spanned: the lint points at the matcher (a regex error, a boolean where text was meant).
+    #[schemars(with = "Matcher")]
+    pub expect: Spanned<Matcher>,
     /// The client that runs the probe (default: redis-lab's own observer connection). For a
     /// check without a probe: only this client's replies count.
     #[serde(default)]
@@ -322,9 +337,7 @@ pub enum Matcher {
     AnyOf(#[schemars(with = "Vec<Matcher>")] Vec<Spanned<Matcher>>),
 }
 
-/// Pairs in the order written (`{name: Ann, visits: 3}`); the order is not matched.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pairs(pub Vec<(String, Expected)>);
+pub use crate::lesson::pairs::Pairs;
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -485,7 +498,7 @@ impl<'de> Deserialize<'de> for Args {
 }
 
 /// A list argument may be written as a number (`[EXPIRE, k, 60]`); it is sent as its text.
-struct ScalarString(String);
+pub(crate) struct ScalarString(pub(crate) String);
 
 impl<'de> Deserialize<'de> for ScalarString {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -506,6 +519,12 @@ impl<'de> Deserialize<'de> for ScalarString {
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarString, E> {
                 Ok(ScalarString(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarString, E> {
+                Err(E::custom(format!(
+                    "YAML reads this unquoted word as the boolean {v} (true, false, yes, no, on, \
+                     off, y and n all are), not as an argument: put it in quotes"
+                )))
             }
         }
         deserializer.deserialize_any(V)
@@ -587,38 +606,47 @@ impl<'de> Deserialize<'de> for CommandSpec {
     }
 }
 
-impl<'de> Deserialize<'de> for Pairs {
+impl<'de> Deserialize<'de> for WrongWay {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PairsVisitor;
-        impl<'de> Visitor<'de> for PairsVisitor {
-            type Value = Pairs;
+        struct WrongVisitor;
+        impl<'de> Visitor<'de> for WrongVisitor {
+            type Value = WrongWay;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(
-                    "a map of fields (or members) to values (or scores): `{alice: 10, bob: 20}`",
-                )
+                f.write_str("a command line a learner might type (`DEL k`), or a list of them")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
-                let mut pairs = Vec::new();
-                while let Some((key, value)) = map.next_entry::<ScalarString, Expected>()? {
-                    pairs.push((key.0, value));
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<WrongWay, E> {
+                Ok(WrongWay {
+                    lines: vec![v.to_string()],
+                })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<WrongWay, A::Error> {
+                let mut lines = Vec::new();
+                while let Some(line) = seq.next_element::<String>()? {
+                    lines.push(line);
                 }
-                Ok(Pairs(pairs))
+                if lines.is_empty() {
+                    return Err(de::Error::custom(
+                        "a wrong way needs at least one command line",
+                    ));
+                }
+                Ok(WrongWay { lines })
             }
         }
-        deserializer.deserialize_map(PairsVisitor)
+        deserializer.deserialize_any(WrongVisitor)
     }
 }
 
-impl JsonSchema for Pairs {
+impl JsonSchema for WrongWay {
     fn schema_name() -> Cow<'static, str> {
-        "Pairs".into()
+        "WrongWay".into()
     }
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        let expected = generator.subschema_for::<Expected>();
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "Fields (or members) and their values (or scores), in any order.",
-            "type": "object",
-            "additionalProperties": expected
+            "description": "A wrong way to do the step: a command line a learner might type, or a list of them in order; it must leave the step unpassed (`check --run` proves it).",
+            "oneOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1}
+            ]
         })
     }
 }

@@ -251,8 +251,8 @@ impl<B: Backend> Session<B> {
         };
         let before = self.snapshot(at, &inspected)?;
         let outcome = match self.backend.run(at, client, args, wait) {
-            Err(BackendError::Conn(ConnError::Unsafe(message))) => {
-                return Ok(vec![Event::Refused(message)]);
+            Err(BackendError::Conn(busy @ ConnError::Busy { .. })) => {
+                return Ok(vec![Event::Refused(busy.to_string())]);
             }
             // A stopped node of a multi-node lesson answers like a dead server does to a client:
             // the connection fails. That is part of the lesson, not the end of it.
@@ -380,11 +380,31 @@ impl<B: Backend> Session<B> {
         let name = crate::command::name(args).unwrap_or_default();
         // `OBJECT ENCODING` (a subcommand) and `EXPIRE GT` (an option): `must_use` can ask for
         // either. Only short words of the first few arguments: options, not data.
-        for word in args.iter().skip(1).take(32).filter(|a| a.len() <= 16) {
-            self.used.insert(format!(
-                "{name} {}",
-                String::from_utf8_lossy(word).to_ascii_uppercase()
-            ));
+        let words: Vec<String> = args
+            .iter()
+            .skip(1)
+            .take(32)
+            .filter(|a| a.len() <= 16)
+            .map(|word| String::from_utf8_lossy(word).to_ascii_uppercase())
+            .collect();
+        for word in &words {
+            self.used.insert(format!("{name} {word}"));
+        }
+        // `must_not_use: [EXPIRE without GT]`: this command, once without that option, fails
+        // the step (one EXPIRE GT does not excuse a plain EXPIRE after it).
+        let rules: Vec<String> = self
+            .step()
+            .must_not_use
+            .iter()
+            .flat_map(|rule| crate::command::alternatives(&rule.value))
+            .collect();
+        for rule in rules {
+            if let Some((command, option)) = rule.split_once(" WITHOUT ")
+                && command.trim() == name
+                && !words.iter().any(|w| w == option.trim())
+            {
+                self.used.insert(rule);
+            }
         }
         self.used.insert(name);
     }
