@@ -520,3 +520,66 @@ fn check_watch_proves_a_lesson_again_on_every_save() {
     let status = child.wait().unwrap();
     assert!(!status.success(), "Ctrl-C ends the watch: {status:?}");
 }
+
+fn not_yet(events: &[Event]) -> bool {
+    events.iter().any(|e| matches!(e, Event::NotYet { .. }))
+}
+
+/// What the guide says about reply checks: any reply of the step matches (not only the last),
+/// a queued command's reply is QUEUED and nothing is judged until EXEC, whose array holds the
+/// results.
+#[test]
+fn a_reply_check_matches_any_reply_of_the_step_and_a_transaction_is_judged_at_exec() {
+    let steps = "  - id: read-then-write
+    title: Any reply counts
+    task: Read greeting, then mark it seen.
+    solution: [GET greeting, SET seen 1]
+    checks:
+      - reply_of: GET
+        expect: {equals: hello}
+      - probe: EXISTS seen
+        expect: {equals: 1}
+  - id: queued
+    title: The reply to INCR inside MULTI
+    task: Increment n in a transaction.
+    solution: [INCR n]
+    checks:
+      - reply_of: INCR
+        expect: {equals: 1}
+  - id: exec
+    title: The results come with EXEC
+    task: Increment m twice in a transaction.
+    solution: [MULTI, INCR m, INCR m, EXEC]
+    checks:
+      - reply_of: EXEC
+        expect: {equals: [1, 2]}
+";
+    let yaml = lesson_yaml("replies", steps)
+        .replace("steps:\n", "setup:\n  - SET greeting hello\nsteps:\n");
+    let dir = pack(&[("replies.yaml", &yaml)]);
+    let catalog = pack_catalog(dir.path());
+    let mut session = sandbox_session(entry(&catalog, "replies"));
+    // The GET reply matches; the probe does not yet. A later command's reply (OK) does not
+    // hide the GET's: the step passes.
+    assert!(not_yet(&session.submit("GET greeting").unwrap()));
+    assert!(passed(&session.submit("SET seen 1").unwrap()));
+    // Inside MULTI: no verdict after QUEUED; after EXEC, INCR's reply was QUEUED, not 1.
+    session.submit("MULTI").unwrap();
+    let queued = session.submit("INCR n").unwrap();
+    assert!(
+        !not_yet(&queued) && !passed(&queued),
+        "judged while QUEUED: {queued:?}"
+    );
+    let exec = session.submit("EXEC").unwrap();
+    assert!(
+        not_yet(&exec),
+        "INCR answered QUEUED, so reply_of INCR = 1 fails: {exec:?}"
+    );
+    session.skip().unwrap();
+    // reply_of: EXEC sees the array of the queued commands' results.
+    session.submit("MULTI").unwrap();
+    session.submit("INCR m").unwrap();
+    session.submit("INCR m").unwrap();
+    let exec = session.submit("EXEC").unwrap();
+    assert!(passed(&exec), "{exec:?}");
+}
