@@ -5,5 +5,6 @@ pub mod constructs;
 pub mod diagnostic;
 pub mod loader;
 pub mod model;
+pub mod pairs;
 pub mod template;
 pub mod validate;

@@ -169,12 +169,6 @@ pub struct Step {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub must_not_use: Vec<Spanned<String>>,
-    /// Wrong ways to do the step: each is the lines a learner might type (one line, or a list)
-    /// and must leave the step unpassed. `check --run` proves each one from the state before the
-    /// step, as it proves the solution, so a check that cannot tell the way matters fails there.
-    #[serde(default)]
-    #[schemars(with = "Vec<WrongWay>")]
-    pub wrong: Vec<Spanned<WrongWay>>,
     /// At most this many commands in this step ("in one command"): every command sent counts,
     /// reads included; one answered with an error does not.
     #[serde(default)]
@@ -185,6 +179,12 @@ pub struct Step {
     #[serde(default)]
     #[schemars(with = "Option<u32>")]
     pub max_writes: Option<Spanned<u32>>,
+    /// Wrong ways to do the step: each is the lines a learner might type (one line, or a list)
+    /// and must leave the step unpassed. `check --run` proves each one from the state before the
+    /// step, as it proves the solution, so a check that cannot tell the way matters fails there.
+    #[serde(default)]
+    #[schemars(with = "Vec<WrongWay>")]
+    pub wrong: Vec<Spanned<WrongWay>>,
     /// Shown once the step passes: what just happened and why it matters.
     #[serde(default)]
     pub after: Option<String>,
@@ -368,9 +368,7 @@ pub enum Matcher {
     AnyOf(#[schemars(with = "Vec<Matcher>")] Vec<Spanned<Matcher>>),
 }
 
-/// Pairs in the order written (`{name: Ann, visits: 3}`); the order is not matched.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pairs(pub Vec<(String, Expected)>);
+pub use crate::lesson::pairs::Pairs;
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -531,7 +529,7 @@ impl<'de> Deserialize<'de> for Args {
 }
 
 /// A list argument may be written as a number (`[EXPIRE, k, 60]`); it is sent as its text.
-struct ScalarString(String);
+pub(crate) struct ScalarString(pub(crate) String);
 
 impl<'de> Deserialize<'de> for ScalarString {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -641,42 +639,6 @@ impl JsonSchema for WrongWay {
                 {"type": "string"},
                 {"type": "array", "items": {"type": "string"}, "minItems": 1}
             ]
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for Pairs {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PairsVisitor;
-        impl<'de> Visitor<'de> for PairsVisitor {
-            type Value = Pairs;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(
-                    "a map of fields (or members) to values (or scores): `{alice: 10, bob: 20}`",
-                )
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
-                let mut pairs = Vec::new();
-                while let Some((key, value)) = map.next_entry::<ScalarString, Expected>()? {
-                    pairs.push((key.0, value));
-                }
-                Ok(Pairs(pairs))
-            }
-        }
-        deserializer.deserialize_map(PairsVisitor)
-    }
-}
-
-impl JsonSchema for Pairs {
-    fn schema_name() -> Cow<'static, str> {
-        "Pairs".into()
-    }
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        let expected = generator.subschema_for::<Expected>();
-        json_schema!({
-            "description": "Fields (or members) and their values (or scores), in any order.",
-            "type": "object",
-            "additionalProperties": expected
         })
     }
 }

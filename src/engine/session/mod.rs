@@ -217,7 +217,7 @@ impl std::fmt::Display for WrongWayProblem {
             WrongWayKind::Passed => write!(
                 f,
                 "the wrong way `{}` passes the step: add a check or rule it fails \
-                 (must_use, must_not_use, reply_of, a stricter probe)",
+                 (must_use, must_not_use, max_writes, reply_of, a stricter probe)",
                 self.typed
             ),
             WrongWayKind::Refused { line, reason } => write!(
