@@ -138,11 +138,9 @@ fn bounds_text(what: &str, min: Option<f64>, max: Option<f64>) -> String {
 pub fn equals(expected: &Expected, reply: &Reply) -> bool {
     match expected {
         Expected::Null => *reply == Reply::Nil,
-        Expected::Bool(b) => match reply {
-            Reply::Bool(found) => found == b,
-            Reply::Int(i) => (*i != 0) == *b,
-            _ => false,
-        },
+        // A boolean is a RESP3 boolean only: `equals: true` against SCARD's 2 must not pass
+        // (an integer reply is matched by a number, `equals: 1`).
+        Expected::Bool(b) => matches!(reply, Reply::Bool(found) if found == b),
         Expected::Int(n) => match reply {
             Reply::Int(i) => i == n,
             Reply::Double(d) => *d == *n as f64,
@@ -315,6 +313,20 @@ mod tests {
         assert!(evaluate(&three, &bulk("3")).is_ok());
         assert!(evaluate(&three, &bulk("4")).is_err());
         assert!(evaluate(&three, &Reply::Nil).is_err());
+    }
+
+    /// `equals: true` (or unquoted `yes`) once passed against SCARD = 2 and LLEN = 5.
+    #[test]
+    fn booleans_match_only_booleans() {
+        let yes = Matcher::Equals(Expected::Bool(true));
+        assert!(evaluate(&yes, &Reply::Bool(true)).is_ok());
+        assert!(evaluate(&yes, &Reply::Bool(false)).is_err());
+        for not_a_boolean in [Reply::Int(2), Reply::Int(1), Reply::Int(5), bulk("true")] {
+            assert!(evaluate(&yes, &not_a_boolean).is_err(), "{not_a_boolean:?}");
+        }
+        let no = Matcher::Equals(Expected::Bool(false));
+        assert!(evaluate(&no, &Reply::Int(0)).is_err());
+        assert!(evaluate(&no, &Reply::Bool(false)).is_ok());
     }
 
     #[test]

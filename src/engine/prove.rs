@@ -60,7 +60,7 @@ fn prove(
         let teaches_an_error = step
             .checks
             .iter()
-            .any(|c| matches!(c.expect, crate::lesson::model::Matcher::Error(_)));
+            .any(|c| matches!(c.expect.value, crate::lesson::model::Matcher::Error(_)));
         errors.extend(session.take_lesson_errors());
         // This step's errors (its run and solution, or setup before step 0); the next step's
         // `run` already happened when this one passed, and is judged with that step.

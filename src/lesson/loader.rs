@@ -2,7 +2,7 @@
 
 use crate::command::tokenize::split_args;
 use crate::lesson::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
-use crate::lesson::model::{Args, CommandSpec, FORMAT_VERSION, Lesson, Matcher};
+use crate::lesson::model::{Args, CommandSpec, Expected, FORMAT_VERSION, Lesson, Matcher};
 use serde_saphyr::{Location, Spanned};
 use std::collections::HashSet;
 
@@ -272,7 +272,7 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
             break;
         }
         if let Some(problem) = fixture_path_problem(&fixture.value) {
-            problems.push(at(file, source, &fixture.referenced, problem));
+            problems.push(at(file, source, &fixture.referenced, problem.to_string()));
         }
     }
     for requires in std::iter::once(&lesson.requires)
@@ -405,19 +405,31 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
             if let Some(probe) = &check.probe
                 && let Err(problem) = args_of(&probe.value)
             {
-                problems.push(at(file, source, &probe.referenced, problem));
+                problems.push(at(file, source, &probe.referenced, problem.to_string()));
             }
             // Only the syntax is checked here: compiling (as the check does when it runs) costs
             // tens of milliseconds for a pattern like `\w{100}`, and a file may hold thousands.
-            if let Matcher::Matches(pattern) = &check.expect
+            if let Matcher::Matches(pattern) = &check.expect.value
                 && let Err(e) = regex_syntax::Parser::new().parse(pattern)
             {
-                problems.push(at(
-                    file,
-                    source,
-                    anchor,
-                    format!("invalid regular expression in `matches`: {e}"),
-                ));
+                let (line, column) = value_position(source, &check.expect.referenced, "matches");
+                // The parser's own text spans lines and draws its own caret: its kind is enough,
+                // the caret goes under the value.
+                let what = match &e {
+                    regex_syntax::Error::Parse(e) => e.kind().to_string(),
+                    regex_syntax::Error::Translate(e) => e.kind().to_string(),
+                    other => other.to_string(),
+                };
+                problems.push(
+                    Diagnostic::new(
+                        file,
+                        source,
+                        line,
+                        column,
+                        format!("invalid regular expression in `matches`: {what}"),
+                    )
+                    .with_help(format!("the pattern was {pattern:?}")),
+                );
             }
         }
     }
@@ -462,6 +474,89 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
         ));
     }
     problems
+}
+
+/// The first boolean among a matcher's expected values, with the matcher's name.
+pub fn boolean_in(matcher: &Matcher) -> Option<(&'static str, bool)> {
+    fn find(value: &Expected) -> Option<bool> {
+        match value {
+            Expected::Bool(b) => Some(*b),
+            Expected::List(items) => items.iter().find_map(find),
+            _ => None,
+        }
+    }
+    let (key, values): (&'static str, &[Expected]) = match matcher {
+        Matcher::Equals(v) => ("equals", std::slice::from_ref(v)),
+        Matcher::Contains(v) => ("contains", std::slice::from_ref(v)),
+        Matcher::OneOf(v) => ("one_of", v),
+        Matcher::Unordered(v) => ("unordered", v),
+        Matcher::Members(v) => ("members", v),
+        _ => return None,
+    };
+    values.iter().find_map(find).map(|b| (key, b))
+}
+
+/// A boolean where a string or a number was meant: YAML reads unquoted `yes`, `no`, `on`, `off`,
+/// `y`, `n`, `true` and `false` as booleans, and a boolean matches only a RESP3 boolean reply.
+/// A probe (redis-lab's observer speaks RESP2) or a `received` list never holds one: an error.
+/// A reply the learner got, or a probe of a named client, may be RESP3 (after `HELLO 3`): a
+/// warning.
+pub fn boolean_problem(
+    file: &str,
+    source: &str,
+    check: &crate::lesson::model::Check,
+    key: &str,
+    value: bool,
+) -> Diagnostic {
+    let (line, column) = value_position(source, &check.expect.referenced, key);
+    let never = check.received.is_some() || (check.probe.is_some() && check.client.is_none());
+    let message = if never {
+        format!(
+            "`{key}` is given the boolean {value}, which this check's reply can never be: a \
+             boolean matches only a RESP3 boolean reply (not the integer 1, not a string)"
+        )
+    } else {
+        format!(
+            "`{key}` is given the boolean {value}: it matches only a RESP3 boolean reply (after \
+             `HELLO 3`), not the integer 1 or 0, nor a string"
+        )
+    };
+    let diagnostic = Diagnostic::new(file, source, line, column, message).with_help(
+        "YAML reads unquoted true, false, yes, no, on, off, y and n as booleans: quote the word \
+         for text (`\"yes\"`), or write 1 or 0 for an integer reply (SISMEMBER, EXISTS)",
+    );
+    if never {
+        diagnostic
+    } else {
+        diagnostic.as_warning()
+    }
+}
+
+/// Where the value of a matcher's `key:` is written, from the matcher's own position (`{` of
+/// `{matches: ...}`, or the first line of a block mapping): the caret goes under the value.
+pub fn value_position(source: &str, start: &Location, key: &str) -> (u64, u64) {
+    let fallback = (start.line(), start.column());
+    let Some(first) = usize::try_from(start.line())
+        .ok()
+        .and_then(|l| l.checked_sub(1))
+    else {
+        return fallback;
+    };
+    let needle = format!("{key}:");
+    for (index, text) in source.lines().enumerate().skip(first).take(8) {
+        let from = if index == first {
+            usize::try_from(start.column().saturating_sub(1)).unwrap_or(0)
+        } else {
+            0
+        };
+        let Some(found) = text.get(from..).and_then(|rest| rest.find(&needle)) else {
+            continue;
+        };
+        let after = from + found + needle.len();
+        let value = after + text[after..].len() - text[after..].trim_start().len();
+        return (index as u64 + 1, text[..value].chars().count() as u64 + 1);
+    }
+    fallback
 }
 
 /// Bounds on what one lesson may ask for, so a pack cannot make redis-lab wait for hours, send
@@ -574,7 +669,9 @@ fn check_commands(
         }
         if let Some(args) = &command.value.cmd {
             match args_of(args) {
-                Err(problem) => problems.push(at(file, source, &command.referenced, problem)),
+                Err(problem) => {
+                    problems.push(at(file, source, &command.referenced, problem.to_string()))
+                }
                 Ok(args) => {
                     if let Some(problem) = crate::server::safety::config_set_problem(&args) {
                         problems.push(at(file, source, &command.referenced, problem));
@@ -628,36 +725,61 @@ fn script_needs_declaring(
 }
 
 /// The arguments of a command, tokenized with redis-cli's rules.
-pub fn args_of(args: &Args) -> Result<Vec<Vec<u8>>, String> {
+pub fn args_of(args: &Args) -> Result<Vec<Vec<u8>>, ArgsError> {
     let tokens = match args {
-        Args::Line(line) => split_args(line).map_err(|e| format!("{e} in `{line}`"))?,
+        Args::Line(line) => split_args(line).map_err(|problem| ArgsError::Tokenize {
+            line: line.clone(),
+            problem,
+        })?,
         Args::List(items) => items.iter().map(|s| s.as_bytes().to_vec()).collect(),
     };
     if tokens.is_empty() {
-        return Err("empty command".into());
+        return Err(ArgsError::Empty);
     }
     Ok(tokens)
 }
 
+/// Why a lesson's command cannot be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArgsError {
+    #[error("{problem} in `{line}`")]
+    Tokenize {
+        line: String,
+        problem: crate::command::tokenize::TokenizeError,
+    },
+    #[error("empty command")]
+    Empty,
+}
+
 /// Fixture paths stay inside the pack's fixtures folder: no absolute paths, no `..`.
-pub fn fixture_path_problem(path: &str) -> Option<String> {
+pub fn fixture_path_problem(path: &str) -> Option<FixturePathProblem> {
     let p = std::path::Path::new(path);
+    let path = path.to_string();
     if path.is_empty() {
-        return Some("empty fixture path".into());
+        return Some(FixturePathProblem::Empty);
     }
     if p.is_absolute() || path.starts_with('~') {
-        return Some(format!(
-            "fixture path {path:?} is absolute; fixtures are relative to the pack's fixtures/ folder"
-        ));
+        return Some(FixturePathProblem::Absolute { path });
     }
     if p.components()
         .any(|c| matches!(c, std::path::Component::ParentDir))
     {
-        return Some(format!(
-            "fixture path {path:?} leaves the fixtures/ folder (`..` is not allowed)"
-        ));
+        return Some(FixturePathProblem::LeavesFolder { path });
     }
     None
+}
+
+/// Why a fixture path a lesson names is refused before anything is read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FixturePathProblem {
+    #[error("empty fixture path")]
+    Empty,
+    #[error(
+        "fixture path {path:?} is absolute; fixtures are relative to the pack's fixtures/ folder"
+    )]
+    Absolute { path: String },
+    #[error("fixture path {path:?} leaves the fixtures/ folder (`..` is not allowed)")]
+    LeavesFolder { path: String },
 }
 
 pub fn is_valid_id(id: &str) -> bool {

@@ -266,7 +266,9 @@ pub struct Check {
     /// The node the probe runs on in a multi-node lesson.
     #[serde(default)]
     pub on: Option<String>,
-    pub expect: Matcher,
+    // Spanned: the lint points at the matcher (a regex error, a boolean where text was meant).
+    #[schemars(with = "Matcher")]
+    pub expect: Spanned<Matcher>,
     /// The client that runs the probe (default: redis-lab's own observer connection). For a
     /// check without a probe: only this client's replies count.
     #[serde(default)]
@@ -496,6 +498,12 @@ impl<'de> Deserialize<'de> for ScalarString {
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarString, E> {
                 Ok(ScalarString(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarString, E> {
+                Err(E::custom(format!(
+                    "YAML reads this unquoted word as the boolean {v} (true, false, yes, no, on, \
+                     off, y and n all are), not as an argument: put it in quotes"
+                )))
             }
         }
         deserializer.deserialize_any(V)

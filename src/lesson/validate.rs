@@ -3,7 +3,7 @@
 
 use crate::lesson::catalog::Entry;
 use crate::lesson::diagnostic::{Diagnostic, did_you_mean};
-use crate::lesson::loader::{MAX_PROBLEMS, args_of};
+use crate::lesson::loader::{MAX_PROBLEMS, args_of, boolean_in, boolean_problem};
 use crate::lesson::model::{Args, CommandSpec};
 use crate::server::reply::Reply;
 use serde_saphyr::{Location, Spanned};
@@ -197,6 +197,14 @@ impl Linter<'_> {
         self.problems.push(d);
     }
 
+    fn push(&mut self, diagnostic: Diagnostic) {
+        if self.problems.len() >= MAX_PROBLEMS {
+            self.dropped += 1;
+        } else {
+            self.problems.push(diagnostic);
+        }
+    }
+
     /// Module commands (`BF.ADD`) are only known when the module is loaded: trust a lesson that
     /// declares modules about its dotted commands.
     fn module_command(&self, name: &str) -> bool {
@@ -346,19 +354,36 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
                 linter.at(&fixture.referenced, e.to_string(), None);
             }
         }
+        // A lesson for a newer Redis than the table describes may use commands it does not list.
+        let trust_lesson = lesson
+            .requires
+            .redis
+            .as_ref()
+            .is_some_and(|req| !table.satisfies(&req.value));
+        linter.trust_step = trust_lesson;
         linter.commands(&lesson.setup);
         for step in &lesson.steps {
-            linter.trust_step = step.requires.as_ref().is_some_and(|r| {
-                !r.modules.is_empty()
-                    || r.redis
-                        .as_ref()
-                        .is_some_and(|req| !table.satisfies(&req.value))
-            });
+            linter.trust_step = trust_lesson
+                || step.requires.as_ref().is_some_and(|r| {
+                    !r.modules.is_empty()
+                        || r.redis
+                            .as_ref()
+                            .is_some_and(|req| !table.satisfies(&req.value))
+                });
             linter.commands(&step.run);
             linter.commands(&step.solution);
             for check in &step.checks {
                 if let Some(probe) = &check.probe {
                     linter.command(&probe.value, &probe.referenced, true);
+                }
+                if let Some((key, value)) = boolean_in(&check.expect.value) {
+                    linter.push(boolean_problem(
+                        &entry.file,
+                        &entry.source,
+                        check,
+                        key,
+                        value,
+                    ));
                 }
             }
             for way in &step.wrong {

@@ -310,3 +310,155 @@ fn check_stops_after_fifty_problems_in_a_file() {
         "{text}"
     );
 }
+
+/// `lesson` runs the lint `check` runs before it starts anything: a probe that writes (it would
+/// pop an element after every command) and an unknown command in a solution refuse the lesson,
+/// each at its file:line:col. No server is needed to be refused.
+#[test]
+fn lesson_refuses_a_lesson_the_lint_finds_errors_in() {
+    let broken = lesson_yaml(
+        "recent",
+        "  - id: trim\n    title: Trim\n    explain: x\n    task: Keep three.\n    hints: [h]\n    solution: [LTRIMM recent:user:42 0 2]\n    checks:\n      - probe: LPOP recent:user:42\n        expect: {equals: a}\n",
+    );
+    let dir = pack(&[("recent.yaml", &broken)]);
+    for auto in [false, true] {
+        let mut cmd = redis_lab(dir.path());
+        cmd.args(["--lessons", ".", "lesson", "recent"])
+            .env("PATH", "/nonexistent");
+        if auto {
+            cmd.arg("--auto");
+        }
+        let output = cmd.write_stdin(":quit\n").output().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        assert!(output.stdout.is_empty(), "nothing ran");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        insta::assert_snapshot!("lesson-refused-by-lint", stderr);
+    }
+}
+
+/// Under `--watch` every reload passes the same lint: an edit that adds a writing probe is
+/// refused and the previous version keeps running; a deleted file says so.
+#[test]
+fn watch_reloads_pass_the_lint_and_a_deleted_file_says_so() {
+    use std::io::Write;
+    require_redis();
+    let good = lesson_yaml(
+        "watched",
+        "  - id: one\n    title: One\n    explain: x\n    task: Set k.\n    hints: [h]\n    solution: [SET k 1]\n    checks:\n      - probe: GET k\n        expect: {equals: 1}\n",
+    );
+    let dir = pack(&[("watched.yaml", &good)]);
+    let file = dir.path().join("watched.yaml");
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let err = tempfile::NamedTempFile::new().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_redis-lab"))
+        .current_dir(dir.path())
+        .args(["--lessons", ".", "lesson", "watched", "--watch"])
+        .env("NO_COLOR", "1")
+        .env("REDIS_LAB_DATA_DIR", dir.path().join(".data"))
+        .env_remove("REDIS_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(out.reopen().unwrap())
+        .stderr(err.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let wait_for = |path: &std::path::Path, text: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let now = std::fs::read_to_string(path).unwrap_or_default();
+            if now.contains(text) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {text:?} in:\n{now}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    wait_for(out.path(), "Watching");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&file, good.replace("probe: GET k", "probe: GETDEL k")).unwrap();
+    writeln!(stdin).unwrap();
+    wait_for(out.path(), "still running the previous version");
+    wait_for(err.path(), "the probe GETDEL is not read-only");
+    std::fs::remove_file(&file).unwrap();
+    writeln!(stdin).unwrap();
+    wait_for(out.path(), "was deleted or renamed");
+    writeln!(stdin, ":quit").unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    let stderr = std::fs::read_to_string(err.path()).unwrap();
+    assert!(stderr.contains("./watched.yaml:15:16"), "{stderr}");
+}
+
+/// Unquoted `yes` or `true` where a string or a number was meant: YAML makes them booleans, and
+/// a boolean matches only a RESP3 boolean. `check` says so at the value; in a command's list of
+/// arguments the loader asks for quotes; a regex error points at `matches:`'s value.
+#[test]
+fn check_flags_booleans_where_text_or_numbers_were_meant() {
+    let steps = "  - id: one\n    title: One\n    explain: x\n    task: Add two.\n    hints: [h]\n    solution: [SADD s a b]\n    checks:\n      - probe: SCARD s\n        expect: {equals: yes}\n      - probe: SISMEMBER s a\n        expect:\n          one_of: [1, true]\n      - expect: {equals: true}\n        label: a RESP3 reply the learner got\n";
+    let lesson = lesson_yaml("flags", steps);
+    let regex = lesson_yaml(
+        "regex",
+        &steps.replace("{equals: yes}", "{matches: \"a(\"}"),
+    );
+    let args = lesson_yaml(
+        "args",
+        "  - id: one\n    title: One\n    task: t\n    solution:\n      - {cmd: [CONFIG, SET, appendonly, yes]}\n    checks:\n      - probe: GET k\n        expect: {nil: true}\n",
+    );
+    let dir = pack(&[
+        ("flags.yaml", &lesson),
+        ("args.yaml", &args),
+        ("regex.yaml", &regex),
+    ]);
+    let output = redis_lab(dir.path())
+        .args([
+            "check",
+            "--offline",
+            "flags.yaml",
+            "args.yaml",
+            "regex.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    insta::assert_snapshot!("booleans-where-text-was-meant", stdout);
+}
+
+/// The built-in lessons keep their data in the top-level fixtures/ folder: `check lessons` in the
+/// repository finds it as the built-in catalog does (it reported 42 "fixture not found"), and so
+/// does any folder laid out the same way. A folder with its own fixtures/ uses only that one.
+#[test]
+fn check_of_the_repository_lessons_folder_finds_the_top_level_fixtures() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = redis_lab(repo)
+        .env("REDIS_LAB_DATA_DIR", tempfile::tempdir().unwrap().path())
+        .args(["check", "--offline", "lessons"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(!stdout.contains("not found"), "{stdout}");
+
+    let lesson = lesson_yaml(
+        "side",
+        "  - id: one\n    title: One\n    task: t\n    hints: [h]\n    solution: [SET k 2]\n    checks:\n      - probe: GET k\n        expect: {equals: 2}\n",
+    )
+    .replace("steps:", "fixtures: [side/data.redis]\nsteps:");
+    let dir = pack(&[
+        ("lessons/patterns/side.yaml", &lesson),
+        ("fixtures/side/data.redis", "SET k 1\n"),
+    ]);
+    redis_lab(dir.path())
+        .args(["check", "--offline", "lessons"])
+        .assert()
+        .success();
+    std::fs::create_dir(dir.path().join("lessons/fixtures")).unwrap();
+    redis_lab(dir.path())
+        .args(["check", "--offline", "lessons"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("fixture").and(predicate::str::contains("not found")));
+}

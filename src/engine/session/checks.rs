@@ -72,7 +72,7 @@ impl<B: Backend> Session<B> {
                 .unwrap_or_default(),
             None => "the reply to your command".into(),
         });
-        let expected = describe(&check.expect);
+        let expected = describe(&check.expect.value);
         if check.received.is_none() && check.probe.is_none() {
             // No probe: the step is about reading, so one of the learner's replies must match
             // (only replies to `reply_of` commands, when the check names one).
@@ -88,7 +88,7 @@ impl<B: Backend> Session<B> {
                 .collect();
             if candidates
                 .iter()
-                .any(|r| evaluate(&check.expect, r).is_ok())
+                .any(|r| evaluate(&check.expect.value, r).is_ok())
             {
                 return Ok(Ok(()));
             }
@@ -113,7 +113,7 @@ impl<B: Backend> Session<B> {
         let deadline = Instant::now() + Duration::from_millis(wait);
         loop {
             let reply = self.observe(check)?;
-            match evaluate(&check.expect, &reply) {
+            match evaluate(&check.expect.value, &reply) {
                 Ok(()) => return Ok(Ok(())),
                 Err(found) if Instant::now() >= deadline => {
                     return Ok(Err(Failure {
@@ -137,7 +137,7 @@ impl<B: Backend> Session<B> {
         let Some(probe) = &check.probe else {
             return Ok(Reply::Nil); // reply checks are handled by run_check
         };
-        let args = args_of(&probe.value).map_err(SessionError::Fixture)?;
+        let args = args_of(&probe.value)?;
         let multi_node = self.backend.home_node().is_some();
         // A probe only looks: whatever the lesson file says, one that could change the state (or
         // reach beyond the lesson's database) is never sent.

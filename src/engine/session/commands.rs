@@ -247,8 +247,8 @@ impl<B: Backend> Session<B> {
         };
         let before = self.snapshot(at, &inspected)?;
         let outcome = match self.backend.run(at, client, args, wait) {
-            Err(BackendError::Conn(ConnError::Unsafe(message))) => {
-                return Ok(vec![Event::Refused(message)]);
+            Err(BackendError::Conn(busy @ ConnError::Busy { .. })) => {
+                return Ok(vec![Event::Refused(busy.to_string())]);
             }
             // A stopped node of a multi-node lesson answers like a dead server does to a client:
             // the connection fails. That is part of the lesson, not the end of it.

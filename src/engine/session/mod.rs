@@ -30,9 +30,16 @@ pub enum SessionError {
     #[error(transparent)]
     Conn(#[from] ConnError),
     #[error("fixture problem: {0}")]
-    Fixture(String),
-    #[error("{0}")]
-    Database(String),
+    Fixture(crate::engine::fixtures::FixtureProblem),
+    /// A command of the lesson cannot be sent (the loader reports these first; a lesson built
+    /// in code can still have one).
+    #[error("the lesson's command cannot be sent: {0}")]
+    BadCommand(#[from] crate::lesson::loader::ArgsError),
+    #[error(transparent)]
+    Database(#[from] crate::server::backend::DatabaseError),
+    /// The lesson asks for something these servers are not (`on:`, a fault, no topology).
+    #[error(transparent)]
+    Unfit(#[from] crate::server::backend::Unfit),
     #[error(transparent)]
     Topology(#[from] crate::server::topology::TopologyError),
     /// The server cannot run this lesson (version, module, topology): skip, do not fail.
@@ -49,8 +56,8 @@ impl From<BackendError> for SessionError {
         match error {
             BackendError::Conn(e) => SessionError::Conn(e),
             BackendError::Topology(e) => SessionError::Topology(e),
-            BackendError::Database(text) => SessionError::Database(text),
-            BackendError::Lesson(text) => SessionError::Fixture(text),
+            BackendError::Database(e) => SessionError::Database(e),
+            BackendError::Lesson(e) => SessionError::Unfit(e),
         }
     }
 }

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::command::tokenize::join_args;
 use crate::engine::explain::Explanation;
-use crate::engine::fixtures::parse_commands;
+use crate::engine::fixtures::{FixtureProblem, parse_commands};
 use crate::engine::requirements;
 use crate::lesson::catalog::Entry;
 use crate::lesson::loader::args_of;
@@ -74,7 +74,7 @@ impl<B: Backend> Session<B> {
             let bytes = self
                 .entry
                 .fixture(&fixture.value)
-                .map_err(|e| SessionError::Fixture(e.to_string()))?;
+                .map_err(|e| SessionError::Fixture(e.into()))?;
             all.extend(parse_commands(&fixture.value, &bytes).map_err(SessionError::Fixture)?);
         }
         let total = all.len();
@@ -85,7 +85,7 @@ impl<B: Backend> Session<B> {
                 self.backend
                     .refusal(None, args, Sender::Lesson, self.external())?
             {
-                return Err(SessionError::Fixture(reason));
+                return Err(SessionError::Fixture(FixtureProblem::Refused { reason }));
             }
         }
         for batch in all.chunks(FIXTURE_BATCH) {
@@ -98,10 +98,10 @@ impl<B: Backend> Session<B> {
             if let Some((args, Reply::Error(e))) =
                 batch.iter().zip(&replies).find(|(_, r)| r.is_error())
             {
-                return Err(SessionError::Fixture(format!(
-                    "`{}` failed: {e}",
-                    join_args(args)
-                )));
+                return Err(SessionError::Fixture(FixtureProblem::Failed {
+                    command: join_args(args),
+                    reply: e.clone(),
+                }));
             }
             done += batch.len();
             progress(done, total);
@@ -181,11 +181,11 @@ impl<B: Backend> Session<B> {
             events.push(self.inject(fault)?);
         }
         if let (Some(args), Some(count)) = (&spec.cmd, spec.repeat) {
-            let args = args_of(args).map_err(SessionError::Fixture)?;
+            let args = args_of(args)?;
             let client = spec.client.as_deref().unwrap_or(default_client).to_string();
             events.push(self.measure(node, &client, &args, count, spec.pipeline)?);
         } else if let Some(args) = &spec.cmd {
-            let args = args_of(args).map_err(SessionError::Fixture)?;
+            let args = args_of(args)?;
             let client = spec.client.as_deref().unwrap_or(default_client).to_string();
             let wait = if spec.background {
                 Duration::from_millis(20)
