@@ -43,6 +43,12 @@ mod server {
 #[allow(dead_code, unused_imports)]
 #[path = "src/lesson/model.rs"]
 mod model;
+#[allow(dead_code, unused_imports)]
+#[path = "src/lesson/pairs.rs"]
+mod pairs;
+mod lesson {
+    pub(crate) use crate::{model, pairs};
+}
 
 /// What is wrong with the built-in lessons, each as `file:line:column: problem`.
 fn check_builtins(

@@ -25,6 +25,8 @@ pub fn run(cli: Cli) -> Result<Status> {
             json,
             jobs,
             offline,
+            step,
+            watch,
             server,
         }) => {
             let args = driver::check::CheckArgs {
@@ -34,6 +36,8 @@ pub fn run(cli: Cli) -> Result<Status> {
                 json,
                 jobs,
                 offline,
+                step,
+                watch,
             };
             driver::check::run(args, &session_options(&server)?)
         }
@@ -42,6 +46,7 @@ pub fn run(cli: Cli) -> Result<Status> {
             auto,
             restart,
             watch,
+            step,
             server,
         }) => {
             // Only this lesson's file is parsed (the others are known by the build-time index).
@@ -51,8 +56,13 @@ pub fn run(cli: Cli) -> Result<Status> {
             // The lint `check` runs: a lesson with errors does not start.
             let lint = driver::check::RunLint::new(&catalog);
             lint.refuse_errors(&entry)?;
+            let start = step
+                .as_deref()
+                .map(|step| crate::lesson::constructs::find_step(&entry.lesson, step))
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
             if auto {
-                driver::auto::run(entry, &options)
+                driver::auto::run(entry, &options, start.unwrap_or(0))
             } else {
                 let mut progress = Progress::load()?;
                 if let Some(warning) = progress.warning.take() {
@@ -72,6 +82,7 @@ pub fn run(cli: Cli) -> Result<Status> {
                     entry,
                     &options,
                     restart,
+                    start,
                     watch.map(|file| (file, lint)),
                     &mut progress,
                 )
@@ -146,9 +157,9 @@ pub fn run(cli: Cli) -> Result<Status> {
         Some(Command::Man { dir }) => driver::manual::man(Cli::command(), dir.as_deref()),
         Some(Command::Schema { pack }) => {
             let text = if pack {
-                crate::lesson::pack::json_schema_text()
+                crate::lesson::schema::pack()
             } else {
-                crate::lesson::model::json_schema_text()
+                crate::lesson::schema::lesson()
             };
             crate::out!("{text}");
             Ok(Status::Ok)
@@ -189,7 +200,7 @@ fn new_lesson(
     std::fs::write(&file, crate::lesson::template::lesson(id, track))?;
     let schema = dir.join("lesson.schema.json");
     if !schema.exists() {
-        std::fs::write(&schema, crate::lesson::model::json_schema_text())?;
+        std::fs::write(&schema, crate::lesson::schema::lesson())?;
     }
     crate::outln!("Created {}", file.display().to_string().bold());
     crate::outln!(

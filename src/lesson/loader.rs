@@ -382,8 +382,8 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
         }
         check_commands(file, source, &step.run, &mut problems);
         check_commands(file, source, &step.solution, &mut problems);
-        check_wrong_ways(file, source, lesson, step, &mut problems);
         crate::lesson::constructs::check_limits(file, source, step, &mut problems);
+        check_wrong_ways(file, source, lesson, step, &mut problems);
         for probe in step.checks.iter().filter_map(|c| c.probe.as_ref()) {
             if let Ok(args) = args_of(&probe.value) {
                 script_needs_declaring(
@@ -475,7 +475,7 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
                 file,
                 source,
                 &check.expect.value,
-                anchor,
+                &check.expect.referenced,
                 &mut problems,
             );
         }

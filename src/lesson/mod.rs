@@ -6,5 +6,7 @@ pub mod diagnostic;
 pub mod loader;
 pub mod model;
 pub mod pack;
+pub mod pairs;
+pub mod schema;
 pub mod template;
 pub mod validate;

@@ -130,6 +130,12 @@ pub struct Requires {
     /// Module names as `MODULE LIST` reports them (`bf`, `ReJSON`, `timeseries`, `search`).
     #[serde(default)]
     pub modules: Vec<String>,
+    /// Commands the server must know, asked with `COMMAND INFO` (`HEXPIRE`): the gate for a
+    /// feature a version number only stands for. Valkey 8.1 reports `redis_version:7.2.4`
+    /// whatever it can do, so ask for the command rather than for a version.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub commands: Vec<Spanned<String>>,
     /// The servers the lesson needs: one (`single`, the default), or several redis-lab starts.
     #[serde(default)]
     pub topology: Topology,
@@ -196,12 +202,6 @@ pub struct Step {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub must_not_use: Vec<Spanned<String>>,
-    /// Wrong ways to do the step: each is the lines a learner might type (one line, or a list)
-    /// and must leave the step unpassed. `check --run` proves each one from the state before the
-    /// step, as it proves the solution, so a check that cannot tell the way matters fails there.
-    #[serde(default)]
-    #[schemars(with = "Vec<WrongWay>")]
-    pub wrong: Vec<Spanned<WrongWay>>,
     /// At most this many commands in this step ("in one command"): every command sent counts,
     /// reads included; one answered with an error does not.
     #[serde(default)]
@@ -212,6 +212,12 @@ pub struct Step {
     #[serde(default)]
     #[schemars(with = "Option<u32>")]
     pub max_writes: Option<Spanned<u32>>,
+    /// Wrong ways to do the step: each is the lines a learner might type (one line, or a list)
+    /// and must leave the step unpassed. `check --run` proves each one from the state before the
+    /// step, as it proves the solution, so a check that cannot tell the way matters fails there.
+    #[serde(default)]
+    #[schemars(with = "Vec<WrongWay>")]
+    pub wrong: Vec<Spanned<WrongWay>>,
     /// Shown once the step passes: what just happened and why it matters.
     #[serde(default)]
     pub after: Option<String>,
@@ -397,9 +403,7 @@ pub enum Matcher {
     AnyOf(#[schemars(with = "Vec<Matcher>")] Vec<Spanned<Matcher>>),
 }
 
-/// Pairs in the order written (`{name: Ann, visits: 3}`); the order is not matched.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pairs(pub Vec<(String, Expected)>);
+pub use crate::lesson::pairs::Pairs;
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -563,7 +567,7 @@ impl<'de> Deserialize<'de> for Args {
 }
 
 /// A list argument may be written as a number (`[EXPIRE, k, 60]`); it is sent as its text.
-struct ScalarString(String);
+pub(crate) struct ScalarString(pub(crate) String);
 
 impl<'de> Deserialize<'de> for ScalarString {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -677,42 +681,6 @@ impl JsonSchema for WrongWay {
     }
 }
 
-impl<'de> Deserialize<'de> for Pairs {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PairsVisitor;
-        impl<'de> Visitor<'de> for PairsVisitor {
-            type Value = Pairs;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(
-                    "a map of fields (or members) to values (or scores): `{alice: 10, bob: 20}`",
-                )
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
-                let mut pairs = Vec::new();
-                while let Some((key, value)) = map.next_entry::<ScalarString, Expected>()? {
-                    pairs.push((key.0, value));
-                }
-                Ok(Pairs(pairs))
-            }
-        }
-        deserializer.deserialize_map(PairsVisitor)
-    }
-}
-
-impl JsonSchema for Pairs {
-    fn schema_name() -> Cow<'static, str> {
-        "Pairs".into()
-    }
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        let expected = generator.subschema_for::<Expected>();
-        json_schema!({
-            "description": "Fields (or members) and their values (or scores), in any order.",
-            "type": "object",
-            "additionalProperties": expected
-        })
-    }
-}
-
 impl<'de> Deserialize<'de> for LengthSpec {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct LenVisitor;
@@ -794,44 +762,5 @@ impl JsonSchema for LengthSpec {
             "description": "An exact length, or bounds.",
             "oneOf": [{"type": "integer", "minimum": 0}, bounds]
         })
-    }
-}
-
-/// The JSON Schema of the lesson format, for editors (`# yaml-language-server: $schema=...`).
-pub fn json_schema_text() -> String {
-    schema_text(schemars::schema_for!(Lesson))
-}
-
-/// A schema as committed: pretty JSON, every property described (for editor hover).
-pub(crate) fn schema_text(mut schema: Schema) -> String {
-    if let Some(map) = schema.as_object_mut() {
-        for child in map.values_mut() {
-            describe_variant_keys(child);
-        }
-    }
-    // Serialized as a Schema, so its keywords keep schemars' order.
-    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
-}
-
-/// A variant of an enum written as a map (`{equals: 3}`, `{stop: master}`) is an object with
-/// one property; schemars puts the variant's doc comment on the object. Editors show the
-/// property's, so it gets the same text.
-fn describe_variant_keys(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Object(map) => {
-            let description = map.get("description").cloned();
-            if let (Some(description), Some(serde_json::Value::Object(properties))) =
-                (description, map.get_mut("properties"))
-                && properties.len() == 1
-                && let Some(serde_json::Value::Object(only)) = properties.values_mut().next()
-            {
-                only.entry("description").or_insert(description);
-            }
-            for child in map.values_mut() {
-                describe_variant_keys(child);
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(describe_variant_keys),
-        _ => {}
     }
 }

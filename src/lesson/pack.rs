@@ -1,7 +1,7 @@
 //! A lesson pack's `pack.yaml`: its name, who made it, and the order of its lessons. Checked
 //! like a lesson: unknown fields, a name that cannot be part of `pack/id`, and lesson ids the
 //! folder does not have are errors at file:line:column. `redis-lab schema --pack` prints its
-//! JSON Schema (docs/pack.schema.json).
+//! JSON Schema (docs/pack.schema.json, `lesson::schema`).
 
 use crate::lesson::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
 use crate::lesson::loader::{is_valid_id, yaml_diagnostic};
@@ -106,11 +106,6 @@ pub fn parse_pack(file: &str, source: &str) -> Result<Pack, Diagnostics> {
         ]));
     }
     Ok(pack)
-}
-
-/// The JSON Schema of `pack.yaml`, for editors (`# yaml-language-server: $schema=...`).
-pub fn json_schema_text() -> String {
-    crate::lesson::model::schema_text(schemars::schema_for!(Pack))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ fn redis_lab(dir: &std::path::Path) -> Command {
 fn the_committed_schema_matches_the_lesson_format() {
     let committed = include_str!("../../docs/lesson.schema.json");
     assert!(
-        committed == redis_lab::lesson::model::json_schema_text(),
+        committed == redis_lab::lesson::schema::lesson(),
         "docs/lesson.schema.json is stale: run `cargo run -- schema > docs/lesson.schema.json`"
     );
     let schema: serde_json::Value = serde_json::from_str(committed).unwrap();
@@ -40,7 +40,7 @@ fn the_committed_schema_matches_the_lesson_format() {
 fn the_committed_pack_schema_matches_the_pack_format() {
     let committed = include_str!("../../docs/pack.schema.json");
     assert!(
-        committed == redis_lab::lesson::pack::json_schema_text(),
+        committed == redis_lab::lesson::schema::pack(),
         "docs/pack.schema.json is stale: run `cargo run -- schema --pack > docs/pack.schema.json`"
     );
 }
@@ -72,8 +72,8 @@ fn undescribed(value: &serde_json::Value, path: &str, out: &mut Vec<String>) {
 #[test]
 fn every_field_of_both_schemas_has_a_description_and_format_and_ids_are_pinned() {
     for text in [
-        redis_lab::lesson::model::json_schema_text(),
-        redis_lab::lesson::pack::json_schema_text(),
+        redis_lab::lesson::schema::lesson(),
+        redis_lab::lesson::schema::pack(),
     ] {
         let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
         let mut missing = Vec::new();
@@ -84,7 +84,7 @@ fn every_field_of_both_schemas_has_a_description_and_format_and_ids_are_pinned()
         );
     }
     let lesson: serde_json::Value =
-        serde_json::from_str(&redis_lab::lesson::model::json_schema_text()).unwrap();
+        serde_json::from_str(&redis_lab::lesson::schema::lesson()).unwrap();
     assert_eq!(lesson["properties"]["format"]["const"], 1);
     let pattern = lesson["properties"]["id"]["pattern"].as_str().unwrap();
     let id = regex::Regex::new(pattern).unwrap();
@@ -571,4 +571,88 @@ fn check_of_the_repository_lessons_folder_finds_the_top_level_fixtures() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains("fixture").and(predicate::str::contains("not found")));
+}
+
+/// Arity (COMMAND INFO) and syntax (COMMAND DOCS) of every command in setup, solutions, probes
+/// and hints are checked without --run, against the live server or the built-in table; options
+/// in any order pass, as the server reads them.
+#[test]
+fn check_lints_the_arity_and_syntax_of_every_command() {
+    let steps = "  - id: one\n    title: One\n    explain: x\n    task: t\n    hints: ['`SREM inv:ana`, then `ZADD board 0 a b 0 c`']\n    solution:\n      - ZADD k 0 a b 0 c\n      - SET k v EX 10 NX\n      - SREM inv:ana\n    checks:\n      - probe: ZSCORE k\n        expect: {equals: 0}\n";
+    let lesson = lesson_yaml("arity", steps).replace("steps:", "setup: [SET k v EX ten]\nsteps:");
+    let dir = pack(&[("arity.yaml", &lesson)]);
+    let offline = redis_lab(dir.path())
+        .args(["check", "--offline", "arity.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(offline.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&offline.stdout).into_owned();
+    insta::assert_snapshot!("arity-and-syntax", stdout);
+    require_redis();
+    let live = redis_lab(dir.path())
+        .args(["check", "arity.yaml"])
+        .output()
+        .unwrap();
+    let live_text = String::from_utf8_lossy(&live.stdout);
+    assert!(
+        live_text.contains("commands from redis-server"),
+        "{live_text}"
+    );
+    let problems = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("error") || l.contains("-->"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(problems(&stdout), problems(&live_text), "{live_text}");
+}
+
+/// `--auto` with a failing step says how many failed, never "Lesson complete".
+#[test]
+fn auto_with_a_failing_step_does_not_say_the_lesson_is_complete() {
+    require_redis();
+    let lesson = lesson_yaml(
+        "half",
+        "  - id: one\n    title: One\n    task: t\n    hints: [h]\n    solution: [SET k 1]\n    checks:\n      - probe: GET k\n        expect: {equals: 2}\n        label: k is 2\n",
+    );
+    let dir = pack(&[("half.yaml", &lesson)]);
+    let output = redis_lab(dir.path())
+        .args(["--lessons", ".", "lesson", "half", "--auto"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("1 of 1 steps failed"), "{stdout}");
+    assert!(!stdout.contains("Lesson complete"), "{stdout}");
+}
+
+/// The lesson `new` writes sends its author to references that exist: the schema written next
+/// to it, and subcommands redis-lab has (it named `redis-lab new --help` for a reference that
+/// is not there).
+#[test]
+fn the_new_template_points_at_references_that_exist() {
+    use clap::CommandFactory;
+    let dir = tempfile::tempdir().unwrap();
+    redis_lab(dir.path())
+        .args(["new", "refs", "--track", "patterns"])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(dir.path().join("lessons/patterns/refs.yaml")).unwrap();
+    let header: Vec<&str> = text.lines().take_while(|l| l.starts_with('#')).collect();
+    assert!(!text.contains("new --help"), "{text}");
+    assert!(header.iter().any(|l| l.contains("../lesson.schema.json")));
+    assert!(dir.path().join("lessons/lesson.schema.json").exists());
+    let cli = redis_lab::cli::Cli::command();
+    for line in &header {
+        for (_, rest) in line
+            .match_indices("`redis-lab ")
+            .map(|(i, _)| line.split_at(i + 11))
+        {
+            let sub = rest.split([' ', '`']).next().unwrap();
+            assert!(
+                cli.find_subcommand(sub).is_some(),
+                "the template names `redis-lab {sub}`, which does not exist"
+            );
+        }
+    }
 }
