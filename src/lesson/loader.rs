@@ -72,7 +72,8 @@ pub(crate) fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error)
     // The parser notices a tab or an open quote later than where it is: point at the cause.
     // These come from the YAML scanner (saphyr-parser), which gives serde-saphyr only a text
     // (`Error::ExternalMessage`, no kind or code): its words are all there is to tell them by.
-    // Errors of the lesson's shape (unknown or missing fields and variants) have kinds, below.
+    // Errors of the lesson's shape (unknown or missing fields and variants, a number or a list
+    // where something else is written) have kinds, below (`explain_shape`, `shape_error`).
     if message.contains("tab")
         && let Some((tab_line, tab_column)) = first_indent_tab(source)
     {
@@ -103,7 +104,7 @@ pub(crate) fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error)
         .with_help("add the closing `\"` at the end of the value");
     }
     let key = key_on_line(source, line);
-    if let Some((shown, help)) = explain_shape(&message, key) {
+    if let Some((shown, help)) = explain_shape(e, &message, key) {
         return Diagnostic::new(file, source, line, column, shown).with_help(help);
     }
     let (shown, help) = match shape_error(e) {
@@ -173,11 +174,26 @@ fn key_on_line(source: &str, line: u64) -> Option<&str> {
 
 /// The parser's words for a value of the wrong shape or a misplaced line ("invalid u32",
 /// "expected sequence start") say what it expected, not what the author should write.
-fn explain_shape(message: &str, key: Option<&str>) -> Option<(String, String)> {
+fn explain_shape(
+    e: &serde_saphyr::Error,
+    message: &str,
+    key: Option<&str>,
+) -> Option<(String, String)> {
+    use serde_saphyr::Error;
     let field = key.map_or_else(|| "this value".to_string(), |k| format!("`{k}`"));
-    let number = message
-        .strip_prefix("invalid ")
-        .filter(|t| t.len() > 1 && t[1..].chars().all(|c| c.is_ascii_digit()));
+    let mut e = e;
+    while let Error::WithSnippet { error, .. } | Error::AliasError { error, .. } = e {
+        e = error;
+    }
+    // A number of the wrong form, and a value of the wrong shape, have kinds.
+    let number = match e {
+        Error::InvalidScalar { ty, .. }
+            if ty.len() > 1 && ty[1..].chars().all(|c| c.is_ascii_digit()) =>
+        {
+            Some(*ty)
+        }
+        _ => None,
+    };
     if let Some(kind) = number {
         let (what, example) = match kind.as_bytes()[0] {
             b'f' => ("a number", "`1.5`"),
@@ -189,19 +205,30 @@ fn explain_shape(message: &str, key: Option<&str>) -> Option<(String, String)> {
         ));
     }
     let shaped = |what: &str, help: &str| Some((format!("{field} must be {what}"), help.into()));
-    match message {
-        "expected sequence start" => shaped(
+    let expected = match e {
+        Error::Unexpected { expected, .. } => *expected,
+        _ => "",
+    };
+    match expected {
+        "sequence start" => shaped(
             "a list",
             "write `[a, b]`, or one `- item` per line below it, indented",
         ),
-        "expected mapping start" => shaped(
+        "mapping start" => shaped(
             "a mapping of fields",
             "put its fields on the lines below it, indented, or write `{field: value}`",
         ),
-        "expected string scalar" => shaped(
+        "string scalar" => shaped(
             "text, not a list or a mapping",
             "write the value on this line; put it in quotes if it starts with `[`, `{`, `-` or holds `: `",
         ),
+        _ => scanner_shape(message),
+    }
+}
+
+/// The YAML scanner's messages about a misplaced line: text only (see `yaml_diagnostic`).
+fn scanner_shape(message: &str) -> Option<(String, String)> {
+    match message {
         "mapping values are not allowed in this context" => Some((
             "a `field:` where none can start: this line is indented deeper than the one above it, or a value holds `: `".into(),
             "line the field up with its neighbours; if `: ` is part of the value, put the value in quotes".into(),
