@@ -49,6 +49,12 @@ pub fn run(cli: Cli) -> Result<Status> {
             let options = session_options(&server)?;
             // The lint `check` runs: a lesson with errors does not start.
             let lint = driver::check::RunLint::new(&catalog);
+            for warning in crate::lesson::shadow::warnings(&catalog.entries)
+                .iter()
+                .filter(|w| w.file == entry.file)
+            {
+                eprintln!("{}", warning.to_string().yellow());
+            }
             lint.refuse_errors(&entry)?;
             if auto {
                 driver::auto::run(entry, &options)
@@ -178,6 +184,35 @@ fn new_lesson(
             file.display()
         );
     }
+    // The same id elsewhere is allowed (an instructor's new version of a lesson), but said.
+    let mut elsewhere: Vec<String> = crate::lesson::catalog::builtin_headers()
+        .iter()
+        .filter(|h| h.id == id)
+        .map(|h| {
+            format!(
+                "the built-in lesson ({} in redis-lab), which this one will shadow; `redis-lab lesson {}{id}` still runs it",
+                h.file,
+                crate::lesson::shadow::BUILTIN_PREFIX
+            )
+        })
+        .collect();
+    if dir.is_dir()
+        && let Ok(catalog) = Catalog::load_paths(&[dir.to_path_buf()])
+    {
+        elsewhere.extend(
+            catalog
+                .entries
+                .iter()
+                .filter(|e| e.id() == id)
+                .map(|e| escape_controls(&e.file, Shape::Line).into_owned()),
+        );
+    }
+    for other in &elsewhere {
+        eprintln!(
+            "{} a lesson `{id}` already exists: {other}",
+            "warning:".yellow().bold()
+        );
+    }
     std::fs::create_dir_all(file.parent().unwrap_or(dir))?;
     std::fs::write(&file, crate::lesson::template::lesson(id, track))?;
     let schema = dir.join("lesson.schema.json");
@@ -252,6 +287,10 @@ fn list_rows(folders: &[std::path::PathBuf]) -> Result<Vec<Row>> {
     for problem in &folder_catalog.problems {
         eprintln!("{}", problem.to_string().red());
     }
+    for warning in crate::lesson::shadow::warnings(&folder_catalog.entries) {
+        eprintln!("{}", warning.to_string().yellow());
+    }
+    // A built-in shadowed by an unpacked folder lesson is listed by the name that reaches it.
     let overridden = |id: &str| {
         folder_catalog
             .entries
@@ -260,9 +299,12 @@ fn list_rows(folders: &[std::path::PathBuf]) -> Result<Vec<Row>> {
     };
     let mut rows: Vec<Row> = crate::lesson::catalog::builtin_headers()
         .iter()
-        .filter(|h| !overridden(h.id))
         .map(|h| Row {
-            id: h.id.to_string(),
+            id: if overridden(h.id) {
+                format!("{}{}", crate::lesson::shadow::BUILTIN_PREFIX, h.id)
+            } else {
+                h.id.to_string()
+            },
             pack: None,
             title: h.title.to_string(),
             track: h.track.to_string(),

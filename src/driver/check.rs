@@ -64,6 +64,7 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
     };
     let mut problems: Vec<Diagnostic> = catalog.problems.iter().flat_map(|d| d.0.clone()).collect();
     problems.extend(lint(&catalog.entries, &all_ids, &table));
+    problems.extend(crate::lesson::shadow::warnings(&catalog.entries));
 
     let errors = problems.iter().filter(|p| !p.warning).count();
     let warnings = problems.len() - errors;

@@ -481,11 +481,13 @@ impl Catalog {
                     pack,
                 };
                 if !self.keep_duplicates {
-                    // A folder lesson replaces a built-in or unpacked one with the same id; lessons
-                    // of different packs live side by side as pack/id.
+                    // A folder lesson replaces an unpacked folder one with the same id; lessons of
+                    // different packs live side by side as pack/id, and a built-in it shadows
+                    // stays reachable as builtin/id (`shadow::warnings` says so).
                     self.entries.retain(|e| {
-                        !(e.id() == entry.id()
-                            && (e.pack.is_none() || e.qualified_id() == entry.qualified_id()))
+                        e.origin == Origin::Builtin
+                            || !(e.id() == entry.id()
+                                && (e.pack.is_none() || e.qualified_id() == entry.qualified_id()))
                     });
                 }
                 self.entries.push(entry);
@@ -494,12 +496,30 @@ impl Catalog {
         }
     }
 
-    /// A lesson by id, or by `pack/id` when several packs have a lesson with that id.
+    /// A lesson by id, by `pack/id` when several packs have a lesson with that id, or by
+    /// `builtin/id` for the built-in one. A folder lesson with a built-in's id shadows it: the
+    /// plain id is the folder's.
     pub fn find(&self, id: &str) -> Result<&Entry, CatalogError> {
-        if let Some(entry) = self.entries.iter().find(|e| e.qualified_id() == id) {
+        if let Some(builtin) = id.strip_prefix(crate::lesson::shadow::BUILTIN_PREFIX)
+            && let Some(entry) = self
+                .entries
+                .iter()
+                .find(|e| e.origin == Origin::Builtin && e.id() == builtin)
+        {
             return Ok(entry);
         }
-        let matching: Vec<&Entry> = self.entries.iter().filter(|e| e.id() == id).collect();
+        if let Some(entry) = self
+            .entries
+            .iter()
+            .filter(|e| e.qualified_id() == id)
+            .min_by_key(|e| e.origin == Origin::Builtin)
+        {
+            return Ok(entry);
+        }
+        let mut matching: Vec<&Entry> = self.entries.iter().filter(|e| e.id() == id).collect();
+        if matching.iter().any(|e| e.origin != Origin::Builtin) {
+            matching.retain(|e| e.origin != Origin::Builtin);
+        }
         match matching[..] {
             [one] => return Ok(one),
             [_, _, ..] => {

@@ -4,5 +4,6 @@ pub mod catalog;
 pub mod diagnostic;
 pub mod loader;
 pub mod model;
+pub mod shadow;
 pub mod template;
 pub mod validate;

@@ -473,7 +473,9 @@ impl Linter<'_> {
 /// Lints lessons against each other and against a command table.
 pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
-    let mut seen: HashMap<&str, &Entry> = HashMap::new();
+    // Duplicates within one folder or pack; across folders, packs and the built-ins an id may
+    // repeat, and `shadow::warnings` says which one each name reaches.
+    let mut seen: HashMap<(String, Option<String>, &str), &Entry> = HashMap::new();
     for entry in entries {
         let lesson = &entry.lesson;
         let mut linter = Linter {
@@ -484,7 +486,18 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
             dropped: 0,
             teaches_error: false,
         };
-        if let Some(first) = seen.insert(lesson.id(), entry) {
+        let place = match &entry.origin {
+            crate::lesson::catalog::Origin::Builtin => String::new(),
+            crate::lesson::catalog::Origin::Folder(dir) => dir.display().to_string(),
+        };
+        let key = (
+            place,
+            entry.pack.as_ref().map(|p| p.name.clone()),
+            lesson.id(),
+        );
+        if let Some(first) = seen.insert(key, entry)
+            && !crate::lesson::shadow::same_file(first, entry)
+        {
             linter.at(
                 &lesson.id.referenced,
                 format!(

@@ -546,3 +546,79 @@ fn the_new_template_points_at_references_that_exist() {
         }
     }
 }
+
+/// A folder lesson with a built-in's id, and two packs with the same id: warned about, naming
+/// both origins (never the author's file twice), and both reachable: `builtin/ID`, `PACK/ID`.
+/// `new` warns when the id exists already.
+#[test]
+fn shadowing_ids_are_warned_about_and_both_lessons_stay_reachable() {
+    require_redis();
+    let dir = tempfile::tempdir().unwrap();
+    let new = redis_lab(dir.path())
+        .args(["new", "leaderboard", "--track", "patterns"])
+        .output()
+        .unwrap();
+    assert!(new.status.success());
+    let stderr = String::from_utf8_lossy(&new.stderr);
+    assert!(
+        stderr.contains("warning: a lesson `leaderboard` already exists: the built-in lesson"),
+        "{stderr}"
+    );
+    for pack in ["a", "b"] {
+        redis_lab(dir.path())
+            .args(["new", "intro", "--track", "patterns", "--dir", pack])
+            .assert()
+            .success();
+        std::fs::write(
+            dir.path().join(pack).join("pack.yaml"),
+            format!("name: pack-{pack}\n"),
+        )
+        .unwrap();
+    }
+    let again = redis_lab(dir.path())
+        .args(["new", "intro", "--track", "data-structures", "--dir", "a"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("a/patterns/intro.yaml"),
+        "{again:?}"
+    );
+    std::fs::remove_file(dir.path().join("a/data-structures/intro.yaml")).unwrap();
+    // Folder names are the author's, `lessons` included: the message tells the two apart.
+    let check = redis_lab(dir.path())
+        .args(["check", "--offline", "lessons", "a", "b"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert!(check.status.success(), "warnings are not fatal: {stdout}");
+    insta::assert_snapshot!("shadowing-warnings", stdout);
+
+    let list = redis_lab(dir.path())
+        .args(["--lessons", "lessons", "list", "--json"])
+        .output()
+        .unwrap();
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
+    let title = |id: &str| {
+        items
+            .iter()
+            .find(|i| i["id"] == id)
+            .map(|i| i["title"].as_str().unwrap().to_string())
+    };
+    assert_eq!(title("leaderboard").as_deref(), Some("Leaderboard"));
+    assert_eq!(
+        title("builtin/leaderboard").as_deref(),
+        Some("Game leaderboard")
+    );
+    for (id, banner) in [
+        ("builtin/leaderboard", "Game leaderboard"),
+        ("leaderboard", "Leaderboard  ["),
+    ] {
+        let run = redis_lab(dir.path())
+            .args(["--lessons", "lessons", "lesson", id])
+            .write_stdin(":quit\n")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&run.stdout);
+        assert!(out.contains(banner), "{id}: {out}");
+    }
+}
