@@ -496,6 +496,26 @@ impl Catalog {
         }
     }
 
+    /// Each lesson with the name that reaches it: `builtin/ID` for a built-in that a folder
+    /// lesson shadows, `PACK/ID` for a pack's, else the id.
+    pub fn named(&self) -> Vec<(String, &Entry)> {
+        self.entries
+            .iter()
+            .map(|e| {
+                let shadowed = e.origin == Origin::Builtin
+                    && self.entries.iter().any(|o| {
+                        o.origin != Origin::Builtin && o.pack.is_none() && o.id() == e.id()
+                    });
+                let name = if shadowed {
+                    format!("{}{}", crate::lesson::shadow::BUILTIN_PREFIX, e.id())
+                } else {
+                    e.qualified_id()
+                };
+                (name, e)
+            })
+            .collect()
+    }
+
     /// A lesson by id, by `pack/id` when several packs have a lesson with that id, or by
     /// `builtin/id` for the built-in one. A folder lesson with a built-in's id shadows it: the
     /// plain id is the folder's.
