@@ -622,3 +622,26 @@ fn shadowing_ids_are_warned_about_and_both_lessons_stay_reachable() {
         assert!(out.contains(banner), "{id}: {out}");
     }
 }
+
+/// `check --run` failures carry the file:line:col of their step or check, and failures after the
+/// first step that broke the state are counted as following from it, not listed as causes.
+#[test]
+fn check_run_failures_have_places_and_the_first_cause_comes_first() {
+    require_redis();
+    let steps = "  - id: one\n    title: One\n    task: t\n    hints: [h]\n    solution: [INCR k]\n    checks:\n      - probe: GET k\n        expect: {equals: 1}\n        label: k counts 1\n  - id: two\n    title: Two\n    task: t\n    hints: [h]\n    solution: [INCR k]\n    checks:\n      - probe: GET k\n        expect: {equals: 2}\n  - id: three\n    title: Three\n    task: t\n    hints: [h]\n    solution: [INCR k]\n    checks:\n      - probe: GET k\n        expect: {equals: 3}\n";
+    let lesson = lesson_yaml("cascade", steps).replace("steps:", "setup: [SET k abc]\nsteps:");
+    let dir = pack(&[("cascade.yaml", &lesson)]);
+    let output = redis_lab(dir.path())
+        .args(["check", "--run", "--json", "cascade.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let details: Vec<&str> = report["proofs"][0]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    insta::assert_snapshot!("run-failures-first-cause", details.join("\n"));
+}
