@@ -645,3 +645,20 @@ fn check_run_failures_have_places_and_the_first_cause_comes_first() {
         .collect();
     insta::assert_snapshot!("run-failures-first-cause", details.join("\n"));
 }
+
+/// `check` keeps going after a recoverable format error (unknown field, misspelt matcher or
+/// variant, a second matcher, a value of the wrong shape): every one is reported with its place.
+#[test]
+fn check_reports_every_format_error_of_a_file() {
+    let text = "format: 1\nid: six\ntitle: Six\ntrack: patern\nlevel: beginner\nsummary: s\ncolour: red\nsteps:\n  - id: one\n    title: One\n    task: t\n    hints: [h]\n    solutoin: [SET k 1]\n    solution: [SET k 1]\n    checks:\n      - probe: GET k\n        expect: {equalz: 1}\n      - probe: GET k\n        expect: {equals: 1, colour: red}\n        poll_ms: lots\n  - idd: two\n    title: Two\n    solution:\n      - {cmd: SET k 2, repeat: many}\n    checks:\n      - probe: GET k\n        expect: {equals: 2}\n";
+    let dir = pack(&[("six.yaml", text)]);
+    let output = redis_lab(dir.path())
+        .args(["check", "--offline", "six.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(
+        "every-format-error",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
