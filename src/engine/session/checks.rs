@@ -58,6 +58,7 @@ impl<B: Backend> Session<B> {
                 });
             }
         }
+        verdict.rules.extend(self.limit_failures());
         Ok(verdict)
     }
 

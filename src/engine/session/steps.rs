@@ -115,6 +115,7 @@ impl<B: Backend> Session<B> {
         self.learner_node = None; // a MOVED followed in an earlier step does not carry over
         self.hints_shown = 0;
         self.used.clear();
+        self.counted = Default::default();
         self.replies.clear();
         self.explanations.clear();
         let step = self.lesson.steps[index].clone();

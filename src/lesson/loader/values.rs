@@ -19,6 +19,10 @@ pub fn boolean_in(matcher: &Matcher) -> Option<(&'static str, bool)> {
         Matcher::OneOf(v) => ("one_of", v),
         Matcher::Unordered(v) => ("unordered", v),
         Matcher::Members(v) => ("members", v),
+        Matcher::Not(inner) => return boolean_in(&inner.value),
+        Matcher::AllOf(all) | Matcher::AnyOf(all) => {
+            return all.iter().find_map(|m| boolean_in(&m.value));
+        }
         _ => return None,
     };
     values.iter().find_map(find).map(|b| (key, b))
