@@ -42,7 +42,10 @@ pub fn warnings(entries: &[Entry]) -> Vec<Diagnostic> {
             .with_help(help)
             .as_warning()
         };
-        if let Some(builtin) = builtin_headers().iter().find(|h| h.id == id) {
+        if let Some(builtin) = builtin_headers()
+            .iter()
+            .find(|h| h.id == id && !is_builtin_source(h.file, entry))
+        {
             let how = match &entry.pack {
                 Some(pack) => format!(
                     "`redis-lab lesson {}/{id}` runs this one, `redis-lab lesson {BUILTIN_PREFIX}{id}` the built-in",
@@ -96,4 +99,14 @@ pub fn same_file(a: &Entry, b: &Entry) -> bool {
             ),
             (Ok(x), Ok(y)) if x == y
         )
+}
+
+/// Whether this folder lesson is the very file the built-in one is compiled from (`check
+/// lessons` in redis-lab's own repository): the same lesson, not a shadow of it.
+fn is_builtin_source(builtin_file: &str, entry: &Entry) -> bool {
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(builtin_file);
+    matches!(
+        (source.canonicalize(), std::path::Path::new(&entry.file).canonicalize()),
+        (Ok(a), Ok(b)) if a == b
+    )
 }

@@ -342,6 +342,8 @@ impl CommandTable {
     }
 }
 
+mod fixtures;
+
 struct Linter<'a> {
     entry: &'a Entry,
     table: &'a CommandTable,
@@ -547,11 +549,6 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
                 Some("write a range such as \">=7.0\" or \">=6.2, <8\"".into()),
             );
         }
-        for fixture in &lesson.fixtures {
-            if let Err(e) = entry.fixture(&fixture.value) {
-                linter.at(&fixture.referenced, e.to_string(), None);
-            }
-        }
         // A lesson for a newer Redis than the table describes may use commands it does not list.
         let trust_lesson = lesson
             .requires
@@ -559,6 +556,12 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
             .as_ref()
             .is_some_and(|req| !table.satisfies(&req.value));
         linter.trust_step = trust_lesson;
+        for fixture in &lesson.fixtures {
+            match entry.fixture(&fixture.value) {
+                Err(e) => linter.at(&fixture.referenced, e.to_string(), None),
+                Ok(bytes) => linter.fixture_lines(&fixture.value, &bytes),
+            }
+        }
         linter.commands(&lesson.setup);
         for step in &lesson.steps {
             linter.trust_step = trust_lesson

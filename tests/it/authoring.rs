@@ -441,6 +441,8 @@ fn check_of_the_repository_lessons_folder_finds_the_top_level_fixtures() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     assert!(!stdout.contains("not found"), "{stdout}");
+    // The built-ins' own source files are the built-in lessons, not shadows of them.
+    assert!(!stdout.contains("warning"), "{stdout}");
 
     let lesson = lesson_yaml(
         "side",
@@ -661,4 +663,29 @@ fn check_reports_every_format_error_of_a_file() {
         "every-format-error",
         String::from_utf8_lossy(&output.stdout)
     );
+}
+
+/// Fixture files are linted statically, line by line like a solution, each problem at the
+/// fixture's file:line.
+#[test]
+fn check_lints_fixture_files_line_by_line() {
+    let lesson = lesson_yaml(
+        "data",
+        "  - id: one\n    title: One\n    task: t\n    hints: [h]\n    solution: [SET k 2]\n    checks:\n      - probe: GET k\n        expect: {equals: 2}\n",
+    )
+    .replace("steps:", "fixtures: [data/seed.redis]\nsteps:");
+    let seed = "# seed data\nSET k 1\n\nSREM inv\nZADDD board 1 a\n  ZADD board 0 a b 0 c\nSET \"unclosed\nRPUSH jobs a b c\n";
+    let dir = pack(&[("data.yaml", &lesson), ("fixtures/data/seed.redis", seed)]);
+    let output = redis_lab(dir.path())
+        .args(["check", "--offline", "data.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout)
+        .replace(
+            &dir.path().canonicalize().unwrap().display().to_string(),
+            "PACK",
+        )
+        .replace(&dir.path().display().to_string(), "PACK");
+    insta::assert_snapshot!("fixture-lint", stdout);
 }
