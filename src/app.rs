@@ -73,6 +73,11 @@ pub fn run(cli: Cli) -> Result<Status> {
                 if let Some(warning) = progress.warning.take() {
                     eprintln!("{}", warning.yellow());
                 }
+                adopt_progress(
+                    &mut progress,
+                    &entry.progress_key(),
+                    &entry.legacy_progress_keys(),
+                );
                 let watch = match (watch, &entry.origin) {
                     (false, _) => None,
                     (true, crate::lesson::catalog::Origin::Folder(_)) => {
@@ -276,6 +281,14 @@ fn status_text(progress: &Progress, key: &str, total: usize) -> String {
     }
 }
 
+/// Progress saved under an older key moves to the lesson's key; a failure to save that is said
+/// and is not fatal (the old entry stays where it was).
+fn adopt_progress(progress: &mut Progress, key: &str, legacy: &[String]) {
+    if let Err(e) = progress.adopt(key, legacy) {
+        eprintln!("{} {e}", "warning:".yellow().bold());
+    }
+}
+
 /// One row of `redis-lab list`.
 struct Row {
     id: String,
@@ -285,6 +298,7 @@ struct Row {
     level: String,
     steps: usize,
     progress_key: String,
+    legacy_keys: Vec<String>,
     file: String,
 }
 
@@ -322,6 +336,7 @@ fn list_rows(folders: &[std::path::PathBuf]) -> Result<Vec<Row>> {
             level: h.level.to_string(),
             steps: h.steps,
             progress_key: h.id.to_string(),
+            legacy_keys: Vec::new(),
             file: h.file.to_string(),
         })
         .collect();
@@ -333,6 +348,7 @@ fn list_rows(folders: &[std::path::PathBuf]) -> Result<Vec<Row>> {
         level: e.lesson.level.as_str().to_string(),
         steps: e.lesson.steps.len(),
         progress_key: e.progress_key(),
+        legacy_keys: e.legacy_progress_keys(),
         file: e.file.clone(),
     }));
     // Built-ins and unpacked lessons by track; pack lessons after them, in each pack's order.
@@ -360,6 +376,9 @@ fn list(folders: &[std::path::PathBuf], json: bool) -> Result<Status> {
         eprintln!("{}", warning.yellow());
     }
     let rows = list_rows(folders)?;
+    for row in rows.iter().filter(|r| !r.legacy_keys.is_empty()) {
+        adopt_progress(&mut progress, &row.progress_key, &row.legacy_keys);
+    }
     if json {
         let items: Vec<serde_json::Value> = rows
             .iter()

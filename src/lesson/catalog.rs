@@ -215,11 +215,29 @@ impl Entry {
     }
 
     /// The key under which progress is saved: lessons from folders do not mix with built-ins.
+    /// A pack's lessons are keyed by the pack's name (the pack can move); other folders' by the
+    /// folder's absolute path, its identity (two folders both called `lessons` do not mix).
     pub fn progress_key(&self) -> String {
         match (&self.origin, &self.pack) {
             (Origin::Builtin, _) => self.id().to_string(),
             (Origin::Folder(_), Some(pack)) => format!("pack:{}/{}", pack.name, self.id()),
-            (Origin::Folder(dir), None) => format!("{}#{}", dir.display(), self.id()),
+            (Origin::Folder(dir), None) => format!("folder:{}#{}", absolute(dir), self.id()),
+        }
+    }
+
+    /// Keys this lesson's progress may have been saved under before: the folder's name as it
+    /// was given (how redis-lab keyed it until now), and, for a pack, the folder before it had
+    /// a `pack.yaml`. Progress found there is moved to `progress_key`.
+    pub fn legacy_progress_keys(&self) -> Vec<String> {
+        match (&self.origin, &self.pack) {
+            (Origin::Builtin, _) => Vec::new(),
+            (Origin::Folder(dir), pack) => {
+                let mut keys = vec![format!("{}#{}", dir.display(), self.id())];
+                if pack.is_some() {
+                    keys.push(format!("folder:{}#{}", absolute(dir), self.id()));
+                }
+                keys
+            }
         }
     }
 
@@ -253,6 +271,14 @@ pub fn fixture_root(dir: &Path) -> PathBuf {
         .and_then(|real| real.parent().map(|p| p.join("fixtures")))
         .filter(|beside| beside.is_dir())
         .unwrap_or(own)
+}
+
+/// A folder's absolute, symlink-free path (as given when it cannot be resolved).
+fn absolute(dir: &Path) -> String {
+    dir.canonicalize()
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// Reads `<dir>/fixtures/<path>` (see `fixture_root`), refusing anything that resolves outside

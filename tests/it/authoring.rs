@@ -689,3 +689,54 @@ fn check_lints_fixture_files_line_by_line() {
         .replace(&dir.path().display().to_string(), "PACK");
     insta::assert_snapshot!("fixture-lint", stdout);
 }
+
+/// Progress of a folder's lessons is keyed by the folder's identity (its absolute path), or by
+/// the pack's name: two unrelated folders both called `lessons` no longer share it, adding a
+/// pack.yaml keeps it, and progress saved under the old key (the folder's name as given) moves.
+#[test]
+fn progress_is_keyed_by_folder_identity_or_pack_and_old_entries_move() {
+    let root = tempfile::tempdir().unwrap();
+    let lesson = lesson_yaml(
+        "intro",
+        "  - id: one\n    title: One\n    task: t\n    hints: [h]\n    solution: [SET k 1]\n    checks:\n      - probe: GET k\n        expect: {equals: 1}\n  - id: two\n    title: Two\n    task: t\n    hints: [h]\n    solution: [SET k 2]\n    checks:\n      - probe: GET k\n        expect: {equals: 2}\n",
+    );
+    for side in ["a", "b"] {
+        let dir = root.path().join(side).join("lessons");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("intro.yaml"), &lesson).unwrap();
+    }
+    let data = root.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // What an older redis-lab saved after step one, in folder a/lessons.
+    std::fs::write(
+        data.join("progress.json"),
+        r#"{"version":1,"lessons":{"lessons#intro":{"step":1,"step_id":"two","total":2,"done":false}}}"#,
+    )
+    .unwrap();
+    let status = |side: &str, id: &str| -> String {
+        let output = redis_lab(&root.path().join(side))
+            .env("REDIS_LAB_DATA_DIR", &data)
+            .args(["--lessons", "lessons", "list", "--json"])
+            .output()
+            .unwrap();
+        let items: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+        let item = items.iter().find(|i| i["id"] == id).expect(id);
+        item["status"].as_str().unwrap().to_string()
+    };
+    assert_eq!(status("a", "intro"), "step 2 of 2", "the old entry moved");
+    assert_eq!(
+        status("b", "intro"),
+        "not started",
+        "another folder called lessons"
+    );
+    assert_eq!(status("a", "intro"), "step 2 of 2");
+    std::fs::write(root.path().join("a/lessons/pack.yaml"), "name: acme\n").unwrap();
+    assert_eq!(
+        status("a", "acme/intro"),
+        "step 2 of 2",
+        "a pack.yaml keeps it"
+    );
+    let saved = std::fs::read_to_string(data.join("progress.json")).unwrap();
+    assert!(saved.contains("pack:acme/intro"), "{saved}");
+    assert!(!saved.contains("\"lessons#intro\""), "{saved}");
+}
