@@ -554,7 +554,12 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
             .requires
             .redis
             .as_ref()
-            .is_some_and(|req| !table.satisfies(&req.value));
+            .is_some_and(|req| !table.satisfies(&req.value))
+            || lesson
+                .requires
+                .commands
+                .iter()
+                .any(|c| !table.knows(&c.value));
         linter.trust_step = trust_lesson;
         for fixture in &lesson.fixtures {
             match entry.fixture(&fixture.value) {
@@ -567,6 +572,8 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
             linter.trust_step = trust_lesson
                 || step.requires.as_ref().is_some_and(|r| {
                     !r.modules.is_empty()
+                        // Asked of the server: a command this table lacks may be real there.
+                        || r.commands.iter().any(|c| !table.knows(&c.value))
                         || r.redis
                             .as_ref()
                             .is_some_and(|req| !table.satisfies(&req.value))
