@@ -583,3 +583,57 @@ fn a_reply_check_matches_any_reply_of_the_step_and_a_transaction_is_judged_at_ex
     let exec = session.submit("EXEC").unwrap();
     assert!(passed(&exec), "{exec:?}");
 }
+
+/// `:explain` and a step's "What happened" name only keys whose value really changed: after
+/// ZUNIONSTORE a 2 a b, `a` (same size, new score) was updated in place and `b` was only read.
+#[test]
+fn explanations_name_only_the_keys_that_changed_in_place() {
+    colored::control::set_override(false);
+    let steps = "  - id: union
+    title: Union
+    task: Add b's scores into a.
+    solution: [ZUNIONSTORE a 2 a b]
+    checks:
+      - probe: ZSCORE a x
+        expect: {equals: 6}
+  - id: again
+    title: Union with nothing
+    task: Store a's union with itself.
+    solution: [ZUNIONSTORE a 1 a]
+    checks:
+      - reply_of: ZUNIONSTORE
+        expect: {equals: 1}
+";
+    let yaml = lesson_yaml("union", steps).replace(
+        "steps:\n",
+        "setup:\n  - ZADD a 1 x\n  - ZADD b 5 x\nsteps:\n",
+    );
+    let dir = pack(&[("union.yaml", &yaml)]);
+    let catalog = pack_catalog(dir.path());
+    let mut session = sandbox_session(entry(&catalog, "union"));
+    let explained = |events: &[Event]| -> String {
+        events
+            .iter()
+            .find_map(|e| match e {
+                Event::StepPassed { explanations, .. } => Some(
+                    explanations
+                        .iter()
+                        .map(redis_lab::render::lesson::explain)
+                        .collect::<String>(),
+                ),
+                _ => None,
+            })
+            .expect("the step passed")
+    };
+    let text = explained(&session.submit("ZUNIONSTORE a 2 a b").unwrap());
+    assert!(
+        text.contains("a zset updated in place (1 member)"),
+        "{text}"
+    );
+    assert!(!text.contains("  b "), "b was only read: {text}");
+    let text = explained(&session.submit("ZUNIONSTORE a 1 a").unwrap());
+    assert!(
+        !text.contains("updated in place"),
+        "a kept its value: {text}"
+    );
+}
