@@ -313,7 +313,14 @@ fn command_table(options: &SessionOptions) -> CommandTable {
         let version =
             crate::command::info_field(&server_info.as_text().unwrap_or_default(), "redis_version")
                 .unwrap_or_else(|| "?".into());
-        Some(CommandTable::from_command_info(&info, &version))
+        let mut table = CommandTable::from_command_info(&info, &version);
+        // Arguments from COMMAND DOCS (Redis 7+); without them commands are checked by arity.
+        if let Ok(docs) = server.ask(db, &["COMMAND", "DOCS"], wait)
+            && !docs.is_error()
+        {
+            table.add_docs(&docs);
+        }
+        Some(table)
     };
     live().unwrap_or_else(CommandTable::builtin)
 }

@@ -159,6 +159,28 @@ fn skip_runs_the_solution_as_the_lesson_and_moves_on() {
     assert_eq!(session.step().id(), "count");
 }
 
+/// A solution that does not complete its step (the server answers otherwise than the author
+/// thought): `:skip` says so and stays, instead of moving on as if it had.
+#[test]
+fn skip_whose_solution_fails_says_so_and_stays() {
+    let mut fake = Fake::sandbox();
+    fake.script("", "GET greeting", Reply::Bulk(b"goodbye".to_vec()));
+    let (mut session, _) = start(fake, THREE_STEPS);
+    let events = session.skip().unwrap();
+    assert_eq!(session.step().id(), "greet", "{events:?}");
+    assert!(!events.contains(&Event::StepSkipped { index: 0 }));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Notice(text) if text.contains("checks still fail"))),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|e| matches!(e, Event::NotYet { .. })),
+        "the failing checks are shown: {events:?}"
+    );
+}
+
 #[test]
 fn must_use_rejects_the_right_state_reached_with_another_command() {
     let (mut session, _) = start(Fake::sandbox(), THREE_STEPS);
