@@ -541,11 +541,11 @@ fn a_reply_check_matches_any_reply_of_the_step_and_a_transaction_is_judged_at_ex
         expect: {equals: 1}
   - id: queued
     title: The reply to INCR inside MULTI
-    task: Increment n in a transaction.
+    task: Increment n.
     solution: [INCR n]
     checks:
       - reply_of: INCR
-        expect: {equals: 1}
+        expect: {type: integer}
   - id: exec
     title: The results come with EXEC
     task: Increment m twice in a transaction.
@@ -573,7 +573,7 @@ fn a_reply_check_matches_any_reply_of_the_step_and_a_transaction_is_judged_at_ex
     let exec = session.submit("EXEC").unwrap();
     assert!(
         not_yet(&exec),
-        "INCR answered QUEUED, so reply_of INCR = 1 fails: {exec:?}"
+        "INCR answered QUEUED, so reply_of INCR (an integer) fails: {exec:?}"
     );
     session.skip().unwrap();
     // reply_of: EXEC sees the array of the queued commands' results.
