@@ -290,6 +290,10 @@ fn problems_in_nested_matchers_and_limits_are_reported_at_their_place() {
             base.replace("{equals: 1}", "{any_of: [{equals: 1}, {not: {equal: 1}}]}"),
         ),
         (
+            "pairs-not-a-map",
+            base.replace("{equals: 1}", "{pairs: [alice, 10]}"),
+        ),
+        (
             "pairs-duplicate",
             base.replace("{equals: 1}", "{pairs: {a: 1, a: 2}}"),
         ),
