@@ -310,10 +310,14 @@ fn command_table(options: &SessionOptions) -> CommandTable {
             return None;
         }
         let server_info = server.ask(db, &["INFO", "server"], wait).ok()?;
+        let text = server_info.as_text().unwrap_or_default();
         let version =
-            crate::command::info_field(&server_info.as_text().unwrap_or_default(), "redis_version")
-                .unwrap_or_else(|| "?".into());
+            crate::command::info_field(&text, "redis_version").unwrap_or_else(|| "?".into());
         let mut table = CommandTable::from_command_info(&info, &version);
+        // Valkey's redis_version (7.2.4 on 8.1) is for compatibility: name the server it is.
+        if let Some(valkey) = crate::command::info_field(&text, "valkey_version") {
+            table.source = format!("valkey-server {valkey}");
+        }
         // Arguments from COMMAND DOCS (Redis 7+); without them commands are checked by arity.
         if let Ok(docs) = server.ask(db, &["COMMAND", "DOCS"], wait)
             && !docs.is_error()

@@ -106,6 +106,12 @@ pub struct Requires {
     /// Module names as `MODULE LIST` reports them (`bf`, `ReJSON`, `timeseries`, `search`).
     #[serde(default)]
     pub modules: Vec<String>,
+    /// Commands the server must know, asked with `COMMAND INFO` (`HEXPIRE`): the gate for a
+    /// feature a version number only stands for. Valkey 8.1 reports `redis_version:7.2.4`
+    /// whatever it can do, so ask for the command rather than for a version.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub commands: Vec<Spanned<String>>,
     #[serde(default)]
     pub topology: Topology,
     /// How many client connections the lesson uses at the same time.

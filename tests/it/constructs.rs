@@ -579,7 +579,9 @@ fn a_reply_check_matches_any_reply_of_the_step_and_a_transaction_is_judged_at_ex
         not_yet(&exec),
         "INCR answered QUEUED, so reply_of INCR (an integer) fails: {exec:?}"
     );
-    session.skip().unwrap();
+    // (:skip would run INCR n again and answer 2: it stays on a step its solution does not pass.)
+    session.retry(&mut |_, _| {}).unwrap();
+    assert!(passed(&session.submit("INCR n").unwrap()));
     // reply_of: EXEC sees the array of the queued commands' results.
     session.submit("MULTI").unwrap();
     session.submit("INCR m").unwrap();
