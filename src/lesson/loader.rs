@@ -102,7 +102,10 @@ pub(crate) fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error)
         .with_help("add the closing `\"` at the end of the value");
     }
     let key = key_on_line(source, line);
-    if let Some((shown, help)) = explain_shape(&message, key) {
+    // A value of the wrong shape in a flow map (`expect: {pairs: [a, 1]}`) is the value of the
+    // key just before it, not of the line's first key.
+    let value_key = flow_key_before(source, line, column).or(key);
+    if let Some((shown, help)) = explain_shape(&message, value_key) {
         return Diagnostic::new(file, source, line, column, shown).with_help(help);
     }
     let (shown, help) = match shape_error(e) {
@@ -168,6 +171,22 @@ fn key_on_line(source: &str, line: u64) -> Option<&str> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     is_field.then_some(key)
+}
+
+/// The key whose value starts at `column` inside a flow map: `pairs` for the `[` of
+/// `{pairs: [a, 1]}`. None where the text before the column does not end with `key:`.
+fn flow_key_before(source: &str, line: u64, column: u64) -> Option<&str> {
+    let text = source
+        .lines()
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let before = text.get(..usize::try_from(column).ok()?.checked_sub(1)?)?;
+    let before = before.trim_end().strip_suffix(':')?;
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .map_or(0, |i| i + 1);
+    let key = &before[start..];
+    // Only inside a flow map: the line's own first key is what key_on_line names.
+    (!key.is_empty() && before[..start].contains('{')).then_some(key)
 }
 
 /// The parser's words for a value of the wrong shape or a misplaced line ("invalid u32",
