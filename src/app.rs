@@ -25,6 +25,8 @@ pub fn run(cli: Cli) -> Result<Status> {
             json,
             jobs,
             offline,
+            step,
+            watch,
             server,
         }) => {
             let args = driver::check::CheckArgs {
@@ -34,6 +36,8 @@ pub fn run(cli: Cli) -> Result<Status> {
                 json,
                 jobs,
                 offline,
+                step,
+                watch,
             };
             driver::check::run(args, &session_options(&server)?)
         }
@@ -42,6 +46,7 @@ pub fn run(cli: Cli) -> Result<Status> {
             auto,
             restart,
             watch,
+            step,
             server,
         }) => {
             let catalog = load_catalog(&folders)?;
@@ -50,8 +55,13 @@ pub fn run(cli: Cli) -> Result<Status> {
             // The lint `check` runs: a lesson with errors does not start.
             let lint = driver::check::RunLint::new(&catalog);
             lint.refuse_errors(&entry)?;
+            let start = step
+                .as_deref()
+                .map(|step| crate::lesson::constructs::find_step(&entry.lesson, step))
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
             if auto {
-                driver::auto::run(entry, &options)
+                driver::auto::run(entry, &options, start.unwrap_or(0))
             } else {
                 let mut progress = Progress::load()?;
                 if let Some(warning) = progress.warning.take() {
@@ -71,6 +81,7 @@ pub fn run(cli: Cli) -> Result<Status> {
                     entry,
                     &options,
                     restart,
+                    start,
                     watch.map(|file| (file, lint)),
                     &mut progress,
                 )

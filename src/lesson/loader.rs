@@ -69,6 +69,9 @@ fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnos
         .unwrap_or((1, 1));
     let message = clean_message(&e.without_snippet().to_string());
     // The parser notices a tab or an open quote later than where it is: point at the cause.
+    // These come from the YAML scanner (saphyr-parser), which gives serde-saphyr only a text
+    // (`Error::ExternalMessage`, no kind or code): its words are all there is to tell them by.
+    // Errors of the lesson's shape (unknown or missing fields and variants) have kinds, below.
     if message.contains("tab")
         && let Some((tab_line, tab_column)) = first_indent_tab(source)
     {
@@ -102,16 +105,33 @@ fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnos
     if let Some((shown, help)) = explain_shape(&message, key) {
         return Diagnostic::new(file, source, line, column, shown).with_help(help);
     }
-    let help = suggestion(&message, key);
-    // The help repeats (or replaces) the list of valid names: keep the message short.
-    let shown = match (&help, message.split_once(", expected one of")) {
-        (Some(_), Some((short, _))) => short.to_string(),
-        _ => message.clone(),
-    };
-    // Under `expect:` serde's "variant" is a matcher.
-    let shown = match (key, shown.strip_prefix("unknown variant `")) {
-        (Some("expect"), Some(rest)) => format!("unknown matcher `{rest}"),
-        _ => shown,
+    let (shown, help) = match shape_error(e) {
+        Some(ShapeError::Unknown {
+            word,
+            expected,
+            variant,
+        }) => {
+            // The help names (or replaces) the list of valid names: the message stays short.
+            let what = match (variant, key) {
+                // Under `expect:` serde's "variant" is a matcher.
+                (true, Some("expect")) => "matcher",
+                (true, _) => "variant",
+                (false, _) => "field",
+            };
+            (
+                format!("unknown {what} `{word}`"),
+                Some(unknown_help(word, expected, key)),
+            )
+        }
+        Some(ShapeError::Missing { field: "format" }) => (
+            message.clone(),
+            Some(format!("add `format: {FORMAT_VERSION}` as the first line")),
+        ),
+        Some(ShapeError::Missing { field }) => (
+            message.clone(),
+            Some(format!("add the required field `{field}:`")),
+        ),
+        None => (message.clone(), None),
     };
     let diagnostic = Diagnostic::new(file, source, line, column, shown);
     match help {
@@ -193,39 +213,57 @@ fn explain_shape(message: &str, key: Option<&str>) -> Option<(String, String)> {
     }
 }
 
-/// "did you mean" for unknown fields and variants, from the list serde gives. `key` is the
+/// A lesson field or variant the format does not have, or a required one left out, as
+/// serde-saphyr's error kinds say (never parsed from the message text).
+enum ShapeError<'e> {
+    Unknown {
+        word: &'e str,
+        expected: &'e [&'static str],
+        /// An enum variant (a matcher, a track ...) rather than a field.
+        variant: bool,
+    },
+    Missing {
+        field: &'static str,
+    },
+}
+
+fn shape_error(e: &serde_saphyr::Error) -> Option<ShapeError<'_>> {
+    use serde_saphyr::Error;
+    let mut e = e;
+    while let Error::WithSnippet { error, .. } | Error::AliasError { error, .. } = e {
+        e = error;
+    }
+    match e {
+        Error::SerdeUnknownField {
+            field, expected, ..
+        } => Some(ShapeError::Unknown {
+            word: field,
+            expected,
+            variant: false,
+        }),
+        Error::SerdeUnknownVariant {
+            variant, expected, ..
+        } => Some(ShapeError::Unknown {
+            word: variant,
+            expected,
+            variant: true,
+        }),
+        Error::SerdeMissingField { field, .. } => Some(ShapeError::Missing { field }),
+        _ => None,
+    }
+}
+
+/// "did you mean" for an unknown field or variant, from the names serde expected. `key` is the
 /// field on the error's line: under `expect:` the variants are matchers.
-fn suggestion(message: &str, key: Option<&str>) -> Option<String> {
-    for kind in ["unknown field `", "unknown variant `"] {
-        if let Some(rest) = message.strip_prefix(kind) {
-            let (word, rest) = rest.split_once('`')?;
-            let expected = rest
-                .split_once("expected one of ")
-                .map(|(_, list)| list)
-                .or_else(|| rest.split_once("expected ").map(|(_, l)| l))?;
-            let candidates: Vec<&str> = expected
-                .split(',')
-                .map(|c| c.trim().trim_matches('`'))
-                .filter(|c| !c.is_empty())
-                .collect();
-            return Some(match did_you_mean(word, candidates.iter().copied()) {
-                Some(best) => format!("did you mean `{best}`?"),
-                None if key == Some("expect") => format!(
-                    "write a matcher and its value, like `{{equals: 1}}`; the matchers: {}",
-                    candidates.join(", ")
-                ),
-                None => format!("expected one of: {}", candidates.join(", ")),
-            });
-        }
+fn unknown_help(word: &str, expected: &[&'static str], key: Option<&str>) -> String {
+    match did_you_mean(word, expected.iter().copied()) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None if key == Some("expect") => format!(
+            "write a matcher and its value, like `{{equals: 1}}`; the matchers: {}",
+            expected.join(", ")
+        ),
+        None => format!("expected one of: {}", expected.join(", ")),
     }
-    if message.contains("missing field `format`") {
-        return Some(format!("add `format: {FORMAT_VERSION}` as the first line"));
-    }
-    if let Some(rest) = message.strip_prefix("missing field `") {
-        let field = rest.split('`').next().unwrap_or_default();
-        return Some(format!("add the required field `{field}:`"));
-    }
-    None
 }
 
 fn at(file: &str, source: &str, location: &Location, message: impl Into<String>) -> Diagnostic {
@@ -343,6 +381,7 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
         }
         check_commands(file, source, &step.run, &mut problems);
         check_commands(file, source, &step.solution, &mut problems);
+        crate::lesson::constructs::check_limits(file, source, step, &mut problems);
         check_wrong_ways(file, source, lesson, step, &mut problems);
         for probe in step.checks.iter().filter_map(|c| c.probe.as_ref()) {
             if let Ok(args) = args_of(&probe.value) {
@@ -431,6 +470,13 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
                     .with_help(format!("the pattern was {pattern:?}")),
                 );
             }
+            crate::lesson::constructs::check_matcher(
+                file,
+                source,
+                &check.expect.value,
+                &check.expect.referenced,
+                &mut problems,
+            );
         }
     }
     let clients: HashSet<&str> = lesson

@@ -462,3 +462,87 @@ fn check_of_the_repository_lessons_folder_finds_the_top_level_fixtures() {
         .code(1)
         .stdout(predicate::str::contains("fixture").and(predicate::str::contains("not found")));
 }
+
+/// Arity (COMMAND INFO) and syntax (COMMAND DOCS) of every command in setup, solutions, probes
+/// and hints are checked without --run, against the live server or the built-in table; options
+/// in any order pass, as the server reads them.
+#[test]
+fn check_lints_the_arity_and_syntax_of_every_command() {
+    let steps = "  - id: one\n    title: One\n    explain: x\n    task: t\n    hints: ['`SREM inv:ana`, then `ZADD board 0 a b 0 c`']\n    solution:\n      - ZADD k 0 a b 0 c\n      - SET k v EX 10 NX\n      - SREM inv:ana\n    checks:\n      - probe: ZSCORE k\n        expect: {equals: 0}\n";
+    let lesson = lesson_yaml("arity", steps).replace("steps:", "setup: [SET k v EX ten]\nsteps:");
+    let dir = pack(&[("arity.yaml", &lesson)]);
+    let offline = redis_lab(dir.path())
+        .args(["check", "--offline", "arity.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(offline.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&offline.stdout).into_owned();
+    insta::assert_snapshot!("arity-and-syntax", stdout);
+    require_redis();
+    let live = redis_lab(dir.path())
+        .args(["check", "arity.yaml"])
+        .output()
+        .unwrap();
+    let live_text = String::from_utf8_lossy(&live.stdout);
+    assert!(
+        live_text.contains("commands from redis-server"),
+        "{live_text}"
+    );
+    let problems = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("error") || l.contains("-->"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(problems(&stdout), problems(&live_text), "{live_text}");
+}
+
+/// `--auto` with a failing step says how many failed, never "Lesson complete".
+#[test]
+fn auto_with_a_failing_step_does_not_say_the_lesson_is_complete() {
+    require_redis();
+    let lesson = lesson_yaml(
+        "half",
+        "  - id: one\n    title: One\n    task: t\n    hints: [h]\n    solution: [SET k 1]\n    checks:\n      - probe: GET k\n        expect: {equals: 2}\n        label: k is 2\n",
+    );
+    let dir = pack(&[("half.yaml", &lesson)]);
+    let output = redis_lab(dir.path())
+        .args(["--lessons", ".", "lesson", "half", "--auto"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("1 of 1 steps failed"), "{stdout}");
+    assert!(!stdout.contains("Lesson complete"), "{stdout}");
+}
+
+/// The lesson `new` writes sends its author to references that exist: the schema written next
+/// to it, and subcommands redis-lab has (it named `redis-lab new --help` for a reference that
+/// is not there).
+#[test]
+fn the_new_template_points_at_references_that_exist() {
+    use clap::CommandFactory;
+    let dir = tempfile::tempdir().unwrap();
+    redis_lab(dir.path())
+        .args(["new", "refs", "--track", "patterns"])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(dir.path().join("lessons/patterns/refs.yaml")).unwrap();
+    let header: Vec<&str> = text.lines().take_while(|l| l.starts_with('#')).collect();
+    assert!(!text.contains("new --help"), "{text}");
+    assert!(header.iter().any(|l| l.contains("../lesson.schema.json")));
+    assert!(dir.path().join("lessons/lesson.schema.json").exists());
+    let cli = redis_lab::cli::Cli::command();
+    for line in &header {
+        for (_, rest) in line
+            .match_indices("`redis-lab ")
+            .map(|(i, _)| line.split_at(i + 11))
+        {
+            let sub = rest.split([' ', '`']).next().unwrap();
+            assert!(
+                cli.find_subcommand(sub).is_some(),
+                "the template names `redis-lab {sub}`, which does not exist"
+            );
+        }
+    }
+}

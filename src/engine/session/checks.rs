@@ -66,6 +66,7 @@ impl<B: Backend> Session<B> {
                 });
             }
         }
+        verdict.rules.extend(self.limit_failures());
         Ok(verdict)
     }
 

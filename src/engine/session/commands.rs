@@ -193,6 +193,9 @@ impl<B: Backend> Session<B> {
         // The replies count for reply checks like any other command's.
         if self.recording {
             let name = crate::command::name(args).unwrap_or_default();
+            for (command, reply) in commands.iter().zip(&replies) {
+                self.counted.note_reply(command, reply.is_error(), false);
+            }
             for reply in replies {
                 self.replies.push((client.to_string(), name.clone(), reply));
             }
@@ -283,6 +286,7 @@ impl<B: Backend> Session<B> {
         };
         // Only a write can change its keys. Looking at them for a read would itself touch them
         // (LRU clock, LFU counter, keyspace hits) and falsify OBJECT IDLETIME, OBJECT FREQ, INFO.
+        let key_writes = touched.writes == Some(true);
         let inspected: Vec<Vec<u8>> = if touched.writes == Some(false) {
             Vec::new()
         } else {
@@ -318,6 +322,9 @@ impl<B: Backend> Session<B> {
                 target: self.backend.display().to_string(),
                 secs: SLOW_COMMAND.as_secs(),
             }));
+        }
+        if self.recording {
+            self.counted.note(args, &outcome, key_writes);
         }
         events.push(Event::Command {
             who,

@@ -9,6 +9,7 @@ mod checks;
 mod commands;
 #[cfg(test)]
 mod fake;
+mod limits;
 mod steps;
 #[cfg(test)]
 mod tests;
@@ -216,7 +217,7 @@ impl std::fmt::Display for WrongWayProblem {
             WrongWayKind::Passed => write!(
                 f,
                 "the wrong way `{}` passes the step: add a check or rule it fails \
-                 (must_use, must_not_use, reply_of, a stricter probe)",
+                 (must_use, must_not_use, max_writes, reply_of, a stricter probe)",
                 self.typed
             ),
             WrongWayKind::Refused { line, reason } => write!(
@@ -246,6 +247,8 @@ pub struct Session<B: Backend = LiveBackend> {
     hints_shown: usize,
     /// Command names used in this step (`ZADD`, and `OBJECT ENCODING` for containers).
     used: BTreeSet<String>,
+    /// How many commands were sent in this step, for `max_commands` and `max_writes`.
+    counted: limits::Counted,
     /// Replies the learner got in this step, for checks that look at a reply instead of a probe.
     /// (client, command name, reply) for every reply in this step, released ones included.
     replies: Vec<(String, String, Reply)>,
@@ -324,6 +327,7 @@ impl<B: Backend> Session<B> {
             finished: false,
             hints_shown: 0,
             used: BTreeSet::new(),
+            counted: limits::Counted::default(),
             replies: Vec::new(),
             docs: Docs::default(),
             explanations: Vec::new(),

@@ -115,6 +115,7 @@ impl<B: Backend> Session<B> {
         self.learner_node = None; // a MOVED followed in an earlier step does not carry over
         self.hints_shown = 0;
         self.used.clear();
+        self.counted = Default::default();
         self.replies.clear();
         self.explanations.clear();
         let step = self.lesson.steps[index].clone();
@@ -286,6 +287,20 @@ impl<B: Backend> Session<B> {
             return Ok(vec![Event::Notice("This lesson is complete.".into())]);
         }
         let mut events = self.run_solution()?;
+        // A solution that does not complete its step (a broken lesson, or a server that
+        // answers differently) must not move on as if it had: say so, and stay.
+        let verdict = self.evaluate(true)?;
+        if !verdict.passed() {
+            events.push(Event::Notice(
+                ":skip ran the solution, but this step's checks still fail, so you stay on it \
+                 (:retry starts it again; `redis-lab check --run` proves the lesson):"
+                    .into(),
+            ));
+            events.push(Event::NotYet {
+                failures: verdict.failures(),
+            });
+            return Ok(events);
+        }
         events.push(Event::StepSkipped { index: self.step });
         events.extend(self.advance()?);
         Ok(events)

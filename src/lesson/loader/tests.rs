@@ -168,6 +168,31 @@ fn fixture_paths_cannot_leave_the_folder() {
 }
 
 #[test]
+fn a_misspelt_option_of_a_command_map_gets_a_suggestion_from_the_derived_fields() {
+    let broken = MINIMAL.replace("solution: [SET k v]", "solution: [{cmdd: SET k v}]");
+    let err = parse_lesson("demo.yaml", &broken).unwrap_err();
+    let d = &err.0[0];
+    assert_eq!(d.message, "unknown field `cmdd`");
+    assert_eq!(d.help.as_deref(), Some("did you mean `cmd`?"));
+    // And the string form still reads as a command line.
+    let lesson = parse_lesson("demo.yaml", MINIMAL).unwrap();
+    let spec = &lesson.steps[0].solution[0].value;
+    assert_eq!(spec.cmd, Some(Args::Line("SET k v".into())));
+    assert_eq!(spec.client, None);
+}
+
+#[test]
+fn unknown_names_are_told_by_the_parsers_error_kind_not_its_wording() {
+    // A name holding the words the old reading of the message text split on.
+    let broken = MINIMAL.replace("    solution:", "    \"x, expected one of y\":");
+    let err = parse_lesson("demo.yaml", &broken).unwrap_err();
+    let d = &err.0[0];
+    assert_eq!(d.message, "unknown field `x, expected one of y`");
+    let help = d.help.as_deref().unwrap_or_default();
+    assert!(help.starts_with("expected one of: id, title,"), "{help}");
+}
+
+#[test]
 fn wrong_ways_load_as_lines_and_are_checked_where_they_are_written() {
     let with = |wrong: &str| MINIMAL.to_string() + "    wrong:\n" + wrong;
     let lesson = parse_lesson(
