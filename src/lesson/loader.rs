@@ -607,7 +607,10 @@ fn check_wrong_ways(
                     "a wrong way has an empty line: write the commands a learner would type",
                 )),
                 Ok(args) => {
-                    let (_, args) = crate::command::tokenize::repeat_prefix(args);
+                    let (_, mut args) = crate::command::tokenize::repeat_prefix(args);
+                    if matches!(args.first().map(Vec::as_slice), Some(b":pipe" | b":time")) {
+                        args.drain(..args.len().min(2));
+                    }
                     script_needs_declaring(file, source, lesson, &args, &way.referenced, problems)
                 }
             }

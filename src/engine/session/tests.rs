@@ -823,3 +823,53 @@ fn must_not_use_a_command_without_an_option_fails_one_plain_use_after_a_right_on
     let events = session.submit("set n 1 get").unwrap();
     assert!(passed(&events), "{events:?}");
 }
+
+#[test]
+fn the_learner_sends_a_real_batch_with_pipe_and_time() {
+    let steps = "steps:
+  - id: batch
+    title: Batch
+    task: Count to 3 in one pipeline.
+    solution:
+      - {cmd: INCR n, repeat: 3, pipeline: true}
+    must_use: [\":pipe\"]
+    checks:
+      - probe: GET n
+        expect: {equals: 3}
+";
+    let (mut session, _) = start(Fake::sandbox(), steps);
+    let events = session.submit(":time 3 INCR n").unwrap();
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::Measured {
+                count: 3,
+                pipelined: false,
+                ..
+            }
+        )),
+        "{events:?}"
+    );
+    assert!(
+        !passed(&events),
+        "one round trip each is not a pipeline: {events:?}"
+    );
+    let (mut session, _) = start(Fake::sandbox(), steps);
+    let events = session.submit(":pipe 3 INCR n").unwrap();
+    assert!(passed(&events), "{events:?}");
+    assert_eq!(session.backend.lines(), ["INCR n", "INCR n", "INCR n"]);
+    let (mut session, _) = start(Fake::sandbox(), steps);
+    for bad in [
+        ":pipe 0 INCR n",
+        ":pipe many INCR n",
+        ":pipe 3",
+        ":pipe 10001 INCR n",
+    ] {
+        let events = session.submit(bad).unwrap();
+        assert!(
+            matches!(events.as_slice(), [Event::Refused(text)] if text.contains(":pipe N COMMAND")),
+            "{bad}: {events:?}"
+        );
+    }
+    assert!(session.backend.lines().is_empty());
+}
