@@ -38,7 +38,7 @@ pub fn split_args_bytes(line: &[u8]) -> Result<Vec<Vec<u8>>, TokenizeError> {
 /// same ones): the arguments are `args[..n]` for the `n` returned; what follows is spare room.
 pub fn split_args_into(line: &[u8], args: &mut Vec<Vec<u8>>) -> Result<usize, TokenizeError> {
     // redis-cli works on a C string: a NUL byte ends the line.
-    let line = match line.iter().position(|&b| b == 0) {
+    let line = match memchr::memchr(0, line) {
         Some(end) => &line[..end],
         None => line,
     };
@@ -57,6 +57,13 @@ pub fn split_args_into(line: &[u8], args: &mut Vec<Vec<u8>>) -> Result<usize, To
         }
         let current = &mut args[n];
         current.clear();
+        // The common case, a plain word: copied whole, up to what the loop below acts on.
+        let plain = line[p..]
+            .iter()
+            .position(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t' | b'"' | b'\''))
+            .map_or(line.len(), |i| p + i);
+        current.extend_from_slice(&line[p..plain]);
+        p = plain;
         let (mut in_double, mut in_single) = (false, false);
         loop {
             let c = at(p);

@@ -158,18 +158,28 @@ fn feed(
     let mut items = Vec::new();
     let mut commands = 0;
     loop {
-        if !stdin.buffer().contains(&b'\n') && !items.is_empty() {
+        let newline = memchr::memchr(b'\n', stdin.buffer());
+        if newline.is_none() && !items.is_empty() {
             // The next read may wait for the producer: answer what it has sent so far.
             send(&mut bytes, std::mem::take(&mut items), true)?;
             commands = 0;
         }
-        line.clear();
-        if stdin.read_until(b'\n', &mut line)? == 0 {
-            break;
-        }
-        let text = line.strip_suffix(b"\n").unwrap_or(&line);
-        let text = text.strip_suffix(b"\r").unwrap_or(text);
-        let Ok(n) = split_args_into(text, &mut args) else {
+        // A line whole in the buffer is split where it is; one cut by the buffer's end is read.
+        let split = match newline {
+            Some(end) => {
+                let split = split_line(&stdin.buffer()[..end], &mut args);
+                stdin.consume(end + 1);
+                split
+            }
+            None => {
+                line.clear();
+                if stdin.read_until(b'\n', &mut line)? == 0 {
+                    break;
+                }
+                split_line(line.strip_suffix(b"\n").unwrap_or(&line), &mut args)
+            }
+        };
+        let Ok(n) = split else {
             items.push(Item::Text("Invalid argument(s)".into()));
             continue;
         };
@@ -210,6 +220,14 @@ fn feed(
         send(&mut bytes, items, true)?;
     }
     Ok(())
+}
+
+/// A line without its newline, split into `args` (see `split_args_into`).
+fn split_line(
+    line: &[u8],
+    args: &mut Vec<Vec<u8>>,
+) -> Result<usize, crate::command::tokenize::TokenizeError> {
+    split_args_into(line.strip_suffix(b"\r").unwrap_or(line), args)
 }
 
 /// What printing the reply of `args` needs.

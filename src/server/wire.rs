@@ -533,6 +533,10 @@ pub fn encode<A: AsRef<[u8]>>(out: &mut Vec<u8>, args: &[A]) -> io::Result<()> {
 
 /// `*3\r\n` or `$5\r\n`, without formatting machinery (a million SETs write four per command).
 fn length_line(out: &mut Vec<u8>, prefix: u8, mut n: usize) {
+    if n < 10 {
+        out.extend_from_slice(&[prefix, b'0' + n as u8, b'\r', b'\n']);
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {

@@ -59,7 +59,7 @@ impl<R: BufRead + ?Sized> Core<'_, R> {
         if !matches!(kind, b'$' | b':' | b'*' | b'+') {
             return Ok(Fast::Slow);
         }
-        let Some(end) = rest.iter().position(|&b| b == b'\n') else {
+        let Some(end) = memchr::memchr(b'\n', rest) else {
             return Ok(Fast::Slow);
         };
         let Some(line) = rest[..end].strip_suffix(b"\r") else {
