@@ -18,16 +18,16 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// A YAML scalar as written on one line: plain, "double quoted" or 'single quoted'.
-fn unquote(raw: &str) -> String {
-    let raw = raw.trim();
-    if let Some(inner) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
-        inner.replace("\\\"", "\"").replace("\\\\", "\\")
-    } else if let Some(inner) = raw.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
-        inner.replace("''", "'")
-    } else {
-        raw.split(" #").next().unwrap_or(raw).trim().to_string()
-    }
+/// What `redis-lab list` shows of a lesson, read with the YAML parser the crate uses (other
+/// fields are skipped here; the crate's loader checks them).
+#[derive(serde::Deserialize)]
+struct Header {
+    id: String,
+    title: String,
+    track: String,
+    level: String,
+    #[serde(default)]
+    steps: Vec<serde::de::IgnoredAny>,
 }
 
 fn main() {
@@ -82,21 +82,19 @@ fn main() {
             .expect("under lessons")
             .to_string_lossy()
             .replace('\\', "/");
-        let field = |key: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(&format!("{key}: ")))
-                .map(unquote)
-                .unwrap_or_default()
+        let header: Header = match serde_saphyr::from_str(&text) {
+            Ok(header) => header,
+            Err(e) => panic!("lessons/{relative}: {e}"),
         };
-        let steps = text.lines().filter(|l| l.starts_with("  - id: ")).count();
         writeln!(
             code,
-            "    LessonHeader {{ file: {:?}, id: {:?}, title: {:?}, track: {:?}, level: {:?}, steps: {steps} }},",
+            "    LessonHeader {{ file: {:?}, id: {:?}, title: {:?}, track: {:?}, level: {:?}, steps: {} }},",
             format!("lessons/{relative}"),
-            field("id"),
-            field("title"),
-            field("track"),
-            field("level")
+            header.id,
+            header.title,
+            header.track,
+            header.level,
+            header.steps.len()
         )
         .unwrap();
     }

@@ -47,6 +47,9 @@ pub fn run(cli: Cli) -> Result<Status> {
             let catalog = load_catalog(&folders)?;
             let entry = catalog.find(&id)?.clone();
             let options = session_options(&server)?;
+            // The lint `check` runs: a lesson with errors does not start.
+            let lint = driver::check::RunLint::new(&catalog);
+            lint.refuse_errors(&entry)?;
             if auto {
                 driver::auto::run(entry, &options)
             } else {
@@ -64,7 +67,13 @@ pub fn run(cli: Cli) -> Result<Status> {
                          Copy it into a folder and run with --lessons DIR --watch"
                     ),
                 };
-                driver::guided::run(entry, &options, restart, watch, &mut progress)
+                driver::guided::run(
+                    entry,
+                    &options,
+                    restart,
+                    watch.map(|file| (file, lint)),
+                    &mut progress,
+                )
             }
         }
         Some(Command::New { id, track, dir }) => new_lesson(&id, track.into(), &dir),

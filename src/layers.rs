@@ -10,7 +10,7 @@ const LAYERS: &[&[&str]] = &[
     &["engine"],
     &["lesson", "progress"],
     &["server"],
-    &["command", "escape", "terminal"],
+    &["command", "escape", "signal", "terminal"],
 ];
 
 /// Arrows up that are known, each with the reason it still exists and where it goes.

@@ -11,6 +11,7 @@ pub mod progress;
 pub mod render;
 pub mod repl;
 pub mod server;
+pub mod signal;
 pub mod terminal;
 
 #[cfg(test)]

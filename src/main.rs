@@ -13,10 +13,10 @@ fn main() -> ExitCode {
         return redis_lab::server::watchdog::run(&args[1..]);
     }
     redis_lab::render::save_terminal();
-    redis_lab::server::sandbox::reaper::install_signal_handlers();
+    redis_lab::signal::install(redis_lab::server::sandbox::reaper::kill_all);
     let cli = redis_lab::cli::Cli::parse();
     let result = redis_lab::app::run(cli);
-    redis_lab::server::sandbox::reaper::exit_if_signalled();
+    redis_lab::signal::exit_if_signalled();
     match result {
         Ok(redis_lab::app::Status::Ok) => ExitCode::SUCCESS,
         Ok(redis_lab::app::Status::ChecksFailed) => ExitCode::from(1),

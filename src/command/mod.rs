@@ -2,6 +2,7 @@
 //! module sits below every other one and depends on none of them.
 
 pub mod secret;
+pub mod syntax;
 pub mod tokenize;
 
 /// The command's name in upper case (`get` -> `GET`), the form every list here uses.

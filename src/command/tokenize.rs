@@ -5,7 +5,7 @@
 
 use thiserror::Error;
 
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Error, PartialEq, Eq)]
 pub enum TokenizeError {
     #[error("Invalid argument(s): unbalanced quotes")]
     Unbalanced,

@@ -58,6 +58,10 @@ pub fn run(entry: Entry, options: &SessionOptions) -> Result<Status> {
             failed += 1;
         }
         for e in &events {
+            // "Lesson complete" only when every step passed: the summary below says the rest.
+            if matches!(e, Event::LessonFinished) && failed > 0 {
+                continue;
+            }
             crate::out!("{}", event(&lesson, e, true));
             if let Event::StepPassed { index: passed, .. } = e {
                 crate::out!("{}", after_text(&lesson, *passed));

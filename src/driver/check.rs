@@ -4,7 +4,7 @@ use crate::driver::Status;
 use crate::engine::prove::{LessonProof, Outcome, prove_lesson};
 use crate::engine::session::SessionOptions;
 use crate::lesson::catalog::{Catalog, Entry, builtin_headers};
-use crate::lesson::diagnostic::Diagnostic;
+use crate::lesson::diagnostic::{Diagnostic, Diagnostics};
 use crate::lesson::validate::{CommandTable, lint};
 use crate::render::table::new_table;
 use crate::render::{Shape, escape_controls};
@@ -65,7 +65,13 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
     let mut problems: Vec<Diagnostic> = catalog.problems.iter().flat_map(|d| d.0.clone()).collect();
     problems.extend(lint(&catalog.entries, &all_ids, &table));
 
-    let failed_files: HashSet<&str> = problems.iter().map(|p| p.file.as_str()).collect();
+    let errors = problems.iter().filter(|p| !p.warning).count();
+    let warnings = problems.len() - errors;
+    let failed_files: HashSet<&str> = problems
+        .iter()
+        .filter(|p| !p.warning)
+        .map(|p| p.file.as_str())
+        .collect();
     let runnable: Vec<Entry> = catalog
         .entries
         .iter()
@@ -80,7 +86,7 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
     };
     let elapsed = started.elapsed();
 
-    let failed = !problems.is_empty()
+    let failed = errors > 0
         || proofs
             .iter()
             .any(|p| matches!(p.outcome, Outcome::Failed(_)));
@@ -88,7 +94,12 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
         print_json(&problems, &proofs, catalog.entries.len());
     } else {
         for problem in &problems {
-            crate::outln!("{}", problem.to_string().red());
+            let text = problem.to_string();
+            if problem.warning {
+                crate::outln!("{}", text.yellow());
+            } else {
+                crate::outln!("{}", text.red());
+            }
         }
         if args.run {
             print_table(&proofs);
@@ -103,9 +114,15 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
                 "s"
             },
             escape_controls(&table.source, Shape::Line),
-            problems.len(),
-            if problems.len() == 1 { "" } else { "s" }
+            errors,
+            if errors == 1 { "" } else { "s" }
         );
+        if warnings > 0 {
+            summary.push_str(&format!(
+                ", {warnings} warning{}",
+                if warnings == 1 { "" } else { "s" }
+            ));
+        }
         if args.run {
             summary.push_str(&format!(
                 "; proved on real servers in {:.1} s: {} passed, {} failed, {} skipped",
@@ -129,6 +146,59 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
     })
 }
 
+/// The lint `check` runs, for a lesson about to run: `lesson`, `--auto` and every `--watch`
+/// reload. Commands are checked against the list built into the binary (no server is asked: the
+/// lesson's own server starts after this), ids against every lesson of the catalog.
+pub struct RunLint {
+    ids: HashSet<String>,
+    table: CommandTable,
+}
+
+impl RunLint {
+    pub fn new(catalog: &Catalog) -> RunLint {
+        let mut ids: HashSet<String> = catalog.entries.iter().map(|e| e.id().to_string()).collect();
+        ids.extend(builtin_headers().iter().map(|h| h.id.to_string()));
+        RunLint {
+            ids,
+            table: CommandTable::builtin(),
+        }
+    }
+
+    /// The lesson's warnings, or its errors (warnings included) when it must not run.
+    pub fn check(&self, entry: &Entry) -> Result<Vec<Diagnostic>, Diagnostics> {
+        let problems = lint(std::slice::from_ref(entry), &self.ids, &self.table);
+        if problems.iter().any(|p| !p.warning) {
+            Err(Diagnostics(problems))
+        } else {
+            Ok(problems)
+        }
+    }
+
+    /// Shows the warnings; refuses a lesson with errors, naming each at file:line:col.
+    pub fn refuse_errors(&self, entry: &Entry) -> Result<()> {
+        match self.check(entry) {
+            Ok(warnings) => {
+                for warning in warnings {
+                    eprintln!("{}", warning.to_string().yellow());
+                }
+                Ok(())
+            }
+            Err(problems) => {
+                let errors = problems.0.iter().filter(|p| !p.warning).count();
+                eprintln!("{}", problems.to_string().red());
+                anyhow::bail!(
+                    "the lesson `{}` has {errors} problem{} (above); fix {} and run it again \
+                     (`redis-lab check {}` lints it)",
+                    entry.id(),
+                    if errors == 1 { "" } else { "s" },
+                    if errors == 1 { "it" } else { "them" },
+                    entry.file
+                )
+            }
+        }
+    }
+}
+
 /// Commands as the real server knows them (modules included); the built-in list otherwise.
 fn command_table(options: &SessionOptions) -> CommandTable {
     let live = || -> Option<CommandTable> {
@@ -143,7 +213,14 @@ fn command_table(options: &SessionOptions) -> CommandTable {
         let version =
             crate::command::info_field(&server_info.as_text().unwrap_or_default(), "redis_version")
                 .unwrap_or_else(|| "?".into());
-        Some(CommandTable::from_command_info(&info, &version))
+        let mut table = CommandTable::from_command_info(&info, &version);
+        // Arguments from COMMAND DOCS (Redis 7+); without them commands are checked by arity.
+        if let Ok(docs) = server.ask(db, &["COMMAND", "DOCS"], wait)
+            && !docs.is_error()
+        {
+            table.add_docs(&docs);
+        }
+        Some(table)
     };
     live().unwrap_or_else(CommandTable::builtin)
 }
@@ -241,6 +318,7 @@ fn print_json(problems: &[Diagnostic], proofs: &[LessonProof], lessons: usize) {
         .map(|p| {
             serde_json::json!({
                 "file": p.file, "line": p.line, "column": p.column, "message": p.message, "help": p.help,
+                "severity": if p.warning { "warning" } else { "error" },
             })
         })
         .collect();

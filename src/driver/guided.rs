@@ -9,7 +9,7 @@ use crate::progress::{LessonProgress, Progress};
 use crate::render::lesson::{after_text, event, lesson_banner, step_header};
 use crate::render::{Shape, escape_controls, prose};
 use crate::server::connection::ConnError;
-use crate::server::sandbox::reaper;
+use crate::signal::InterruptGuard;
 use anyhow::Result;
 use colored::Colorize;
 use rustyline::error::ReadlineError;
@@ -42,28 +42,47 @@ fn resume_index(entry: &Entry, saved: Option<&LessonProgress>, restart: bool) ->
         .unwrap_or(saved.step.min(steps.len() - 1))
 }
 
-/// Watch mode: the lesson file and when it last changed.
+/// Watch mode: the lesson file, when it last changed, and the lint every reload passes.
 struct Watched {
     file: PathBuf,
     modified: Option<SystemTime>,
+    lint: crate::driver::check::RunLint,
+}
+
+/// What a look at the watched file found.
+enum Change {
+    Same,
+    Text(Vec<u8>),
+    /// Deleted, renamed or unreadable: why, in words.
+    Gone(String),
 }
 
 impl Watched {
-    fn new(file: PathBuf) -> Watched {
+    fn new(file: PathBuf, lint: crate::driver::check::RunLint) -> Watched {
         let modified = modified(&file);
-        Watched { file, modified }
+        Watched {
+            file,
+            modified,
+            lint,
+        }
     }
 
     /// The new text if the file changed since the last look.
-    fn changed(&mut self) -> Option<Vec<u8>> {
+    fn changed(&mut self) -> Change {
         let now = modified(&self.file);
         if now == self.modified {
-            return None;
+            return Change::Same;
         }
         self.modified = now;
+        if now.is_none() {
+            return Change::Gone("was deleted or renamed".into());
+        }
         // A regular file within the lesson size limit only: never block on a FIFO put there.
         let limit = crate::lesson::loader::MAX_LESSON_BYTES as u64;
-        crate::lesson::catalog::read_regular_file(&self.file, limit).ok()
+        match crate::lesson::catalog::read_regular_file(&self.file, limit) {
+            Ok(bytes) => Change::Text(bytes),
+            Err(e) => Change::Gone(format!("cannot be read ({e})")),
+        }
     }
 }
 
@@ -71,24 +90,53 @@ fn modified(file: &Path) -> Option<SystemTime> {
     std::fs::metadata(file).and_then(|m| m.modified()).ok()
 }
 
-/// Reloads a changed lesson file; a broken file is reported and the session keeps the old one.
+/// Reloads a changed lesson file; a broken file (a format error, or an error of the lint `check`
+/// runs) is reported and the session keeps the old one. Warnings are shown and the file loads.
 fn reload(session: &mut Session, watched: &mut Watched, progress: &mut Progress, key: &str) {
-    let Some(bytes) = watched.changed() else {
-        return;
-    };
     let file = watched.file.display().to_string();
+    let bytes = match watched.changed() {
+        Change::Same => return,
+        Change::Text(bytes) => bytes,
+        Change::Gone(why) => {
+            crate::outln!(
+                "{}",
+                format!(
+                    "The lesson file {} {why}: still running the version loaded last; \
+                     it reloads when the file is back.",
+                    escape_controls(&file, Shape::Line)
+                )
+                .yellow()
+            );
+            return;
+        }
+    };
+    let still_old = || {
+        crate::outln!(
+            "{}",
+            "The lesson file has errors; still running the previous version.".yellow()
+        )
+    };
     match crate::lesson::loader::parse_lesson_bytes(&file, &bytes) {
         Err(diagnostics) => {
             eprintln!("{}", diagnostics.to_string().red());
-            crate::outln!(
-                "{}",
-                "The lesson file has errors; still running the previous version.".yellow()
-            );
+            still_old();
         }
         Ok(lesson) => {
             let mut entry = session.entry().clone();
             entry.lesson = std::sync::Arc::new(lesson);
             entry.source = std::sync::Arc::from(String::from_utf8_lossy(&bytes).as_ref());
+            match watched.lint.check(&entry) {
+                Err(problems) => {
+                    eprintln!("{}", problems.to_string().red());
+                    still_old();
+                    return;
+                }
+                Ok(warnings) => {
+                    for warning in warnings {
+                        eprintln!("{}", warning.to_string().yellow());
+                    }
+                }
+            }
             match session.replace_lesson(entry, &mut |_, _| {}) {
                 Ok(events) => {
                     crate::outln!("{}", format!("↻ Reloaded {file}").green());
@@ -108,10 +156,10 @@ pub fn run(
     entry: Entry,
     options: &SessionOptions,
     restart: bool,
-    watch: Option<PathBuf>,
+    watch: Option<(PathBuf, crate::driver::check::RunLint)>,
     progress: &mut Progress,
 ) -> Result<Status> {
-    let mut watched = watch.map(Watched::new);
+    let mut watched = watch.map(|(file, lint)| Watched::new(file, lint));
     let key = entry.progress_key();
     let saved = progress.get(&key).cloned();
     let start = resume_index(&entry, saved.as_ref(), restart);
@@ -154,7 +202,6 @@ pub fn run(
     // A command with no answer for a while: say what may be happening, and how to get out.
     crate::render::output::notice_slow_answers();
     loop {
-        reaper::interruptible(false);
         let prompt = prompt(&session);
         let line = match editor.readline(&prompt) {
             Ok(line) => line,
@@ -169,8 +216,9 @@ pub fn run(
         if !trimmed.is_empty() {
             let _ = editor.add_history_entry(trimmed);
         }
-        // While the engine works, Ctrl-C interrupts the command in flight instead of quitting.
-        reaper::interruptible(true);
+        // While the engine works, Ctrl-C interrupts the command in flight instead of quitting;
+        // back at the prompt (and after :quit) it quits again.
+        let ctrl_c = InterruptGuard::new();
         let result = match trimmed {
             ":quit" | ":q" | ":exit" | "quit" | "exit" => break,
             ":help" | "help" => {
@@ -235,7 +283,7 @@ pub fn run(
             }
             _ => session.submit(&line),
         };
-        reaper::interruptible(false);
+        drop(ctrl_c);
         match result {
             Ok(events) => show(&session, &events, progress, &key),
             Err(SessionError::Conn(ConnError::Interrupted { command })) => {

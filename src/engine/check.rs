@@ -16,6 +16,11 @@ pub fn evaluate(matcher: &Matcher, reply: &Reply) -> Result<(), String> {
         return evaluate(matcher, single);
     }
     let ok = match matcher {
+        Matcher::Not(inner) => evaluate(&inner.value, reply).is_err(),
+        // The first matcher that fails says what was wrong.
+        Matcher::AllOf(all) => return all.iter().try_for_each(|m| evaluate(&m.value, reply)),
+        Matcher::AnyOf(any) => any.iter().any(|m| evaluate(&m.value, reply).is_ok()),
+        Matcher::Pairs(pairs) => pairs_match(&pairs.0, reply),
         Matcher::Equals(expected) => equals(expected, reply),
         Matcher::OneOf(options) => options.iter().any(|e| equals(e, reply)),
         Matcher::Contains(expected) => contains(expected, reply),
@@ -79,6 +84,23 @@ pub fn evaluate(matcher: &Matcher, reply: &Reply) -> Result<(), String> {
 /// What a matcher wants, in words.
 pub fn describe(matcher: &Matcher) -> String {
     match matcher {
+        Matcher::Not(inner) => format!("anything but {}", describe(&inner.value)),
+        Matcher::AllOf(all) => join_described(all, " and "),
+        Matcher::AnyOf(any) => join_described(any, " or "),
+        Matcher::Pairs(pairs) => {
+            let shown: Vec<String> = pairs
+                .0
+                .iter()
+                .take(6)
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            let more = if pairs.0.len() > 6 { ", …" } else { "" };
+            format!(
+                "exactly the {} pairs {{{}{more}}} in any order",
+                pairs.0.len(),
+                shown.join(", ")
+            )
+        }
         Matcher::Equals(e) => summarize(e),
         Matcher::OneOf(options) => {
             let list: Vec<String> = options.iter().map(|o| o.to_string()).collect();
@@ -111,6 +133,63 @@ pub fn describe(matcher: &Matcher) -> String {
     }
 }
 
+fn join_described(matchers: &[serde_saphyr::Spanned<Matcher>], with: &str) -> String {
+    let parts: Vec<String> = matchers.iter().map(|m| describe(&m.value)).collect();
+    format!("({})", parts.join(with))
+}
+
+/// A reply as (field, value) pairs: a RESP3 map, an array of two-element entries (RESP3
+/// `WITHSCORES`), or a flat array of scalars taken two by two (RESP2 `HGETALL`, `WITHSCORES`).
+fn as_pairs(reply: &Reply) -> Option<Vec<(&Reply, &Reply)>> {
+    if let Reply::Map(pairs) = reply {
+        return Some(pairs.iter().map(|(k, v)| (k, v)).collect());
+    }
+    let elements = reply.elements()?;
+    if elements
+        .iter()
+        .all(|e| matches!(e, Reply::Array(entry) if entry.len() == 2))
+    {
+        return Some(
+            elements
+                .iter()
+                .filter_map(|e| match e {
+                    Reply::Array(entry) => Some((&entry[0], &entry[1])),
+                    _ => None,
+                })
+                .collect(),
+        );
+    }
+    if elements.len() % 2 == 0 && elements.iter().all(|e| e.elements().is_none()) {
+        return Some(elements.chunks(2).map(|c| (c[0], c[1])).collect());
+    }
+    None
+}
+
+/// Exactly these pairs, in any order: each expected pair claims a distinct pair of the reply.
+fn pairs_match(expected: &[(String, Expected)], reply: &Reply) -> bool {
+    let Some(found) = as_pairs(reply) else {
+        return false;
+    };
+    if found.len() != expected.len() {
+        return false;
+    }
+    let mut used = vec![false; found.len()];
+    expected.iter().all(|(key, value)| {
+        let key = Expected::Str(key.clone());
+        match found
+            .iter()
+            .enumerate()
+            .position(|(i, (k, v))| !used[i] && equals(&key, k) && equals(value, v))
+        {
+            Some(i) => {
+                used[i] = true;
+                true
+            }
+            None => false,
+        }
+    })
+}
+
 /// A value for a message; a long list is summarised so a failure does not print the answer.
 fn summarize(expected: &Expected) -> String {
     match expected {
@@ -138,11 +217,9 @@ fn bounds_text(what: &str, min: Option<f64>, max: Option<f64>) -> String {
 pub fn equals(expected: &Expected, reply: &Reply) -> bool {
     match expected {
         Expected::Null => *reply == Reply::Nil,
-        Expected::Bool(b) => match reply {
-            Reply::Bool(found) => found == b,
-            Reply::Int(i) => (*i != 0) == *b,
-            _ => false,
-        },
+        // A boolean is a RESP3 boolean only: `equals: true` against SCARD's 2 must not pass
+        // (an integer reply is matched by a number, `equals: 1`).
+        Expected::Bool(b) => matches!(reply, Reply::Bool(found) if found == b),
         Expected::Int(n) => match reply {
             Reply::Int(i) => i == n,
             Reply::Double(d) => *d == *n as f64,
@@ -308,6 +385,77 @@ mod tests {
         assert!(evaluate(&m, &bulk("a")).is_err());
     }
 
+    fn matcher(yaml: &str) -> Matcher {
+        serde_saphyr::from_str(yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"))
+    }
+
+    #[test]
+    fn pairs_match_hgetall_and_withscores_in_any_order_in_resp2_and_resp3() {
+        let m = matcher("{pairs: {name: Ann, visits: 3}}");
+        let flat = Reply::Array(vec![bulk("visits"), bulk("3"), bulk("name"), bulk("Ann")]);
+        let map = Reply::Map(vec![
+            (bulk("name"), bulk("Ann")),
+            (bulk("visits"), bulk("3")),
+        ]);
+        assert!(evaluate(&m, &flat).is_ok());
+        assert!(evaluate(&m, &map).is_ok());
+        let more = Reply::Map(vec![
+            (bulk("name"), bulk("Ann")),
+            (bulk("visits"), bulk("3")),
+            (bulk("plan"), bulk("pro")),
+        ]);
+        assert!(evaluate(&m, &more).is_err(), "exactly these pairs");
+        let swapped = Reply::Array(vec![bulk("name"), bulk("3"), bulk("visits"), bulk("Ann")]);
+        assert!(
+            evaluate(&m, &swapped).is_err(),
+            "values stay with their fields"
+        );
+        // ZRANGE ... WITHSCORES: a flat array in RESP2, [member, double] entries in RESP3.
+        let scores = matcher("{pairs: {alice: 10, bob: 2.5}}");
+        let resp2 = Reply::Array(vec![bulk("bob"), bulk("2.5"), bulk("alice"), bulk("10")]);
+        let resp3 = Reply::Array(vec![
+            Reply::Array(vec![bulk("alice"), Reply::Double(10.0)]),
+            Reply::Array(vec![bulk("bob"), Reply::Double(2.5)]),
+        ]);
+        assert!(evaluate(&scores, &resp2).is_ok());
+        assert!(evaluate(&scores, &resp3).is_ok());
+        assert!(evaluate(&scores, &Reply::Array(vec![bulk("alice")])).is_err());
+        assert!(evaluate(&matcher("{pairs: {}}"), &Reply::Array(vec![])).is_ok());
+        assert_eq!(
+            describe(&scores),
+            "exactly the 2 pairs {alice: 10, bob: 2.5} in any order"
+        );
+    }
+
+    #[test]
+    fn not_all_of_and_any_of_combine_matchers() {
+        let list = Reply::Array(vec![bulk("a"), bulk("b")]);
+        let no_c = matcher("{not: {contains: c}}");
+        assert!(evaluate(&no_c, &list).is_ok());
+        assert_eq!(
+            evaluate(&matcher("{not: {contains: a}}"), &list),
+            Err(format!("found {}", list.short()))
+        );
+        let both = matcher("{all_of: [{contains: a}, {length: 2}, {not: {contains: c}}]}");
+        assert!(evaluate(&both, &list).is_ok());
+        // The first matcher that fails says what was wrong.
+        let three = matcher("{all_of: [{contains: a}, {length: 3}]}");
+        assert_eq!(
+            evaluate(&three, &list),
+            Err(format!("found length 2 ({})", list.short()))
+        );
+        let either = matcher("{any_of: [{nil: true}, {equals: 0}]}");
+        assert!(evaluate(&either, &Reply::Nil).is_ok());
+        assert!(evaluate(&either, &Reply::Int(0)).is_ok());
+        assert!(evaluate(&either, &Reply::Int(1)).is_err());
+        assert_eq!(
+            describe(&matcher(
+                "{all_of: [{contains: a}, {not: {any_of: [{nil: true}, {equals: 0}]}}]}"
+            )),
+            "(something containing \"a\" and anything but (nil (no such key or field) or 0))"
+        );
+    }
+
     #[test]
     fn numbers_match_integer_and_numeric_string_replies() {
         let three = Matcher::Equals(Expected::Int(3));
@@ -315,6 +463,20 @@ mod tests {
         assert!(evaluate(&three, &bulk("3")).is_ok());
         assert!(evaluate(&three, &bulk("4")).is_err());
         assert!(evaluate(&three, &Reply::Nil).is_err());
+    }
+
+    /// `equals: true` (or unquoted `yes`) once passed against SCARD = 2 and LLEN = 5.
+    #[test]
+    fn booleans_match_only_booleans() {
+        let yes = Matcher::Equals(Expected::Bool(true));
+        assert!(evaluate(&yes, &Reply::Bool(true)).is_ok());
+        assert!(evaluate(&yes, &Reply::Bool(false)).is_err());
+        for not_a_boolean in [Reply::Int(2), Reply::Int(1), Reply::Int(5), bulk("true")] {
+            assert!(evaluate(&yes, &not_a_boolean).is_err(), "{not_a_boolean:?}");
+        }
+        let no = Matcher::Equals(Expected::Bool(false));
+        assert!(evaluate(&no, &Reply::Int(0)).is_err());
+        assert!(evaluate(&no, &Reply::Bool(false)).is_ok());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Proving a lesson on a real server: every step's checks fail before its solution and pass
-//! after it. Used by `redis-lab check --run` and the test suite.
+//! after it, and none of its wrong ways passes it. Used by `redis-lab check --run` and the test suite.
 
 use crate::engine::session::{Session, SessionError, SessionOptions};
 use crate::lesson::catalog::Entry;
@@ -60,7 +60,7 @@ fn prove(
         let teaches_an_error = step
             .checks
             .iter()
-            .any(|c| matches!(c.expect, crate::lesson::model::Matcher::Error(_)));
+            .any(|c| matches!(c.expect.value, crate::lesson::model::Matcher::Error(_)));
         errors.extend(session.take_lesson_errors());
         // This step's errors (its run and solution, or setup before step 0); the next step's
         // `run` already happened when this one passed, and is judged with that step.
@@ -92,6 +92,16 @@ fn prove(
                 failure.label,
                 failure.expected,
                 failure.found
+            ));
+        }
+        // A wrong way that passes is the very mistake the step is about: shown where it is written.
+        for wrong in &proof.wrong_ways {
+            problems.push(format!(
+                "{}:{}:{}: step `{}`: {wrong}",
+                entry.file,
+                wrong.line,
+                wrong.column,
+                step.id()
             ));
         }
         if step.task.is_some() && step.checks.iter().all(|c| c.guard) {

@@ -1,7 +1,9 @@
 //! Every lesson redis-lab knows: the ones built into the binary plus `--lessons` folders.
 
 use crate::lesson::diagnostic::{Diagnostics, did_you_mean};
-use crate::lesson::loader::{MAX_LESSON_BYTES, fixture_path_problem, parse_lesson_bytes};
+use crate::lesson::loader::{
+    FixturePathProblem, MAX_LESSON_BYTES, fixture_path_problem, parse_lesson_bytes,
+};
 use crate::lesson::model::Lesson;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -55,8 +57,12 @@ fn suggestion_text(suggestions: &[String]) -> String {
 
 #[derive(Debug, Error)]
 pub enum FixtureError {
-    #[error("{0}")]
-    Unsafe(String),
+    /// A path that could name a file outside the fixtures/ folder, refused before any reading.
+    #[error(transparent)]
+    Path(#[from] FixturePathProblem),
+    /// A path inside the folder that resolves outside it (a symlink pointing out of a pack).
+    #[error("fixture {path:?} resolves outside the pack's fixtures/ folder; refused")]
+    Escapes { path: String },
     #[error("fixture {path} not found")]
     Missing { path: String },
     #[error("cannot read fixture {path}: {source}")]
@@ -220,7 +226,7 @@ impl Entry {
     /// The bytes of a fixture file named by this lesson (borrowed from the binary for built-ins).
     pub fn fixture(&self, path: &str) -> Result<Cow<'static, [u8]>, FixtureError> {
         if let Some(problem) = fixture_path_problem(path) {
-            return Err(FixtureError::Unsafe(problem));
+            return Err(problem.into());
         }
         match &self.origin {
             Origin::Builtin => embedded::FIXTURE_FILES
@@ -233,19 +239,33 @@ impl Entry {
     }
 }
 
-/// Reads `<dir>/fixtures/<path>`, refusing anything that resolves outside that folder
-/// (a symlink pointing out of a shared pack must not expose the host).
+/// The fixtures folder of a lesson folder: its own `fixtures/`; for a folder with neither that
+/// nor a `pack.yaml`, the `fixtures/` next to it, the layout of this repository (`lessons/` and
+/// `fixtures/` side by side), so that `check lessons` finds the built-ins' data as the built-in
+/// catalog does. A lesson file named alone finds its pack the same way (`pack_root`).
+pub fn fixture_root(dir: &Path) -> PathBuf {
+    let own = dir.join("fixtures");
+    if own.is_dir() || dir.join("pack.yaml").is_file() {
+        return own;
+    }
+    dir.canonicalize()
+        .ok()
+        .and_then(|real| real.parent().map(|p| p.join("fixtures")))
+        .filter(|beside| beside.is_dir())
+        .unwrap_or(own)
+}
+
+/// Reads `<dir>/fixtures/<path>` (see `fixture_root`), refusing anything that resolves outside
+/// that folder (a symlink pointing out of a shared pack must not expose the host).
 fn read_folder_fixture(dir: &Path, path: &str) -> Result<Vec<u8>, FixtureError> {
-    let root = dir.join("fixtures");
+    let root = fixture_root(dir);
     let missing = || FixtureError::Missing {
         path: root.join(path).display().to_string(),
     };
     let root = root.canonicalize().map_err(|_| missing())?;
     let file = root.join(path).canonicalize().map_err(|_| missing())?;
     if !file.starts_with(&root) {
-        return Err(FixtureError::Unsafe(format!(
-            "fixture {path:?} resolves outside the pack's fixtures/ folder; refused"
-        )));
+        return Err(FixtureError::Escapes { path: path.into() });
     }
     read_regular_file(&file, MAX_FIXTURE_BYTES).map_err(|problem| match problem {
         FileProblem::NotRegular(kind) => FixtureError::NotRegular {

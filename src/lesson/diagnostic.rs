@@ -13,6 +13,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// The offending source line, for display.
     pub source_line: Option<String>,
+    /// A warning is shown but is not fatal: the lesson still runs and `check` still passes.
+    pub warning: bool,
 }
 
 impl Diagnostic {
@@ -34,7 +36,14 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             source_line,
+            warning: false,
         }
+    }
+
+    /// The same problem as a warning (shown, not fatal).
+    pub fn as_warning(mut self) -> Self {
+        self.warning = true;
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
@@ -57,7 +66,8 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let shown = |text: &str| escape_controls(text, Shape::Line).into_owned();
-        writeln!(f, "error: {}", shown(&self.message))?;
+        let kind = if self.warning { "warning" } else { "error" };
+        writeln!(f, "{kind}: {}", shown(&self.message))?;
         let number = self.line.to_string();
         let pad = " ".repeat(number.len());
         writeln!(f, "{pad}--> {}", shown(&self.position()))?;

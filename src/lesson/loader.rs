@@ -2,7 +2,7 @@
 
 use crate::command::tokenize::split_args;
 use crate::lesson::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
-use crate::lesson::model::{Args, CommandSpec, FORMAT_VERSION, Lesson, Matcher};
+use crate::lesson::model::{Args, CommandSpec, Expected, FORMAT_VERSION, Lesson, Matcher};
 use serde_saphyr::{Location, Spanned};
 use std::collections::HashSet;
 
@@ -69,6 +69,9 @@ fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnos
         .unwrap_or((1, 1));
     let message = clean_message(&e.without_snippet().to_string());
     // The parser notices a tab or an open quote later than where it is: point at the cause.
+    // These come from the YAML scanner (saphyr-parser), which gives serde-saphyr only a text
+    // (`Error::ExternalMessage`, no kind or code): its words are all there is to tell them by.
+    // Errors of the lesson's shape (unknown or missing fields and variants) have kinds, below.
     if message.contains("tab")
         && let Some((tab_line, tab_column)) = first_indent_tab(source)
     {
@@ -102,16 +105,33 @@ fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnos
     if let Some((shown, help)) = explain_shape(&message, key) {
         return Diagnostic::new(file, source, line, column, shown).with_help(help);
     }
-    let help = suggestion(&message, key);
-    // The help repeats (or replaces) the list of valid names: keep the message short.
-    let shown = match (&help, message.split_once(", expected one of")) {
-        (Some(_), Some((short, _))) => short.to_string(),
-        _ => message.clone(),
-    };
-    // Under `expect:` serde's "variant" is a matcher.
-    let shown = match (key, shown.strip_prefix("unknown variant `")) {
-        (Some("expect"), Some(rest)) => format!("unknown matcher `{rest}"),
-        _ => shown,
+    let (shown, help) = match shape_error(e) {
+        Some(ShapeError::Unknown {
+            word,
+            expected,
+            variant,
+        }) => {
+            // The help names (or replaces) the list of valid names: the message stays short.
+            let what = match (variant, key) {
+                // Under `expect:` serde's "variant" is a matcher.
+                (true, Some("expect")) => "matcher",
+                (true, _) => "variant",
+                (false, _) => "field",
+            };
+            (
+                format!("unknown {what} `{word}`"),
+                Some(unknown_help(word, expected, key)),
+            )
+        }
+        Some(ShapeError::Missing { field: "format" }) => (
+            message.clone(),
+            Some(format!("add `format: {FORMAT_VERSION}` as the first line")),
+        ),
+        Some(ShapeError::Missing { field }) => (
+            message.clone(),
+            Some(format!("add the required field `{field}:`")),
+        ),
+        None => (message.clone(), None),
     };
     let diagnostic = Diagnostic::new(file, source, line, column, shown);
     match help {
@@ -193,39 +213,57 @@ fn explain_shape(message: &str, key: Option<&str>) -> Option<(String, String)> {
     }
 }
 
-/// "did you mean" for unknown fields and variants, from the list serde gives. `key` is the
+/// A lesson field or variant the format does not have, or a required one left out, as
+/// serde-saphyr's error kinds say (never parsed from the message text).
+enum ShapeError<'e> {
+    Unknown {
+        word: &'e str,
+        expected: &'e [&'static str],
+        /// An enum variant (a matcher, a track ...) rather than a field.
+        variant: bool,
+    },
+    Missing {
+        field: &'static str,
+    },
+}
+
+fn shape_error(e: &serde_saphyr::Error) -> Option<ShapeError<'_>> {
+    use serde_saphyr::Error;
+    let mut e = e;
+    while let Error::WithSnippet { error, .. } | Error::AliasError { error, .. } = e {
+        e = error;
+    }
+    match e {
+        Error::SerdeUnknownField {
+            field, expected, ..
+        } => Some(ShapeError::Unknown {
+            word: field,
+            expected,
+            variant: false,
+        }),
+        Error::SerdeUnknownVariant {
+            variant, expected, ..
+        } => Some(ShapeError::Unknown {
+            word: variant,
+            expected,
+            variant: true,
+        }),
+        Error::SerdeMissingField { field, .. } => Some(ShapeError::Missing { field }),
+        _ => None,
+    }
+}
+
+/// "did you mean" for an unknown field or variant, from the names serde expected. `key` is the
 /// field on the error's line: under `expect:` the variants are matchers.
-fn suggestion(message: &str, key: Option<&str>) -> Option<String> {
-    for kind in ["unknown field `", "unknown variant `"] {
-        if let Some(rest) = message.strip_prefix(kind) {
-            let (word, rest) = rest.split_once('`')?;
-            let expected = rest
-                .split_once("expected one of ")
-                .map(|(_, list)| list)
-                .or_else(|| rest.split_once("expected ").map(|(_, l)| l))?;
-            let candidates: Vec<&str> = expected
-                .split(',')
-                .map(|c| c.trim().trim_matches('`'))
-                .filter(|c| !c.is_empty())
-                .collect();
-            return Some(match did_you_mean(word, candidates.iter().copied()) {
-                Some(best) => format!("did you mean `{best}`?"),
-                None if key == Some("expect") => format!(
-                    "write a matcher and its value, like `{{equals: 1}}`; the matchers: {}",
-                    candidates.join(", ")
-                ),
-                None => format!("expected one of: {}", candidates.join(", ")),
-            });
-        }
+fn unknown_help(word: &str, expected: &[&'static str], key: Option<&str>) -> String {
+    match did_you_mean(word, expected.iter().copied()) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None if key == Some("expect") => format!(
+            "write a matcher and its value, like `{{equals: 1}}`; the matchers: {}",
+            expected.join(", ")
+        ),
+        None => format!("expected one of: {}", expected.join(", ")),
     }
-    if message.contains("missing field `format`") {
-        return Some(format!("add `format: {FORMAT_VERSION}` as the first line"));
-    }
-    if let Some(rest) = message.strip_prefix("missing field `") {
-        let field = rest.split('`').next().unwrap_or_default();
-        return Some(format!("add the required field `{field}:`"));
-    }
-    None
 }
 
 fn at(file: &str, source: &str, location: &Location, message: impl Into<String>) -> Diagnostic {
@@ -272,7 +310,7 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
             break;
         }
         if let Some(problem) = fixture_path_problem(&fixture.value) {
-            problems.push(at(file, source, &fixture.referenced, problem));
+            problems.push(at(file, source, &fixture.referenced, problem.to_string()));
         }
     }
     for requires in std::iter::once(&lesson.requires)
@@ -343,6 +381,8 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
         }
         check_commands(file, source, &step.run, &mut problems);
         check_commands(file, source, &step.solution, &mut problems);
+        check_wrong_ways(file, source, lesson, step, &mut problems);
+        crate::lesson::constructs::check_limits(file, source, step, &mut problems);
         for probe in step.checks.iter().filter_map(|c| c.probe.as_ref()) {
             if let Ok(args) = args_of(&probe.value) {
                 script_needs_declaring(
@@ -404,20 +444,39 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
             if let Some(probe) = &check.probe
                 && let Err(problem) = args_of(&probe.value)
             {
-                problems.push(at(file, source, &probe.referenced, problem));
+                problems.push(at(file, source, &probe.referenced, problem.to_string()));
             }
             // Only the syntax is checked here: compiling (as the check does when it runs) costs
             // tens of milliseconds for a pattern like `\w{100}`, and a file may hold thousands.
-            if let Matcher::Matches(pattern) = &check.expect
+            if let Matcher::Matches(pattern) = &check.expect.value
                 && let Err(e) = regex_syntax::Parser::new().parse(pattern)
             {
-                problems.push(at(
-                    file,
-                    source,
-                    anchor,
-                    format!("invalid regular expression in `matches`: {e}"),
-                ));
+                let (line, column) = value_position(source, &check.expect.referenced, "matches");
+                // The parser's own text spans lines and draws its own caret: its kind is enough,
+                // the caret goes under the value.
+                let what = match &e {
+                    regex_syntax::Error::Parse(e) => e.kind().to_string(),
+                    regex_syntax::Error::Translate(e) => e.kind().to_string(),
+                    other => other.to_string(),
+                };
+                problems.push(
+                    Diagnostic::new(
+                        file,
+                        source,
+                        line,
+                        column,
+                        format!("invalid regular expression in `matches`: {what}"),
+                    )
+                    .with_help(format!("the pattern was {pattern:?}")),
+                );
             }
+            crate::lesson::constructs::check_matcher(
+                file,
+                source,
+                &check.expect.value,
+                anchor,
+                &mut problems,
+            );
         }
     }
     let clients: HashSet<&str> = lesson
@@ -463,11 +522,158 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
     problems
 }
 
+/// The first boolean among a matcher's expected values, with the matcher's name.
+pub fn boolean_in(matcher: &Matcher) -> Option<(&'static str, bool)> {
+    fn find(value: &Expected) -> Option<bool> {
+        match value {
+            Expected::Bool(b) => Some(*b),
+            Expected::List(items) => items.iter().find_map(find),
+            _ => None,
+        }
+    }
+    let (key, values): (&'static str, &[Expected]) = match matcher {
+        Matcher::Equals(v) => ("equals", std::slice::from_ref(v)),
+        Matcher::Contains(v) => ("contains", std::slice::from_ref(v)),
+        Matcher::OneOf(v) => ("one_of", v),
+        Matcher::Unordered(v) => ("unordered", v),
+        Matcher::Members(v) => ("members", v),
+        _ => return None,
+    };
+    values.iter().find_map(find).map(|b| (key, b))
+}
+
+/// A boolean where a string or a number was meant: YAML reads unquoted `yes`, `no`, `on`, `off`,
+/// `y`, `n`, `true` and `false` as booleans, and a boolean matches only a RESP3 boolean reply.
+/// A probe (redis-lab's observer speaks RESP2) or a `received` list never holds one: an error.
+/// A reply the learner got, or a probe of a named client, may be RESP3 (after `HELLO 3`): a
+/// warning.
+pub fn boolean_problem(
+    file: &str,
+    source: &str,
+    check: &crate::lesson::model::Check,
+    key: &str,
+    value: bool,
+) -> Diagnostic {
+    let (line, column) = value_position(source, &check.expect.referenced, key);
+    let never = check.received.is_some() || (check.probe.is_some() && check.client.is_none());
+    let message = if never {
+        format!(
+            "`{key}` is given the boolean {value}, which this check's reply can never be: a \
+             boolean matches only a RESP3 boolean reply (not the integer 1, not a string)"
+        )
+    } else {
+        format!(
+            "`{key}` is given the boolean {value}: it matches only a RESP3 boolean reply (after \
+             `HELLO 3`), not the integer 1 or 0, nor a string"
+        )
+    };
+    let diagnostic = Diagnostic::new(file, source, line, column, message).with_help(
+        "YAML reads unquoted true, false, yes, no, on, off, y and n as booleans: quote the word \
+         for text (`\"yes\"`), or write 1 or 0 for an integer reply (SISMEMBER, EXISTS)",
+    );
+    if never {
+        diagnostic
+    } else {
+        diagnostic.as_warning()
+    }
+}
+
+/// Where the value of a matcher's `key:` is written, from the matcher's own position (`{` of
+/// `{matches: ...}`, or the first line of a block mapping): the caret goes under the value.
+pub fn value_position(source: &str, start: &Location, key: &str) -> (u64, u64) {
+    let fallback = (start.line(), start.column());
+    let Some(first) = usize::try_from(start.line())
+        .ok()
+        .and_then(|l| l.checked_sub(1))
+    else {
+        return fallback;
+    };
+    let needle = format!("{key}:");
+    for (index, text) in source.lines().enumerate().skip(first).take(8) {
+        let from = if index == first {
+            usize::try_from(start.column().saturating_sub(1)).unwrap_or(0)
+        } else {
+            0
+        };
+        let Some(found) = text.get(from..).and_then(|rest| rest.find(&needle)) else {
+            continue;
+        };
+        let after = from + found + needle.len();
+        let value = after + text[after..].len() - text[after..].trim_start().len();
+        return (index as u64 + 1, text[..value].chars().count() as u64 + 1);
+    }
+    fallback
+}
+
 /// Bounds on what one lesson may ask for, so a pack cannot make redis-lab wait for hours, send
 /// millions of commands or open connections without end (docs/authoring.md states them).
 pub const MAX_REPEAT: u32 = 100_000;
 pub const MAX_WAIT_MS: u64 = 60_000;
 pub const MAX_CLIENTS: usize = 32;
+/// Each wrong way rebuilds the step's state once in `check --run`, so a step has a few, not many.
+pub const MAX_WRONG_WAYS: usize = 12;
+
+/// A step's wrong ways: only where checks can fail them, each line a command that tokenizes (a
+/// script declared like any other).
+fn check_wrong_ways(
+    file: &str,
+    source: &str,
+    lesson: &Lesson,
+    step: &crate::lesson::model::Step,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let Some(first) = step.wrong.first() else {
+        return;
+    };
+    if step.checks.is_empty() {
+        problems.push(
+            at(
+                file,
+                source,
+                &first.referenced,
+                format!(
+                    "step `{}` has wrong ways but no checks for them to fail",
+                    step.id.value
+                ),
+            )
+            .with_help("a wrong way must leave the step unpassed, and only checks can say so"),
+        );
+    }
+    if step.wrong.len() > MAX_WRONG_WAYS {
+        problems.push(at(
+            file,
+            source,
+            &step.wrong[MAX_WRONG_WAYS].referenced,
+            format!(
+                "step `{}` has {} wrong ways, more than the limit of {MAX_WRONG_WAYS}",
+                step.id.value,
+                step.wrong.len()
+            ),
+        ));
+    }
+    for way in &step.wrong {
+        for line in &way.value.lines {
+            match split_args(line) {
+                Err(e) => problems.push(at(
+                    file,
+                    source,
+                    &way.referenced,
+                    format!("wrong way `{line}`: {e}"),
+                )),
+                Ok(args) if args.is_empty() => problems.push(at(
+                    file,
+                    source,
+                    &way.referenced,
+                    "a wrong way has an empty line: write the commands a learner would type",
+                )),
+                Ok(args) => {
+                    let (_, args) = crate::command::tokenize::repeat_prefix(args);
+                    script_needs_declaring(file, source, lesson, &args, &way.referenced, problems)
+                }
+            }
+        }
+    }
+}
 
 fn check_commands(
     file: &str,
@@ -509,7 +715,9 @@ fn check_commands(
         }
         if let Some(args) = &command.value.cmd {
             match args_of(args) {
-                Err(problem) => problems.push(at(file, source, &command.referenced, problem)),
+                Err(problem) => {
+                    problems.push(at(file, source, &command.referenced, problem.to_string()))
+                }
                 Ok(args) => {
                     if let Some(problem) = crate::server::safety::config_set_problem(&args) {
                         problems.push(at(file, source, &command.referenced, problem));
@@ -563,36 +771,61 @@ fn script_needs_declaring(
 }
 
 /// The arguments of a command, tokenized with redis-cli's rules.
-pub fn args_of(args: &Args) -> Result<Vec<Vec<u8>>, String> {
+pub fn args_of(args: &Args) -> Result<Vec<Vec<u8>>, ArgsError> {
     let tokens = match args {
-        Args::Line(line) => split_args(line).map_err(|e| format!("{e} in `{line}`"))?,
+        Args::Line(line) => split_args(line).map_err(|problem| ArgsError::Tokenize {
+            line: line.clone(),
+            problem,
+        })?,
         Args::List(items) => items.iter().map(|s| s.as_bytes().to_vec()).collect(),
     };
     if tokens.is_empty() {
-        return Err("empty command".into());
+        return Err(ArgsError::Empty);
     }
     Ok(tokens)
 }
 
+/// Why a lesson's command cannot be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArgsError {
+    #[error("{problem} in `{line}`")]
+    Tokenize {
+        line: String,
+        problem: crate::command::tokenize::TokenizeError,
+    },
+    #[error("empty command")]
+    Empty,
+}
+
 /// Fixture paths stay inside the pack's fixtures folder: no absolute paths, no `..`.
-pub fn fixture_path_problem(path: &str) -> Option<String> {
+pub fn fixture_path_problem(path: &str) -> Option<FixturePathProblem> {
     let p = std::path::Path::new(path);
+    let path = path.to_string();
     if path.is_empty() {
-        return Some("empty fixture path".into());
+        return Some(FixturePathProblem::Empty);
     }
     if p.is_absolute() || path.starts_with('~') {
-        return Some(format!(
-            "fixture path {path:?} is absolute; fixtures are relative to the pack's fixtures/ folder"
-        ));
+        return Some(FixturePathProblem::Absolute { path });
     }
     if p.components()
         .any(|c| matches!(c, std::path::Component::ParentDir))
     {
-        return Some(format!(
-            "fixture path {path:?} leaves the fixtures/ folder (`..` is not allowed)"
-        ));
+        return Some(FixturePathProblem::LeavesFolder { path });
     }
     None
+}
+
+/// Why a fixture path a lesson names is refused before anything is read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FixturePathProblem {
+    #[error("empty fixture path")]
+    Empty,
+    #[error(
+        "fixture path {path:?} is absolute; fixtures are relative to the pack's fixtures/ folder"
+    )]
+    Absolute { path: String },
+    #[error("fixture path {path:?} leaves the fixtures/ folder (`..` is not allowed)")]
+    LeavesFolder { path: String },
 }
 
 pub fn is_valid_id(id: &str) -> bool {

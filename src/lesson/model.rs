@@ -37,7 +37,7 @@ pub struct Lesson {
     pub fixtures: Vec<Spanned<String>>,
     /// Commands run after the fixtures, before the first step.
     #[serde(default)]
-    #[schemars(with = "Vec<CommandSpec>")]
+    #[schemars(with = "Vec<CommandForm>")]
     pub setup: Vec<Spanned<CommandSpec>>,
     pub steps: Vec<Step>,
     /// Lesson ids to suggest when this one is finished.
@@ -148,7 +148,7 @@ pub struct Step {
     pub on: Option<String>,
     /// Commands the lesson runs itself when the step starts (a demonstration, another client's move).
     #[serde(default)]
-    #[schemars(with = "Vec<CommandSpec>")]
+    #[schemars(with = "Vec<CommandForm>")]
     pub run: Vec<Spanned<CommandSpec>>,
     /// Hints, from a nudge to nearly the answer; each `hint` shows the next one.
     #[serde(default)]
@@ -156,7 +156,7 @@ pub struct Step {
     pub hints: Vec<Spanned<String>>,
     /// Commands that complete the step; `solution` shows them, `skip` and `--auto` run them.
     #[serde(default)]
-    #[schemars(with = "Vec<CommandSpec>")]
+    #[schemars(with = "Vec<CommandForm>")]
     pub solution: Vec<Spanned<CommandSpec>>,
     /// State checks; the step is done when all of them pass.
     #[serde(default)]
@@ -169,6 +169,22 @@ pub struct Step {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub must_not_use: Vec<Spanned<String>>,
+    /// Wrong ways to do the step: each is the lines a learner might type (one line, or a list)
+    /// and must leave the step unpassed. `check --run` proves each one from the state before the
+    /// step, as it proves the solution, so a check that cannot tell the way matters fails there.
+    #[serde(default)]
+    #[schemars(with = "Vec<WrongWay>")]
+    pub wrong: Vec<Spanned<WrongWay>>,
+    /// At most this many commands in this step ("in one command"): every command sent counts,
+    /// reads included; one answered with an error does not.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub max_commands: Option<Spanned<u32>>,
+    /// At most this many commands that write (or run a script) in this step: looking around
+    /// with reads is free.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub max_writes: Option<Spanned<u32>>,
     /// Shown once the step passes: what just happened and why it matters.
     #[serde(default)]
     pub after: Option<String>,
@@ -181,6 +197,13 @@ pub struct Step {
     pub snippet: Option<Snippet>,
 }
 
+/// A wrong way to do a step: lines a learner might type, in order (`DEL lock:1`, or
+/// `[GET k, DEL k]`), that must not pass it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrongWay {
+    pub lines: Vec<String>,
+}
+
 /// Application-side code shown beside a step (illustration only: it is never run).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -190,28 +213,59 @@ pub struct Snippet {
     pub code: String,
 }
 
-/// One command, written as a redis-cli line (`ZADD board 10 alice`) or as a map with options.
-#[derive(Debug, Clone, PartialEq)]
+/// A command with options (the map form of a command).
+// The one definition of the map form: serde derives its parsing (`remote = "Self"` makes the
+// derived `CommandSpec::deserialize` an inherent function, which the string-or-map
+// `Deserialize` below calls for a map) and schemars its schema (`CommandForm` adds the string
+// form), so the schema and the parser cannot disagree.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, JsonSchema)]
+#[serde(remote = "Self", deny_unknown_fields)]
+#[schemars(rename = "CommandOptions")]
 pub struct CommandSpec {
+    /// The command: a redis-cli line, or a list of arguments.
+    #[serde(default)]
     pub cmd: Option<Args>,
     /// The node that runs it in a multi-node lesson (`master`, `replica`, `sentinel-1`, `node-3`).
+    #[serde(default)]
     pub on: Option<String>,
     /// A fault to inject on a node redis-lab started: stop (a crash), start it again, freeze
     /// (SIGSTOP) or thaw it.
+    #[serde(default)]
     pub fault: Option<Fault>,
     /// Kill the sandbox server as a crash would and start it again on the same data directory,
-    /// with these extra `redis-server` arguments for the new start (persistence lessons).
+    /// with these extra `redis-server` arguments for the new start (persistence lessons; needs
+    /// `requires.sandbox`).
+    #[serde(default)]
     pub restart: Option<Vec<String>>,
     /// Run the command this many times (`{i}` in an argument becomes 0, 1, 2, ...) and report
     /// how long it took: the engine measures, the learner compares.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
     pub repeat: Option<u32>,
     /// With `repeat`: send all of them in one pipeline instead of one round trip each.
+    #[serde(default)]
     pub pipeline: bool,
+    /// The client that sends it (default: the step's learner client).
+    #[serde(default)]
     pub client: Option<String>,
     /// Pause this long after the command (or, without `cmd`, just pause).
+    #[serde(default)]
     pub wait_ms: Option<u64>,
     /// Do not wait for the reply: the command is expected to block until another client acts.
+    #[serde(default)]
     pub background: bool,
+}
+
+/// A command: a redis-cli line, or a map with options.
+// Only the schema of the lesson fields that hold commands; parsing goes through `CommandSpec`'s
+// `Deserialize`, which takes the same two forms.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+#[allow(dead_code)]
+pub(crate) enum CommandForm {
+    /// A command line with redis-cli quoting, e.g. `ZADD board 10 alice`.
+    Line(String),
+    Options(CommandSpec),
 }
 
 /// A fault injected on a node of a multi-node lesson: `fault: {stop: master}`.
@@ -253,7 +307,9 @@ pub struct Check {
     /// The node the probe runs on in a multi-node lesson.
     #[serde(default)]
     pub on: Option<String>,
-    pub expect: Matcher,
+    // Spanned: the lint points at the matcher (a regex error, a boolean where text was meant).
+    #[schemars(with = "Matcher")]
+    pub expect: Spanned<Matcher>,
     /// The client that runs the probe (default: redis-lab's own observer connection). For a
     /// check without a probe: only this client's replies count.
     #[serde(default)]
@@ -301,7 +357,20 @@ pub enum Matcher {
     Type(ReplyType),
     /// The length of an array reply (or of a string reply), exactly or within bounds.
     Length(LengthSpec),
+    /// Field/value or member/score pairs, exactly these in any order: `HGETALL` and
+    /// `... WITHSCORES` replies, as RESP2 flat arrays or RESP3 maps and pairs alike.
+    Pairs(Pairs),
+    /// The reply does not match the matcher inside: `not: {contains: spam}`.
+    Not(#[schemars(with = "Box<Matcher>")] Box<Spanned<Matcher>>),
+    /// The reply matches every one of these matchers.
+    AllOf(#[schemars(with = "Vec<Matcher>")] Vec<Spanned<Matcher>>),
+    /// The reply matches at least one of these matchers.
+    AnyOf(#[schemars(with = "Vec<Matcher>")] Vec<Spanned<Matcher>>),
 }
+
+/// Pairs in the order written (`{name: Ann, visits: 3}`); the order is not matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pairs(pub Vec<(String, Expected)>);
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -484,32 +553,15 @@ impl<'de> Deserialize<'de> for ScalarString {
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarString, E> {
                 Ok(ScalarString(v.to_string()))
             }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarString, E> {
+                Err(E::custom(format!(
+                    "YAML reads this unquoted word as the boolean {v} (true, false, yes, no, on, \
+                     off, y and n all are), not as an argument: put it in quotes"
+                )))
+            }
         }
         deserializer.deserialize_any(V)
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CommandSpecMap {
-    #[serde(default)]
-    cmd: Option<Args>,
-    #[serde(default)]
-    on: Option<String>,
-    #[serde(default)]
-    fault: Option<Fault>,
-    #[serde(default)]
-    restart: Option<Vec<String>>,
-    #[serde(default)]
-    repeat: Option<u32>,
-    #[serde(default)]
-    pipeline: bool,
-    #[serde(default)]
-    client: Option<String>,
-    #[serde(default)]
-    wait_ms: Option<u64>,
-    #[serde(default)]
-    background: bool,
 }
 
 impl<'de> Deserialize<'de> for CommandSpec {
@@ -523,18 +575,12 @@ impl<'de> Deserialize<'de> for CommandSpec {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<CommandSpec, E> {
                 Ok(CommandSpec {
                     cmd: Some(Args::Line(v.to_string())),
-                    on: None,
-                    fault: None,
-                    restart: None,
-                    repeat: None,
-                    pipeline: false,
-                    client: None,
-                    wait_ms: None,
-                    background: false,
+                    ..CommandSpec::default()
                 })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CommandSpec, A::Error> {
-                let m = CommandSpecMap::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                // The derived (inherent) deserializer of the map form.
+                let m = CommandSpec::deserialize(de::value::MapAccessDeserializer::new(map))?;
                 if m.cmd.is_none()
                     && m.wait_ms.is_none()
                     && m.restart.is_none()
@@ -547,20 +593,91 @@ impl<'de> Deserialize<'de> for CommandSpec {
                 if m.repeat.is_some() && m.cmd.is_none() {
                     return Err(de::Error::custom("`repeat` needs a `cmd` to repeat"));
                 }
-                Ok(CommandSpec {
-                    cmd: m.cmd,
-                    on: m.on,
-                    fault: m.fault,
-                    restart: m.restart,
-                    repeat: m.repeat,
-                    pipeline: m.pipeline,
-                    client: m.client,
-                    wait_ms: m.wait_ms,
-                    background: m.background,
-                })
+                Ok(m)
             }
         }
         deserializer.deserialize_any(SpecVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for WrongWay {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct WrongVisitor;
+        impl<'de> Visitor<'de> for WrongVisitor {
+            type Value = WrongWay;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a command line a learner might type (`DEL k`), or a list of them")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<WrongWay, E> {
+                Ok(WrongWay {
+                    lines: vec![v.to_string()],
+                })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<WrongWay, A::Error> {
+                let mut lines = Vec::new();
+                while let Some(line) = seq.next_element::<String>()? {
+                    lines.push(line);
+                }
+                if lines.is_empty() {
+                    return Err(de::Error::custom(
+                        "a wrong way needs at least one command line",
+                    ));
+                }
+                Ok(WrongWay { lines })
+            }
+        }
+        deserializer.deserialize_any(WrongVisitor)
+    }
+}
+
+impl JsonSchema for WrongWay {
+    fn schema_name() -> Cow<'static, str> {
+        "WrongWay".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A wrong way to do the step: a command line a learner might type, or a list of them in order; it must leave the step unpassed (`check --run` proves it).",
+            "oneOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1}
+            ]
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Pairs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PairsVisitor;
+        impl<'de> Visitor<'de> for PairsVisitor {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a map of fields (or members) to values (or scores): `{alice: 10, bob: 20}`",
+                )
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some((key, value)) = map.next_entry::<ScalarString, Expected>()? {
+                    pairs.push((key.0, value));
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+        deserializer.deserialize_map(PairsVisitor)
+    }
+}
+
+impl JsonSchema for Pairs {
+    fn schema_name() -> Cow<'static, str> {
+        "Pairs".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let expected = generator.subschema_for::<Expected>();
+        json_schema!({
+            "description": "Fields (or members) and their values (or scores), in any order.",
+            "type": "object",
+            "additionalProperties": expected
+        })
     }
 }
 
@@ -607,36 +724,6 @@ impl Step {
 }
 
 pub const DEFAULT_CLIENT: &str = "app";
-
-impl JsonSchema for CommandSpec {
-    fn schema_name() -> Cow<'static, str> {
-        "CommandSpec".into()
-    }
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        let args = generator.subschema_for::<Args>();
-        json_schema!({
-            "description": "A command: a redis-cli line, or a map with options.",
-            "oneOf": [
-                {"type": "string", "description": "A command line with redis-cli quoting, e.g. `ZADD board 10 alice`."},
-                {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "properties": {
-                        "cmd": args,
-                        "client": {"type": "string", "description": "The client that sends it (default: the step's learner client)."},
-                        "wait_ms": {"type": "integer", "minimum": 0, "description": "Pause this long after the command (or just pause, without cmd)."},
-                        "background": {"type": "boolean", "description": "Do not wait for the reply: the command blocks until another client acts."},
-                        "repeat": {"type": "integer", "minimum": 1, "description": "Run it this many times ({i} in an argument is the iteration) and report the time taken."},
-                        "pipeline": {"type": "boolean", "description": "With repeat: send them all in one pipeline."},
-                        "on": {"type": "string", "description": "The node that runs it (master, replica, sentinel-1, node-3)."},
-                        "fault": {"type": "object", "description": "Inject a fault: {stop|start|pause|resume: NODE}."},
-                        "restart": {"type": "array", "items": {"type": "string"}, "description": "Kill the sandbox server like a crash and start it again on the same data, with these extra redis-server arguments (needs requires.sandbox)."}
-                    }
-                }
-            ]
-        })
-    }
-}
 
 impl JsonSchema for Args {
     fn schema_name() -> Cow<'static, str> {

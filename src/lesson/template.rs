@@ -24,7 +24,8 @@ fn title_of(id: &str) -> String {
 }
 
 const TEMPLATE: &str = r#"# yaml-language-server: $schema=../lesson.schema.json
-# A redis-lab lesson. The full reference: `redis-lab new --help` and docs/authoring.md.
+# A redis-lab lesson. Every field and what it means: ../lesson.schema.json (editors show it on
+# hover; `redis-lab schema` prints it); the guide, with examples: docs/authoring.md of redis-lab.
 # Try it:   redis-lab lesson {id} --lessons .            (from this folder's parent: --lessons lessons)
 # Prove it: redis-lab check --run                        (every check must fail before its solution
 #                                                         and pass after it)

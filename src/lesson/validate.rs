@@ -1,9 +1,10 @@
 //! Lint across lessons: what serde cannot see. Unknown commands (with a did-you-mean), probes
 //! that write, ids that do not match their file, unknown `next` lessons, missing fixtures.
 
+use crate::command::syntax::{self, Arg, Kind};
 use crate::lesson::catalog::Entry;
 use crate::lesson::diagnostic::{Diagnostic, did_you_mean};
-use crate::lesson::loader::{MAX_PROBLEMS, args_of};
+use crate::lesson::loader::{MAX_PROBLEMS, args_of, boolean_in, boolean_problem};
 use crate::lesson::model::{Args, CommandSpec};
 use crate::server::reply::Reply;
 use serde_saphyr::{Location, Spanned};
@@ -20,11 +21,18 @@ pub struct CommandTable {
     blocking: HashSet<String>,
     /// Commands with subcommands (`object`, `config`): their table keys are `object|encoding`.
     containers: HashSet<String>,
+    /// COMMAND INFO's arity of each command (`zadd` -4), the name (and subcommand) included.
+    arity: HashMap<String, i64>,
+    /// COMMAND DOCS's arguments of each command; a command without them is checked by arity.
+    syntax: HashMap<String, Vec<Arg>>,
     /// Where the table came from, for messages: "redis-server 7.0.15" or "built-in list".
     pub source: String,
 }
 
 const BUILTIN_COMMANDS: &str = include_str!("commands.txt");
+/// Arity and arguments of the same server (scripts/gen_commands.py; the format is described in
+/// `command::syntax`).
+const BUILTIN_SYNTAX: &str = include_str!("command_syntax.txt");
 
 impl CommandTable {
     /// The list shipped in the binary (from redis-server 7.0.15), for when no server is available.
@@ -46,7 +54,171 @@ impl CommandTable {
                 table.insert(name, flags.split(','));
             }
         }
+        for line in BUILTIN_SYNTAX.lines().filter(|l| !l.starts_with('#')) {
+            let mut parts = line.splitn(3, ' ');
+            let (Some(name), Some(arity)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            if let Ok(arity) = arity.parse::<i64>()
+                && arity != 0
+            {
+                table.arity.insert(name.to_string(), arity);
+            }
+            // No arguments listed: the arity alone says what the command takes.
+            if let Some(text) = parts.next().filter(|t| !t.is_empty())
+                && let Ok(args) = syntax::parse(text)
+            {
+                table.syntax.insert(name.to_string(), args);
+            }
+        }
         table
+    }
+
+    /// Adds a live server's `COMMAND DOCS` (RESP2 pairs or a RESP3 map): the arguments of each
+    /// command, subcommands included.
+    pub fn add_docs(&mut self, reply: &Reply) {
+        fn pairs(reply: &Reply) -> Vec<(String, &Reply)> {
+            reply
+                .elements()
+                .unwrap_or_default()
+                .chunks(2)
+                .filter_map(|p| match p {
+                    [k, v] => Some((k.as_text()?, *v)),
+                    _ => None,
+                })
+                .collect()
+        }
+        fn arg(reply: &Reply) -> Option<Arg> {
+            let mut kind = None;
+            let mut token = None;
+            let mut flags = Vec::new();
+            let mut children = Vec::new();
+            for (key, value) in pairs(reply) {
+                match key.as_str() {
+                    "type" => kind = value.as_text(),
+                    "token" => token = value.as_text(),
+                    "flags" => {
+                        flags = value
+                            .elements()
+                            .unwrap_or_default()
+                            .iter()
+                            .filter_map(|f| f.as_text())
+                            .collect()
+                    }
+                    "arguments" => {
+                        children = value
+                            .elements()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(arg)
+                            .collect::<Option<Vec<_>>>()?
+                    }
+                    _ => {}
+                }
+            }
+            let kind = match kind?.as_str() {
+                "key" => Kind::Key,
+                "string" => Kind::Str,
+                "integer" => Kind::Int,
+                "double" => Kind::Double,
+                "pattern" => Kind::Pattern,
+                "unix-time" => Kind::Time,
+                "pure-token" => Kind::Token,
+                "oneof" => Kind::OneOf(children),
+                "block" => Kind::Block(children),
+                // A type this redis-lab does not know: the command is checked by arity only.
+                _ => return None,
+            };
+            let has = |f: &str| flags.iter().any(|x| x == f);
+            Some(Arg {
+                kind,
+                token,
+                optional: has("optional"),
+                multiple: has("multiple"),
+                multiple_token: has("multiple_token"),
+            })
+        }
+        fn command(table: &mut CommandTable, name: &str, doc: &Reply) {
+            // Module commands often document no arguments at all: checked by arity only.
+            let mut args: Option<Vec<Arg>> = None;
+            for (key, value) in pairs(doc) {
+                match key.as_str() {
+                    "arguments" => {
+                        args = value
+                            .elements()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(arg)
+                            .collect()
+                    }
+                    "subcommands" => {
+                        for (sub, sub_doc) in pairs(value) {
+                            command(table, &sub.to_ascii_lowercase(), sub_doc);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            match args {
+                Some(args) if !args.is_empty() => table.syntax.insert(name.to_string(), args),
+                _ => table.syntax.remove(name),
+            };
+        }
+        self.syntax.clear();
+        for (name, doc) in pairs(reply) {
+            command(self, &name.to_ascii_lowercase(), doc);
+        }
+    }
+
+    /// `arguments_problem` for a command line in a hint's prose, where a word in the place of an
+    /// integer or a number may be a placeholder (`milliseconds`, `<cursor>`).
+    fn hint_problem(&self, key: &str, args: &[Vec<u8>]) -> Option<(String, String)> {
+        let skip = if key.contains('|') { 2 } else { 1 };
+        if let Some(grammar) = self.syntax.get(key)
+            && let Err(mismatch) = syntax::check(grammar, args, skip)
+            && let Some(word) = args.get(mismatch.word)
+        {
+            let word = String::from_utf8_lossy(word);
+            let placeholder = word.contains(['<', '>', '…'])
+                || (word.len() >= 3
+                    && word
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '_' || c == '-'));
+            if placeholder {
+                return None;
+            }
+        }
+        self.arguments_problem(key, args)
+    }
+
+    /// What is wrong with the arguments of a known command: their number (COMMAND INFO's
+    /// arity), then their shape (COMMAND DOCS), with the command's usage as help.
+    fn arguments_problem(&self, key: &str, args: &[Vec<u8>]) -> Option<(String, String)> {
+        let shown = key.replace('|', " ").to_ascii_uppercase();
+        let skip = if key.contains('|') { 2 } else { 1 };
+        let usage = self.syntax.get(key).map(|a| {
+            format!("{shown} {}", syntax::usage(a))
+                .trim_end()
+                .to_string()
+        });
+        let help = |usage: &Option<String>| {
+            usage
+                .as_ref()
+                .map_or_else(String::new, |u| format!("{shown} takes: {u}"))
+        };
+        if let Some(problem) = self
+            .arity
+            .get(key)
+            .and_then(|arity| syntax::arity_problem(*arity, args.len()))
+        {
+            return Some((format!("{shown} {problem}"), help(&usage)));
+        }
+        let grammar = self.syntax.get(key)?;
+        let mismatch = syntax::check(grammar, args, skip).err()?;
+        Some((
+            format!("{shown}: {}", mismatch.describe(args)),
+            help(&usage),
+        ))
     }
 
     /// From a live server's `COMMAND INFO` reply (includes module commands that are loaded).
@@ -62,6 +234,9 @@ impl CommandTable {
             let Some(name) = fields.first().and_then(|n| n.as_text()) else {
                 return;
             };
+            if let Some(arity) = fields.get(1).and_then(|a| a.as_i64()) {
+                table.arity.insert(name.to_ascii_lowercase(), arity);
+            }
             let flags: Vec<String> = fields
                 .get(2)
                 .and_then(|f| f.elements())
@@ -176,6 +351,10 @@ struct Linter<'a> {
     trust_step: bool,
     /// Problems past `MAX_PROBLEMS`, counted but not built (each diagnostic copies its line).
     dropped: usize,
+    /// The current step is about an error (a check expects `error:`): a command the server
+    /// refuses for its arguments may be the point (`SREM inventory:7` inside MULTI), as
+    /// `check --run` accepts a solution command that answers an error in such a step.
+    teaches_error: bool,
 }
 
 impl Linter<'_> {
@@ -195,6 +374,14 @@ impl Linter<'_> {
             d = d.with_help(help);
         }
         self.problems.push(d);
+    }
+
+    fn push(&mut self, diagnostic: Diagnostic) {
+        if self.problems.len() >= MAX_PROBLEMS {
+            self.dropped += 1;
+        } else {
+            self.problems.push(diagnostic);
+        }
     }
 
     /// Module commands (`BF.ADD`) are only known when the module is loaded: trust a lesson that
@@ -232,6 +419,11 @@ impl Linter<'_> {
             return;
         }
         let key = sub.unwrap_or(name);
+        if !self.teaches_error
+            && let Some((problem, usage)) = self.table.arguments_problem(&key, &tokens)
+        {
+            self.at(location, problem, (!usage.is_empty()).then_some(usage));
+        }
         if probe {
             let readonly = self.table.readonly.contains(&key);
             if let Some(problem) = crate::server::safety::probe_refusal(&tokens, readonly) {
@@ -290,6 +482,7 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
             problems: Vec::new(),
             trust_step: false,
             dropped: 0,
+            teaches_error: false,
         };
         if let Some(first) = seen.insert(lesson.id(), entry) {
             linter.at(
@@ -346,25 +539,84 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
                 linter.at(&fixture.referenced, e.to_string(), None);
             }
         }
+        // A lesson for a newer Redis than the table describes may use commands it does not list.
+        let trust_lesson = lesson
+            .requires
+            .redis
+            .as_ref()
+            .is_some_and(|req| !table.satisfies(&req.value));
+        linter.trust_step = trust_lesson;
         linter.commands(&lesson.setup);
         for step in &lesson.steps {
-            linter.trust_step = step.requires.as_ref().is_some_and(|r| {
-                !r.modules.is_empty()
-                    || r.redis
-                        .as_ref()
-                        .is_some_and(|req| !table.satisfies(&req.value))
-            });
+            linter.trust_step = trust_lesson
+                || step.requires.as_ref().is_some_and(|r| {
+                    !r.modules.is_empty()
+                        || r.redis
+                            .as_ref()
+                            .is_some_and(|req| !table.satisfies(&req.value))
+                });
+            linter.teaches_error = step
+                .checks
+                .iter()
+                .any(|c| matches!(c.expect.value, crate::lesson::model::Matcher::Error(_)));
             linter.commands(&step.run);
             linter.commands(&step.solution);
             for check in &step.checks {
                 if let Some(probe) = &check.probe {
                     linter.command(&probe.value, &probe.referenced, true);
                 }
+                if let Some((key, value)) = boolean_in(&check.expect.value) {
+                    linter.push(boolean_problem(
+                        &entry.file,
+                        &entry.source,
+                        check,
+                        key,
+                        value,
+                    ));
+                }
+            }
+            for way in &step.wrong {
+                for line in &way.value.lines {
+                    // As the learner types it: `25 INCR k` is INCR, repeated.
+                    let Ok(args) = crate::command::tokenize::split_args(line) else {
+                        continue; // reported by the loader
+                    };
+                    let (_, args) = crate::command::tokenize::repeat_prefix(args);
+                    let words = args
+                        .iter()
+                        .map(|a| String::from_utf8_lossy(a).into_owned())
+                        .collect();
+                    linter.command(&Args::List(words), &way.referenced, false);
+                }
             }
             for name in step.must_use.iter().chain(&step.must_not_use) {
                 linter.command_name(name, "must_use/must_not_use");
             }
             for hint in &step.hints {
+                // A command line in a hint is linted like a solution's. Prose also names a
+                // command alone (`CONFIG GET` with the two names) or shows its form with
+                // placeholders (`PEXPIRE key milliseconds`, `SCAN <cursor>`): those are left be.
+                for code in backticked_code(&hint.value) {
+                    if let Ok(args) = crate::command::tokenize::split_args(code)
+                        && !args.is_empty()
+                        && table.knows(&String::from_utf8_lossy(&args[0]))
+                        && !linter.teaches_error
+                    {
+                        let (name, sub) = table.key_for(&args);
+                        let named = if sub.is_some() { 2 } else { 1 };
+                        let key = sub.unwrap_or(name);
+                        if args.len() > named
+                            && table.knows(&key)
+                            && let Some((problem, usage)) = table.hint_problem(&key, &args)
+                        {
+                            linter.at(
+                                &hint.referenced,
+                                format!("the hint's `{code}`: {problem}"),
+                                (!usage.is_empty()).then_some(usage),
+                            );
+                        }
+                    }
+                }
                 for word in backticked_commands(&hint.value) {
                     // Options such as WITHSCORES are not commands: only a near-miss is a typo.
                     if !table.knows(&word)
@@ -399,18 +651,26 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
 
 /// Upper-case words that start a `code span` in prose: the commands a hint tells you to type.
 fn backticked_commands(text: &str) -> Vec<String> {
+    backticked_code(text)
+        .into_iter()
+        .filter_map(|code| code.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+/// The code spans of prose that look like command lines: an upper-case first word and arguments.
+fn backticked_code(text: &str) -> Vec<&str> {
     text.split('`')
         .skip(1)
         .step_by(2)
         // A lone word (`WRITE`, `WITHSCORES`) is usually an option; a command comes with arguments.
         .filter(|code| code.split_whitespace().count() >= 2)
-        .filter_map(|code| code.split_whitespace().next())
-        .filter(|w| {
-            w.len() >= 3
-                && w.chars()
-                    .all(|c| c.is_ascii_uppercase() || c == '.' || c == '_')
+        .filter(|code| {
+            code.split_whitespace().next().is_some_and(|w| {
+                w.len() >= 3
+                    && w.chars()
+                        .all(|c| c.is_ascii_uppercase() || c == '.' || c == '_')
+            })
         })
-        .map(str::to_string)
         .collect()
 }
 

@@ -24,8 +24,8 @@ use crate::render::{Escaping, Shape};
 use crate::server::connection::{ConnError, PIPELINE_WAIT, Server, wire_failure_text};
 use crate::server::reply::Reply;
 use crate::server::resp::{Limits, RespError};
-use crate::server::sandbox::reaper;
 use crate::server::wire::{Wire, encode};
+use crate::signal;
 use std::io::{BufRead, BufWriter, Stdout, Write};
 use std::sync::mpsc;
 
@@ -427,7 +427,7 @@ impl Printer {
 }
 
 fn read_into<W: Write>(wire: &mut Wire, out: &mut W, format: Format) -> Result<Streamed, Failure> {
-    let mut writer = StreamWriter::new(out, format).stopping_on(reaper::interrupted);
+    let mut writer = StreamWriter::new(out, format).stopping_on(signal::interrupted);
     match wire.recv_events(&Limits::DEFAULT, &mut writer) {
         Ok(()) => writer.finish().map_err(Failure::Output),
         Err(e) => Err(match writer.take_output_error() {

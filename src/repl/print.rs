@@ -6,7 +6,7 @@ use crate::render::reply::{Capped, Limits, Omitted, footer, printed_as_is, write
 use crate::render::table::{pair_headers, pairs_table_limited};
 use crate::render::{Escaping, Shape};
 use crate::server::reply::Reply;
-use crate::server::sandbox::reaper;
+use crate::signal;
 use colored::Colorize;
 use std::io::Write;
 
@@ -32,7 +32,7 @@ pub(super) struct Place<'a> {
 impl Look {
     /// The terminal format's budget, Ctrl-C stopping it when interruptible.
     pub fn limits(&self) -> Limits {
-        let stop: fn() -> bool = reaper::interrupted;
+        let stop: fn() -> bool = signal::interrupted;
         if self.bounded {
             Limits::TERMINAL
         } else {
@@ -51,7 +51,7 @@ impl Look {
         place: &Place<'_>,
         out: &mut impl Write,
     ) -> std::io::Result<()> {
-        let stop: fn() -> bool = reaper::interrupted;
+        let stop: fn() -> bool = signal::interrupted;
         let limits = self.limits();
         if printed_as_is(args) {
             let omitted = {

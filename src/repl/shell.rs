@@ -10,7 +10,7 @@ use crate::repl::history::is_sensitive;
 use crate::repl::print::{Look, Place};
 use crate::server::connection::{Clients, ConnError, Outcome, Server, ServerChoice};
 use crate::server::reply::Reply;
-use crate::server::sandbox::reaper;
+use crate::signal::{self, InterruptGuard};
 use colored::Colorize;
 use rustyline::error::ReadlineError;
 use std::io::{BufRead, IsTerminal, Write};
@@ -224,17 +224,17 @@ impl Shell {
     /// Runs one command; Ctrl-C ends a blocking command, a subscription or MONITOR and returns
     /// to the prompt with a fresh connection. None when interrupted.
     fn execute(&mut self, args: &[Vec<u8>]) -> Result<Option<Reply>, ReplError> {
-        let result = self.execute_still_interruptible(args);
-        reaper::interruptible(false);
-        result
+        let ctrl_c = InterruptGuard::new();
+        self.execute_guarded(args, &ctrl_c)
     }
 
-    /// [`Self::execute`], leaving Ctrl-C to interrupt what comes next too (printing the reply).
-    fn execute_still_interruptible(
+    /// [`Self::execute`] under the caller's guard, so that Ctrl-C can interrupt what the caller
+    /// does next too (printing the reply).
+    fn execute_guarded(
         &mut self,
         args: &[Vec<u8>],
+        _ctrl_c: &InterruptGuard,
     ) -> Result<Option<Reply>, ReplError> {
-        reaper::interruptible(true);
         self.clients
             .set_retry_after_reconnect(!self.in_multi && !self.one_shot);
         let mut result = self.execute_interruptible(args);
@@ -306,7 +306,7 @@ impl Shell {
             .clients
             .run(&self.server, CLIENT, args, Duration::from_millis(100))
         {
-            Err(ConnError::Unsafe(message)) => return Ok(Some(Reply::Error(message))),
+            Err(busy @ ConnError::Busy { .. }) => return Ok(Some(Reply::Error(busy.to_string()))),
             Err(ConnError::Interrupted { .. }) => {
                 self.clients.clear_on(&self.server);
                 return Ok(None);
@@ -330,7 +330,7 @@ impl Shell {
                         crate::server::connection::slow_answer_text(self.server.display(), None);
                     eprintln!("{}", format!("({text})").yellow());
                 }
-                if reaper::interrupted() {
+                if signal::interrupted() {
                     self.clients.clear_on(&self.server);
                     return Ok(None);
                 }
@@ -370,7 +370,7 @@ impl Shell {
             self.print(args, &reply, &mut out)?;
             out.flush()?;
             drop(out);
-            while !reaper::interrupted() {
+            while !signal::interrupted() {
                 let messages = self.clients.take_received(CLIENT);
                 let mut out = std::io::stdout().lock();
                 for message in &messages {
@@ -510,14 +510,15 @@ impl Shell {
             return Ok(true);
         }
         for _ in 0..repeat {
-            let result = self.execute_still_interruptible(&args);
+            let ctrl_c = InterruptGuard::new();
+            let result = self.execute_guarded(&args, &ctrl_c);
             if let Ok(Some(reply)) = &result {
                 // Buffered: a reply is many small writes, and stdout flushes at every newline.
                 let mut buffered = std::io::BufWriter::new(out.lock());
                 self.print(&args, reply, &mut buffered)?;
                 buffered.flush()?;
             }
-            reaper::interruptible(false);
+            drop(ctrl_c);
             match result {
                 Ok(Some(_)) => {}
                 // Ctrl-C ends the repetitions too, not just the one in flight.

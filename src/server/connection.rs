@@ -43,8 +43,16 @@ pub enum ConnError {
         reply: String,
         advice: &'static str,
     },
-    #[error("{0}")]
-    Unsafe(String),
+    /// The client cannot take a command now: the command's answer says why, and the session
+    /// goes on (the learner can use another client).
+    #[error("client {client} {reason}")]
+    Busy { client: String, reason: Busy },
+    /// A lesson or the REPL named a client that was never opened.
+    #[error("no client named {name}")]
+    NoSuchClient { name: String },
+    /// A restart asked of a server given with `--url`.
+    #[error("redis-lab does not restart servers it did not start")]
+    NotOurServer,
     /// Ctrl-C while a command was still running.
     #[error("interrupted while waiting for `{}`{}", shortened(.command), script_hint(.command))]
     Interrupted { command: String },
@@ -80,6 +88,19 @@ fn script_hint(command: &str) -> &'static str {
     } else {
         ""
     }
+}
+
+/// Why a client cannot take a command now.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Busy {
+    /// SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE or MONITOR: the connection only receives.
+    #[error(
+        "is subscribed (or in MONITOR): it only receives now. Use another client to send commands"
+    )]
+    Receiving,
+    /// A blocking command (BLPOP, XREAD BLOCK, WAIT ...) has not been answered yet.
+    #[error("is still waiting for `{command}`; another client must release it first")]
+    Waiting { command: String },
 }
 
 impl ConnError {
@@ -444,9 +465,7 @@ impl Server {
     pub fn crash_and_restart(&mut self, extra_args: &[String]) -> Result<(), ConnError> {
         match &mut self.sandbox {
             Some(sandbox) => Ok(sandbox.crash_and_restart(extra_args)?),
-            None => Err(ConnError::Unsafe(
-                "redis-lab does not restart servers it did not start".into(),
-            )),
+            None => Err(ConnError::NotOurServer),
         }
     }
 
@@ -454,9 +473,7 @@ impl Server {
     pub fn restart(&mut self) -> Result<(), ConnError> {
         match &mut self.sandbox {
             Some(sandbox) => Ok(sandbox.restart()?),
-            None => Err(ConnError::Unsafe(
-                "redis-lab does not restart servers it did not start".into(),
-            )),
+            None => Err(ConnError::NotOurServer),
         }
     }
 }

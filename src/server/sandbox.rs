@@ -605,7 +605,8 @@ fn ping(port: u16) -> bool {
     matches!(stream.read(&mut buf), Ok(n) if buf[..n].starts_with(b"+PONG"))
 }
 
-/// Every server redis-lab started, so a signal handler can kill them before the process exits.
+/// Every server redis-lab started, so a signal handler can kill them before the process exits
+/// (`main` hands [`reaper::kill_all`] to [`crate::signal::install`]).
 pub mod reaper {
     use std::sync::Mutex;
 
@@ -683,72 +684,5 @@ pub mod reaper {
                 std::fs::remove_file(&path)
             };
         }
-    }
-
-    /// Installs handlers for SIGTERM, SIGHUP and SIGINT that kill the servers, then exit with
-    /// 128+signal like a shell expects.
-    pub fn install_signal_handlers() {
-        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-        // The signal is also recorded inside the handler itself, so the main thread sees it even
-        // when the interrupted read returns before the thread below has run.
-        let recorded =
-            SIGNAL.get_or_init(|| std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0)));
-        for signal in [SIGTERM, SIGHUP, SIGINT] {
-            let _ = signal_hook::flag::register_usize(signal, recorded.clone(), signal as usize);
-        }
-        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT]) else {
-            return;
-        };
-        std::thread::spawn(move || {
-            for signal in signals.forever() {
-                // While the REPL waits on a blocking command, Ctrl-C interrupts that command only.
-                if signal == SIGINT && INTERRUPTIBLE.load(std::sync::atomic::Ordering::SeqCst) {
-                    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
-                    if let Some(recorded) = SIGNAL.get() {
-                        recorded.store(0, std::sync::atomic::Ordering::SeqCst);
-                    }
-                    continue;
-                }
-                exit_for_signal(signal);
-            }
-        });
-    }
-
-    static INTERRUPTIBLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-    /// Ctrl-C (SIGINT) now interrupts the running command instead of ending redis-lab.
-    pub fn interruptible(on: bool) {
-        INTERRUPTED.store(false, std::sync::atomic::Ordering::SeqCst);
-        INTERRUPTIBLE.store(on, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// Whether Ctrl-C was pressed since `interruptible(true)`.
-    pub fn interrupted() -> bool {
-        INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// The signal that is ending redis-lab, if any (0: none).
-    static SIGNAL: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicUsize>> =
-        std::sync::OnceLock::new();
-
-    /// A signal may also end a blocking read on the main thread, which then returns normally:
-    /// main calls this so the exit code is the signal's either way.
-    pub fn exit_if_signalled() {
-        let signal = SIGNAL
-            .get()
-            .map_or(0, |s| s.load(std::sync::atomic::Ordering::SeqCst));
-        // A Ctrl-C that only interrupted a REPL command is not a reason to exit.
-        let interrupt_only = signal == signal_hook::consts::SIGINT as usize
-            && INTERRUPTIBLE.load(std::sync::atomic::Ordering::SeqCst);
-        if signal != 0 && !interrupt_only {
-            exit_for_signal(signal as i32);
-        }
-    }
-
-    fn exit_for_signal(signal: i32) -> ! {
-        kill_all();
-        crate::terminal::restore();
-        std::process::exit(128 + signal);
     }
 }

@@ -96,6 +96,46 @@ fn check_run_reports_a_check_that_passes_before_its_solution() {
         ));
 }
 
+/// The lesson warns that DEL releases a lock someone else holds; a check of the state alone lets
+/// DEL through, and `check --run` says so at the wrong way's line until a rule rejects it.
+#[test]
+fn check_run_fails_a_lesson_whose_wrong_way_passes_and_accepts_it_once_a_rule_rejects_it() {
+    require_redis();
+    let steps = "  - id: release\n    title: Release\n    explain: x\n    task: Release the lock with the script.\n    hints: [h]\n    solution:\n      - EVAL \"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0\" 1 lock t1\n    checks:\n      - probe: EXISTS lock\n        expect: {equals: 0}\n        label: the lock is released\n    RULE\n    wrong:\n      - DEL lock\n      - [GET lock, DEL lock]\n";
+    let lesson = |rule: &str| {
+        lesson_yaml("lock-release", &steps.replace("RULE", rule)).replace(
+            "steps:",
+            "requires: {scripts: true}\nsetup: [SET lock t1]\nsteps:",
+        )
+    };
+    // No rule yet: both wrong ways pass, each reported at its own line.
+    let dir = pack(&[("lock-release.yaml", &lesson(""))]);
+    let output = redis_lab(dir.path())
+        .args(["check", "--run", "lock-release.yaml"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "lock-release.yaml:23:9: step `release`: the wrong way `DEL lock` passes the step"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("lock-release.yaml:24:9"), "{text}");
+    assert!(text.contains("`GET lock; DEL lock` passes"), "{text}");
+    // With the rule, the wrong ways fail and the lesson is proven.
+    std::fs::write(
+        dir.path().join("lock-release.yaml"),
+        lesson("must_use: [EVAL|EVALSHA]"),
+    )
+    .unwrap();
+    redis_lab(dir.path())
+        .args(["check", "--run", "lock-release.yaml"])
+        .assert()
+        .success();
+}
+
 #[test]
 fn check_lints_every_problem_in_one_run() {
     let bad = lesson_yaml(
@@ -269,4 +309,240 @@ fn check_stops_after_fifty_problems_in_a_file() {
         text.contains("stopped after 50 problems (10 more not shown)"),
         "{text}"
     );
+}
+
+/// `lesson` runs the lint `check` runs before it starts anything: a probe that writes (it would
+/// pop an element after every command) and an unknown command in a solution refuse the lesson,
+/// each at its file:line:col. No server is needed to be refused.
+#[test]
+fn lesson_refuses_a_lesson_the_lint_finds_errors_in() {
+    let broken = lesson_yaml(
+        "recent",
+        "  - id: trim\n    title: Trim\n    explain: x\n    task: Keep three.\n    hints: [h]\n    solution: [LTRIMM recent:user:42 0 2]\n    checks:\n      - probe: LPOP recent:user:42\n        expect: {equals: a}\n",
+    );
+    let dir = pack(&[("recent.yaml", &broken)]);
+    for auto in [false, true] {
+        let mut cmd = redis_lab(dir.path());
+        cmd.args(["--lessons", ".", "lesson", "recent"])
+            .env("PATH", "/nonexistent");
+        if auto {
+            cmd.arg("--auto");
+        }
+        let output = cmd.write_stdin(":quit\n").output().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        assert!(output.stdout.is_empty(), "nothing ran");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        insta::assert_snapshot!("lesson-refused-by-lint", stderr);
+    }
+}
+
+/// Under `--watch` every reload passes the same lint: an edit that adds a writing probe is
+/// refused and the previous version keeps running; a deleted file says so.
+#[test]
+fn watch_reloads_pass_the_lint_and_a_deleted_file_says_so() {
+    use std::io::Write;
+    require_redis();
+    let good = lesson_yaml(
+        "watched",
+        "  - id: one\n    title: One\n    explain: x\n    task: Set k.\n    hints: [h]\n    solution: [SET k 1]\n    checks:\n      - probe: GET k\n        expect: {equals: 1}\n",
+    );
+    let dir = pack(&[("watched.yaml", &good)]);
+    let file = dir.path().join("watched.yaml");
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let err = tempfile::NamedTempFile::new().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_redis-lab"))
+        .current_dir(dir.path())
+        .args(["--lessons", ".", "lesson", "watched", "--watch"])
+        .env("NO_COLOR", "1")
+        .env("REDIS_LAB_DATA_DIR", dir.path().join(".data"))
+        .env_remove("REDIS_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(out.reopen().unwrap())
+        .stderr(err.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let wait_for = |path: &std::path::Path, text: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let now = std::fs::read_to_string(path).unwrap_or_default();
+            if now.contains(text) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {text:?} in:\n{now}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    wait_for(out.path(), "Watching");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&file, good.replace("probe: GET k", "probe: GETDEL k")).unwrap();
+    writeln!(stdin).unwrap();
+    wait_for(out.path(), "still running the previous version");
+    wait_for(err.path(), "the probe GETDEL is not read-only");
+    std::fs::remove_file(&file).unwrap();
+    writeln!(stdin).unwrap();
+    wait_for(out.path(), "was deleted or renamed");
+    writeln!(stdin, ":quit").unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    let stderr = std::fs::read_to_string(err.path()).unwrap();
+    assert!(stderr.contains("./watched.yaml:15:16"), "{stderr}");
+}
+
+/// Unquoted `yes` or `true` where a string or a number was meant: YAML makes them booleans, and
+/// a boolean matches only a RESP3 boolean. `check` says so at the value; in a command's list of
+/// arguments the loader asks for quotes; a regex error points at `matches:`'s value.
+#[test]
+fn check_flags_booleans_where_text_or_numbers_were_meant() {
+    let steps = "  - id: one\n    title: One\n    explain: x\n    task: Add two.\n    hints: [h]\n    solution: [SADD s a b]\n    checks:\n      - probe: SCARD s\n        expect: {equals: yes}\n      - probe: SISMEMBER s a\n        expect:\n          one_of: [1, true]\n      - expect: {equals: true}\n        label: a RESP3 reply the learner got\n";
+    let lesson = lesson_yaml("flags", steps);
+    let regex = lesson_yaml(
+        "regex",
+        &steps.replace("{equals: yes}", "{matches: \"a(\"}"),
+    );
+    let args = lesson_yaml(
+        "args",
+        "  - id: one\n    title: One\n    task: t\n    solution:\n      - {cmd: [CONFIG, SET, appendonly, yes]}\n    checks:\n      - probe: GET k\n        expect: {nil: true}\n",
+    );
+    let dir = pack(&[
+        ("flags.yaml", &lesson),
+        ("args.yaml", &args),
+        ("regex.yaml", &regex),
+    ]);
+    let output = redis_lab(dir.path())
+        .args([
+            "check",
+            "--offline",
+            "flags.yaml",
+            "args.yaml",
+            "regex.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    insta::assert_snapshot!("booleans-where-text-was-meant", stdout);
+}
+
+/// The built-in lessons keep their data in the top-level fixtures/ folder: `check lessons` in the
+/// repository finds it as the built-in catalog does (it reported 42 "fixture not found"), and so
+/// does any folder laid out the same way. A folder with its own fixtures/ uses only that one.
+#[test]
+fn check_of_the_repository_lessons_folder_finds_the_top_level_fixtures() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = redis_lab(repo)
+        .env("REDIS_LAB_DATA_DIR", tempfile::tempdir().unwrap().path())
+        .args(["check", "--offline", "lessons"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(!stdout.contains("not found"), "{stdout}");
+
+    let lesson = lesson_yaml(
+        "side",
+        "  - id: one\n    title: One\n    task: t\n    hints: [h]\n    solution: [SET k 2]\n    checks:\n      - probe: GET k\n        expect: {equals: 2}\n",
+    )
+    .replace("steps:", "fixtures: [side/data.redis]\nsteps:");
+    let dir = pack(&[
+        ("lessons/patterns/side.yaml", &lesson),
+        ("fixtures/side/data.redis", "SET k 1\n"),
+    ]);
+    redis_lab(dir.path())
+        .args(["check", "--offline", "lessons"])
+        .assert()
+        .success();
+    std::fs::create_dir(dir.path().join("lessons/fixtures")).unwrap();
+    redis_lab(dir.path())
+        .args(["check", "--offline", "lessons"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("fixture").and(predicate::str::contains("not found")));
+}
+
+/// Arity (COMMAND INFO) and syntax (COMMAND DOCS) of every command in setup, solutions, probes
+/// and hints are checked without --run, against the live server or the built-in table; options
+/// in any order pass, as the server reads them.
+#[test]
+fn check_lints_the_arity_and_syntax_of_every_command() {
+    let steps = "  - id: one\n    title: One\n    explain: x\n    task: t\n    hints: ['`SREM inv:ana`, then `ZADD board 0 a b 0 c`']\n    solution:\n      - ZADD k 0 a b 0 c\n      - SET k v EX 10 NX\n      - SREM inv:ana\n    checks:\n      - probe: ZSCORE k\n        expect: {equals: 0}\n";
+    let lesson = lesson_yaml("arity", steps).replace("steps:", "setup: [SET k v EX ten]\nsteps:");
+    let dir = pack(&[("arity.yaml", &lesson)]);
+    let offline = redis_lab(dir.path())
+        .args(["check", "--offline", "arity.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(offline.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&offline.stdout).into_owned();
+    insta::assert_snapshot!("arity-and-syntax", stdout);
+    require_redis();
+    let live = redis_lab(dir.path())
+        .args(["check", "arity.yaml"])
+        .output()
+        .unwrap();
+    let live_text = String::from_utf8_lossy(&live.stdout);
+    assert!(
+        live_text.contains("commands from redis-server"),
+        "{live_text}"
+    );
+    let problems = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("error") || l.contains("-->"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(problems(&stdout), problems(&live_text), "{live_text}");
+}
+
+/// `--auto` with a failing step says how many failed, never "Lesson complete".
+#[test]
+fn auto_with_a_failing_step_does_not_say_the_lesson_is_complete() {
+    require_redis();
+    let lesson = lesson_yaml(
+        "half",
+        "  - id: one\n    title: One\n    task: t\n    hints: [h]\n    solution: [SET k 1]\n    checks:\n      - probe: GET k\n        expect: {equals: 2}\n        label: k is 2\n",
+    );
+    let dir = pack(&[("half.yaml", &lesson)]);
+    let output = redis_lab(dir.path())
+        .args(["--lessons", ".", "lesson", "half", "--auto"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("1 of 1 steps failed"), "{stdout}");
+    assert!(!stdout.contains("Lesson complete"), "{stdout}");
+}
+
+/// The lesson `new` writes sends its author to references that exist: the schema written next
+/// to it, and subcommands redis-lab has (it named `redis-lab new --help` for a reference that
+/// is not there).
+#[test]
+fn the_new_template_points_at_references_that_exist() {
+    use clap::CommandFactory;
+    let dir = tempfile::tempdir().unwrap();
+    redis_lab(dir.path())
+        .args(["new", "refs", "--track", "patterns"])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(dir.path().join("lessons/patterns/refs.yaml")).unwrap();
+    let header: Vec<&str> = text.lines().take_while(|l| l.starts_with('#')).collect();
+    assert!(!text.contains("new --help"), "{text}");
+    assert!(header.iter().any(|l| l.contains("../lesson.schema.json")));
+    assert!(dir.path().join("lessons/lesson.schema.json").exists());
+    let cli = redis_lab::cli::Cli::command();
+    for line in &header {
+        for (_, rest) in line
+            .match_indices("`redis-lab ")
+            .map(|(i, _)| line.split_at(i + 11))
+        {
+            let sub = rest.split([' ', '`']).next().unwrap();
+            assert!(
+                cli.find_subcommand(sub).is_some(),
+                "the template names `redis-lab {sub}`, which does not exist"
+            );
+        }
+    }
 }

@@ -4,6 +4,7 @@
 use crate::common::*;
 use redis_lab::engine::session::{Event, Session, SessionError, SessionOptions};
 use redis_lab::lesson::catalog::Catalog;
+use redis_lab::server::backend::DatabaseError;
 use redis_lab::server::connection::{Outcome, ServerChoice};
 use redis_lab::server::reply::Reply;
 use redis_lab::server::sandbox::{Sandbox, SandboxOptions};
@@ -248,7 +249,9 @@ fn a_non_empty_database_named_in_the_url_is_refused() {
         0,
         &mut |_, _| {},
     ) {
-        Err(SessionError::Database(message)) => assert!(message.contains("--force"), "{message}"),
+        Err(SessionError::Database(e @ DatabaseError::NotEmpty { db: 3, keys: 1, .. })) => {
+            assert!(e.to_string().contains("--force"), "{e}")
+        }
         Err(other) => panic!("wrong error: {other}"),
         Ok(_) => panic!("a non-empty database must be refused"),
     }

@@ -5,6 +5,7 @@ mod common;
 
 mod authoring;
 mod cli;
+mod constructs;
 mod docs;
 mod engine;
 mod faults;

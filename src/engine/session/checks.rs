@@ -41,6 +41,15 @@ impl<B: Backend> Session<B> {
             else {
                 continue;
             };
+            // `EXPIRE WITHOUT GT`: every EXPIRE of the step needs GT.
+            if let Some((command, option)) = name.split_once(" WITHOUT ") {
+                verdict.rules.push(Failure {
+                    label: format!("every {command} in this step needs {option} (type :retry to start the step again)"),
+                    expected: format!("{command} ... {option} each time"),
+                    found: format!("{command} without {option} was used"),
+                });
+                continue;
+            }
             {
                 verdict.rules.push(Failure {
                     label: format!("this step must be done without {name} (type :retry to start the step again)"),
@@ -49,6 +58,7 @@ impl<B: Backend> Session<B> {
                 });
             }
         }
+        verdict.rules.extend(self.limit_failures());
         Ok(verdict)
     }
 
@@ -63,7 +73,7 @@ impl<B: Backend> Session<B> {
                 .unwrap_or_default(),
             None => "the reply to your command".into(),
         });
-        let expected = describe(&check.expect);
+        let expected = describe(&check.expect.value);
         if check.received.is_none() && check.probe.is_none() {
             // No probe: the step is about reading, so one of the learner's replies must match
             // (only replies to `reply_of` commands, when the check names one).
@@ -79,7 +89,7 @@ impl<B: Backend> Session<B> {
                 .collect();
             if candidates
                 .iter()
-                .any(|r| evaluate(&check.expect, r).is_ok())
+                .any(|r| evaluate(&check.expect.value, r).is_ok())
             {
                 return Ok(Ok(()));
             }
@@ -104,7 +114,7 @@ impl<B: Backend> Session<B> {
         let deadline = Instant::now() + Duration::from_millis(wait);
         loop {
             let reply = self.observe(check)?;
-            match evaluate(&check.expect, &reply) {
+            match evaluate(&check.expect.value, &reply) {
                 Ok(()) => return Ok(Ok(())),
                 Err(found) if Instant::now() >= deadline => {
                     return Ok(Err(Failure {
@@ -128,7 +138,7 @@ impl<B: Backend> Session<B> {
         let Some(probe) = &check.probe else {
             return Ok(Reply::Nil); // reply checks are handled by run_check
         };
-        let args = args_of(&probe.value).map_err(SessionError::Fixture)?;
+        let args = args_of(&probe.value)?;
         let multi_node = self.backend.home_node().is_some();
         // A probe only looks: whatever the lesson file says, one that could change the state (or
         // reach beyond the lesson's database) is never sent.

@@ -150,6 +150,9 @@ impl<B: Backend> Session<B> {
         // The replies count for reply checks like any other command's.
         if self.recording {
             let name = crate::command::name(args).unwrap_or_default();
+            for (command, reply) in commands.iter().zip(&replies) {
+                self.counted.note_reply(command, reply.is_error(), false);
+            }
             for reply in replies {
                 self.replies.push((client.to_string(), name.clone(), reply));
             }
@@ -240,6 +243,7 @@ impl<B: Backend> Session<B> {
         };
         // Only a write can change its keys. Looking at them for a read would itself touch them
         // (LRU clock, LFU counter, keyspace hits) and falsify OBJECT IDLETIME, OBJECT FREQ, INFO.
+        let key_writes = touched.writes == Some(true);
         let inspected: Vec<Vec<u8>> = if touched.writes == Some(false) {
             Vec::new()
         } else {
@@ -247,8 +251,8 @@ impl<B: Backend> Session<B> {
         };
         let before = self.snapshot(at, &inspected)?;
         let outcome = match self.backend.run(at, client, args, wait) {
-            Err(BackendError::Conn(ConnError::Unsafe(message))) => {
-                return Ok(vec![Event::Refused(message)]);
+            Err(BackendError::Conn(busy @ ConnError::Busy { .. })) => {
+                return Ok(vec![Event::Refused(busy.to_string())]);
             }
             // A stopped node of a multi-node lesson answers like a dead server does to a client:
             // the connection fails. That is part of the lesson, not the end of it.
@@ -275,6 +279,9 @@ impl<B: Backend> Session<B> {
                 target: self.backend.display().to_string(),
                 secs: SLOW_COMMAND.as_secs(),
             }));
+        }
+        if self.recording {
+            self.counted.note(args, &outcome, key_writes);
         }
         events.push(Event::Command {
             who,
@@ -373,11 +380,31 @@ impl<B: Backend> Session<B> {
         let name = crate::command::name(args).unwrap_or_default();
         // `OBJECT ENCODING` (a subcommand) and `EXPIRE GT` (an option): `must_use` can ask for
         // either. Only short words of the first few arguments: options, not data.
-        for word in args.iter().skip(1).take(32).filter(|a| a.len() <= 16) {
-            self.used.insert(format!(
-                "{name} {}",
-                String::from_utf8_lossy(word).to_ascii_uppercase()
-            ));
+        let words: Vec<String> = args
+            .iter()
+            .skip(1)
+            .take(32)
+            .filter(|a| a.len() <= 16)
+            .map(|word| String::from_utf8_lossy(word).to_ascii_uppercase())
+            .collect();
+        for word in &words {
+            self.used.insert(format!("{name} {word}"));
+        }
+        // `must_not_use: [EXPIRE without GT]`: this command, once without that option, fails
+        // the step (one EXPIRE GT does not excuse a plain EXPIRE after it).
+        let rules: Vec<String> = self
+            .step()
+            .must_not_use
+            .iter()
+            .flat_map(|rule| crate::command::alternatives(&rule.value))
+            .collect();
+        for rule in rules {
+            if let Some((command, option)) = rule.split_once(" WITHOUT ")
+                && command.trim() == name
+                && !words.iter().any(|w| w == option.trim())
+            {
+                self.used.insert(rule);
+            }
         }
         self.used.insert(name);
     }

@@ -4,7 +4,7 @@
 
 use crate::command::tokenize::join_args;
 use crate::engine::explain::{self, OBSERVER};
-use crate::server::backend::{Backend, BackendError, Commands, NodeFault, Pushed, Touched};
+use crate::server::backend::{Backend, BackendError, Commands, NodeFault, Pushed, Touched, Unfit};
 use crate::server::connection::Outcome;
 use crate::server::reply::Reply;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -373,9 +373,7 @@ impl Backend for Fake {
 
     fn fault(&mut self, node: &str, fault: NodeFault) -> Result<(), BackendError> {
         if self.topology.is_none() {
-            return Err(BackendError::Lesson(
-                "faults need a multi-node lesson (requires.topology)".into(),
-            ));
+            return Err(Unfit::FaultWithoutTopology.into());
         }
         self.faults.push((node.to_string(), fault));
         Ok(())

@@ -9,6 +9,7 @@ mod checks;
 mod commands;
 #[cfg(test)]
 mod fake;
+mod limits;
 mod steps;
 #[cfg(test)]
 mod tests;
@@ -30,9 +31,16 @@ pub enum SessionError {
     #[error(transparent)]
     Conn(#[from] ConnError),
     #[error("fixture problem: {0}")]
-    Fixture(String),
-    #[error("{0}")]
-    Database(String),
+    Fixture(crate::engine::fixtures::FixtureProblem),
+    /// A command of the lesson cannot be sent (the loader reports these first; a lesson built
+    /// in code can still have one).
+    #[error("the lesson's command cannot be sent: {0}")]
+    BadCommand(#[from] crate::lesson::loader::ArgsError),
+    #[error(transparent)]
+    Database(#[from] crate::server::backend::DatabaseError),
+    /// The lesson asks for something these servers are not (`on:`, a fault, no topology).
+    #[error(transparent)]
+    Unfit(#[from] crate::server::backend::Unfit),
     #[error(transparent)]
     Topology(#[from] crate::server::topology::TopologyError),
     /// The server cannot run this lesson (version, module, topology): skip, do not fail.
@@ -49,8 +57,8 @@ impl From<BackendError> for SessionError {
         match error {
             BackendError::Conn(e) => SessionError::Conn(e),
             BackendError::Topology(e) => SessionError::Topology(e),
-            BackendError::Database(text) => SessionError::Database(text),
-            BackendError::Lesson(text) => SessionError::Fixture(text),
+            BackendError::Database(e) => SessionError::Database(e),
+            BackendError::Lesson(e) => SessionError::Unfit(e),
         }
     }
 }
@@ -169,11 +177,61 @@ pub struct StepProof {
     pub passing_before: Vec<usize>,
     /// What still failed after the solution ran.
     pub failing_after: Vec<Failure>,
+    /// The step's wrong ways that did not prove what they should (one passed the step, or was
+    /// refused or answered an error, so it proves nothing).
+    pub wrong_ways: Vec<WrongWayProblem>,
 }
 
 impl StepProof {
     pub fn ok(&self) -> bool {
-        self.passing_before.is_empty() && self.failing_after.is_empty()
+        self.passing_before.is_empty()
+            && self.failing_after.is_empty()
+            && self.wrong_ways.is_empty()
+    }
+}
+
+/// A wrong way of a step that `check --run` cannot accept as proven.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrongWayProblem {
+    /// Where the wrong way is written: (line, column) in the lesson file.
+    pub line: usize,
+    pub column: usize,
+    /// Its lines, as the learner would type them, joined with `; `.
+    pub typed: String,
+    pub kind: WrongWayKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WrongWayKind {
+    /// The step passed: its checks cannot tell this way from the right one.
+    Passed,
+    /// A line was refused (redis-lab's safety rules), so the way was never tried.
+    Refused { line: String, reason: String },
+    /// A line answered an error, so the way never did what it stands for.
+    Errored { line: String, error: String },
+}
+
+impl std::fmt::Display for WrongWayProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            WrongWayKind::Passed => write!(
+                f,
+                "the wrong way `{}` passes the step: add a check or rule it fails \
+                 (must_use, must_not_use, reply_of, a stricter probe)",
+                self.typed
+            ),
+            WrongWayKind::Refused { line, reason } => write!(
+                f,
+                "the wrong way `{}` proves nothing: `{line}` was refused ({reason})",
+                self.typed
+            ),
+            WrongWayKind::Errored { line, error } => write!(
+                f,
+                "the wrong way `{}` proves nothing: `{line}` answered {error} (a wrong way must \
+                 run and do the wrong thing)",
+                self.typed
+            ),
+        }
     }
 }
 
@@ -189,6 +247,8 @@ pub struct Session<B: Backend = LiveBackend> {
     hints_shown: usize,
     /// Command names used in this step (`ZADD`, and `OBJECT ENCODING` for containers).
     used: BTreeSet<String>,
+    /// How many commands were sent in this step, for `max_commands` and `max_writes`.
+    counted: limits::Counted,
     /// Replies the learner got in this step, for checks that look at a reply instead of a probe.
     /// (client, command name, reply) for every reply in this step, released ones included.
     replies: Vec<(String, String, Reply)>,
@@ -267,6 +327,7 @@ impl<B: Backend> Session<B> {
             finished: false,
             hints_shown: 0,
             used: BTreeSet::new(),
+            counted: limits::Counted::default(),
             replies: Vec::new(),
             docs: Docs::default(),
             explanations: Vec::new(),

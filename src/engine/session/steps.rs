@@ -2,16 +2,18 @@
 //! skipping it, and the lesson's own commands (setup, `run`, solutions).
 
 use super::{
-    Event, FIXTURE_BATCH, LoadProgress, Session, SessionError, StepProof, Verdict, Who, wait_for,
+    Event, FIXTURE_BATCH, LoadProgress, Session, SessionError, StepProof, Verdict, Who,
+    WrongWayKind, WrongWayProblem, wait_for,
 };
 use crate::command::tokenize::join_args;
 use crate::engine::explain::Explanation;
-use crate::engine::fixtures::parse_commands;
+use crate::engine::fixtures::{FixtureProblem, parse_commands};
 use crate::engine::requirements;
 use crate::lesson::catalog::Entry;
 use crate::lesson::loader::args_of;
 use crate::lesson::model::{CommandSpec, Fault};
 use crate::server::backend::{Backend, NodeFault};
+use crate::server::connection::Outcome;
 use crate::server::reply::Reply;
 use crate::server::safety::Sender;
 use std::time::Duration;
@@ -72,7 +74,7 @@ impl<B: Backend> Session<B> {
             let bytes = self
                 .entry
                 .fixture(&fixture.value)
-                .map_err(|e| SessionError::Fixture(e.to_string()))?;
+                .map_err(|e| SessionError::Fixture(e.into()))?;
             all.extend(parse_commands(&fixture.value, &bytes).map_err(SessionError::Fixture)?);
         }
         let total = all.len();
@@ -83,7 +85,7 @@ impl<B: Backend> Session<B> {
                 self.backend
                     .refusal(None, args, Sender::Lesson, self.external())?
             {
-                return Err(SessionError::Fixture(reason));
+                return Err(SessionError::Fixture(FixtureProblem::Refused { reason }));
             }
         }
         for batch in all.chunks(FIXTURE_BATCH) {
@@ -96,10 +98,10 @@ impl<B: Backend> Session<B> {
             if let Some((args, Reply::Error(e))) =
                 batch.iter().zip(&replies).find(|(_, r)| r.is_error())
             {
-                return Err(SessionError::Fixture(format!(
-                    "`{}` failed: {e}",
-                    join_args(args)
-                )));
+                return Err(SessionError::Fixture(FixtureProblem::Failed {
+                    command: join_args(args),
+                    reply: e.clone(),
+                }));
             }
             done += batch.len();
             progress(done, total);
@@ -113,6 +115,7 @@ impl<B: Backend> Session<B> {
         self.learner_node = None; // a MOVED followed in an earlier step does not carry over
         self.hints_shown = 0;
         self.used.clear();
+        self.counted = Default::default();
         self.replies.clear();
         self.explanations.clear();
         let step = self.lesson.steps[index].clone();
@@ -179,11 +182,11 @@ impl<B: Backend> Session<B> {
             events.push(self.inject(fault)?);
         }
         if let (Some(args), Some(count)) = (&spec.cmd, spec.repeat) {
-            let args = args_of(args).map_err(SessionError::Fixture)?;
+            let args = args_of(args)?;
             let client = spec.client.as_deref().unwrap_or(default_client).to_string();
             events.push(self.measure(node, &client, &args, count, spec.pipeline)?);
         } else if let Some(args) = &spec.cmd {
-            let args = args_of(args).map_err(SessionError::Fixture)?;
+            let args = args_of(args)?;
             let client = spec.client.as_deref().unwrap_or(default_client).to_string();
             let wait = if spec.background {
                 Duration::from_millis(20)
@@ -284,6 +287,20 @@ impl<B: Backend> Session<B> {
             return Ok(vec![Event::Notice("This lesson is complete.".into())]);
         }
         let mut events = self.run_solution()?;
+        // A solution that does not complete its step (a broken lesson, or a server that
+        // answers differently) must not move on as if it had: say so, and stay.
+        let verdict = self.evaluate(true)?;
+        if !verdict.passed() {
+            events.push(Event::Notice(
+                ":skip ran the solution, but this step's checks still fail, so you stay on it \
+                 (:retry starts it again; `redis-lab check --run` proves the lesson):"
+                    .into(),
+            ));
+            events.push(Event::NotYet {
+                failures: verdict.failures(),
+            });
+            return Ok(events);
+        }
         events.push(Event::StepSkipped { index: self.step });
         events.extend(self.advance()?);
         Ok(events)
@@ -308,6 +325,7 @@ impl<B: Backend> Session<B> {
     pub fn prove_step(&mut self) -> Result<StepProof, SessionError> {
         let index = self.step;
         let before = self.evaluate(false)?;
+        let wrong_ways = self.prove_wrong_ways()?;
         self.run_solution()?;
         let after = self.evaluate(true)?;
         let proof = StepProof {
@@ -321,6 +339,7 @@ impl<B: Backend> Session<B> {
                 .map(|(i, _)| i)
                 .collect(),
             failing_after: after.failures(),
+            wrong_ways,
         };
         if after.passed() {
             self.pass_step()?;
@@ -328,6 +347,65 @@ impl<B: Backend> Session<B> {
             self.advance()?;
         }
         Ok(proof)
+    }
+
+    /// Types each of the current step's wrong ways as the learner would, from the state the
+    /// step starts in (rebuilt after each one, so the solution starts from it too). A wrong way
+    /// must leave the step unpassed, and must itself run: one refused or answered with an error
+    /// never tried what it stands for.
+    pub fn prove_wrong_ways(&mut self) -> Result<Vec<WrongWayProblem>, SessionError> {
+        let index = self.step;
+        let wrong = self.step().wrong.clone();
+        if wrong.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The rebuilds run the earlier steps' commands again: their errors are already counted.
+        let errors = std::mem::take(&mut self.lesson_errors);
+        let mut problems = Vec::new();
+        for way in &wrong {
+            let kind = self.try_wrong_way(&way.value.lines)?;
+            if let Some(kind) = kind {
+                problems.push(WrongWayProblem {
+                    line: way.referenced.line() as usize,
+                    column: way.referenced.column() as usize,
+                    typed: way.value.lines.join("; "),
+                    kind,
+                });
+            }
+            self.rebuild(index, &mut |_, _| {})?;
+        }
+        self.lesson_errors = errors;
+        Ok(problems)
+    }
+
+    /// Types `lines` as the learner; what is wrong with them as a wrong way, if anything.
+    fn try_wrong_way(&mut self, lines: &[String]) -> Result<Option<WrongWayKind>, SessionError> {
+        for line in lines {
+            let events = self.submit(line)?;
+            for event in &events {
+                match event {
+                    Event::Refused(reason) => {
+                        return Ok(Some(WrongWayKind::Refused {
+                            line: line.clone(),
+                            reason: reason.clone(),
+                        }));
+                    }
+                    Event::Command {
+                        who: Who::Learner,
+                        outcome: Outcome::Done(Reply::Error(error)),
+                        ..
+                    } => {
+                        return Ok(Some(WrongWayKind::Errored {
+                            line: line.clone(),
+                            error: error.clone(),
+                        }));
+                    }
+                    Event::StepPassed { .. } => return Ok(Some(WrongWayKind::Passed)),
+                    _ => {}
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Error replies the lesson's own commands got since the last call, with their step index.

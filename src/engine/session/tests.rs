@@ -159,6 +159,28 @@ fn skip_runs_the_solution_as_the_lesson_and_moves_on() {
     assert_eq!(session.step().id(), "count");
 }
 
+/// A solution that does not complete its step (the server answers otherwise than the author
+/// thought): `:skip` says so and stays, instead of moving on as if it had.
+#[test]
+fn skip_whose_solution_fails_says_so_and_stays() {
+    let mut fake = Fake::sandbox();
+    fake.script("", "GET greeting", Reply::Bulk(b"goodbye".to_vec()));
+    let (mut session, _) = start(fake, THREE_STEPS);
+    let events = session.skip().unwrap();
+    assert_eq!(session.step().id(), "greet", "{events:?}");
+    assert!(!events.contains(&Event::StepSkipped { index: 0 }));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Notice(text) if text.contains("checks still fail"))),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|e| matches!(e, Event::NotYet { .. })),
+        "the failing checks are shown: {events:?}"
+    );
+}
+
 #[test]
 fn must_use_rejects_the_right_state_reached_with_another_command() {
     let (mut session, _) = start(Fake::sandbox(), THREE_STEPS);
@@ -669,5 +691,221 @@ fn must_use_can_ask_for_an_option_of_a_command() {
     assert!(
         events.iter().any(|e| matches!(e, Event::StepPassed { .. })),
         "{events:?}"
+    );
+}
+
+/// A lock release whose check sees only the state: DEL reaches it too, unless a rule says how.
+const RELEASE: &str = "setup:
+  - SET lock token-1
+steps:
+  - id: release
+    title: Release
+    task: Release the lock with UNLINK.
+    solution:
+      - UNLINK lock
+    RULE
+    checks:
+      - probe: EXISTS lock
+        expect: {equals: 0}
+    wrong:
+      - DEL lock
+      - [GET lock, SET lock other, DEL lock]
+  - id: after
+    title: After
+    task: Store done.
+    solution:
+      - SET done yes
+    checks:
+      - probe: GET done
+        expect: {equals: \"yes\"}
+";
+
+#[test]
+fn a_wrong_way_that_passes_the_step_is_reported_where_it_is_written() {
+    let (mut session, _) = start(Fake::sandbox(), &RELEASE.replace("    RULE\n", ""));
+    let proof = session.prove_step().unwrap();
+    assert!(!proof.ok());
+    let lines: Vec<(usize, &str)> = proof
+        .wrong_ways
+        .iter()
+        .map(|w| (w.line, w.typed.as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        [(19, "DEL lock"), (20, "GET lock; SET lock other; DEL lock")]
+    );
+    assert!(
+        proof
+            .wrong_ways
+            .iter()
+            .all(|w| w.kind == super::WrongWayKind::Passed)
+    );
+    assert!(proof.wrong_ways[0].to_string().contains("passes the step"));
+    // Each wrong way started from the step's state, and so did the solution: it still passes.
+    assert!(proof.failing_after.is_empty(), "{proof:?}");
+    assert!(proof.passing_before.is_empty(), "{proof:?}");
+    assert_eq!(session.step().id(), "after");
+    // The state was rebuilt after each wrong way: the lesson's setup ran three times.
+    assert_eq!(session.backend.resets, 3);
+}
+
+#[test]
+fn wrong_ways_a_rule_rejects_prove_the_step() {
+    let (mut session, _) = start(
+        Fake::sandbox(),
+        &RELEASE.replace("RULE", "must_not_use: [DEL]"),
+    );
+    let proof = session.prove_step().unwrap();
+    assert!(proof.ok(), "{proof:?}");
+    assert_eq!(session.step().id(), "after");
+    let proof = session.prove_step().unwrap();
+    assert!(proof.ok(), "{proof:?}");
+    assert!(session.is_finished());
+}
+
+#[test]
+fn a_wrong_way_that_fails_or_is_refused_proves_nothing() {
+    let steps = RELEASE
+        .replace("RULE", "must_not_use: [DEL]")
+        .replace("      - DEL lock\n", "      - INCR lock\n");
+    let mut fake = Fake::sandbox();
+    fake.script(
+        "",
+        "INCR lock",
+        Reply::Error("ERR value is not an integer".into()),
+    );
+    let (mut session, _) = start(fake, &steps);
+    let proof = session.prove_step().unwrap();
+    assert_eq!(proof.wrong_ways.len(), 1, "{proof:?}");
+    assert!(
+        matches!(&proof.wrong_ways[0].kind, super::WrongWayKind::Errored { line, .. } if line == "INCR lock"),
+        "{proof:?}"
+    );
+    assert!(proof.wrong_ways[0].to_string().contains("proves nothing"));
+    // On a server redis-lab did not start, a FLUSHALL is refused: never tried, so not proven.
+    let steps = RELEASE
+        .replace("RULE", "must_not_use: [DEL]")
+        .replace("      - DEL lock\n", "      - FLUSHALL\n");
+    let (mut session, _) = start(Fake::external(), &steps);
+    let proof = session.prove_step().unwrap();
+    assert!(
+        matches!(&proof.wrong_ways[0].kind, super::WrongWayKind::Refused { line, .. } if line == "FLUSHALL"),
+        "{proof:?}"
+    );
+}
+
+#[test]
+fn must_not_use_a_command_without_an_option_fails_one_plain_use_after_a_right_one() {
+    let steps = "steps:
+  - id: extend
+    title: Extend
+    task: Set n to 1, always with GET.
+    solution:
+      - SET n 1 GET
+    must_use: [SET GET]
+    must_not_use: [SET without GET]
+    checks:
+      - probe: GET n
+        expect: {equals: 1}
+";
+    let (mut session, _) = start(Fake::sandbox(), steps);
+    session.submit("SET n 0 GET").unwrap();
+    let events = session.submit("SET n 1").unwrap();
+    let failures = not_yet(&events);
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains("every SET in this step needs GET")),
+        "{failures:?}"
+    );
+    let (mut session, _) = start(Fake::sandbox(), steps);
+    session.submit("set n 0 get").unwrap();
+    let events = session.submit("set n 1 get").unwrap();
+    assert!(passed(&events), "{events:?}");
+}
+/// `max_commands: 1`: the same state in two commands fails until a :retry; an error reply and a
+/// read are not what the limit is about for `max_writes`.
+#[test]
+fn max_commands_and_max_writes_count_the_commands_of_the_step() {
+    let steps = "steps:
+  - id: one
+    title: In one command
+    task: Make counter 2 in one command.
+    max_commands: 1
+    solution:
+      - INCRBY counter 2
+    checks:
+      - probe: GET counter
+        expect: {equals: 2}
+  - id: one-write
+    title: One write
+    task: Make other 3 with one write.
+    max_writes: 1
+    solution:
+      - INCRBY other 3
+    checks:
+      - probe: GET other
+        expect: {equals: 3}
+";
+    let (mut session, _) = start(Fake::sandbox(), steps);
+    session.submit("INCR counter").unwrap();
+    let events = session.submit("INCR counter").unwrap();
+    assert_eq!(
+        not_yet(&events),
+        ["this step asks for at most 1 command (type :retry to start the step again)"]
+    );
+    session.retry(&mut |_, _| {}).unwrap();
+    // A MULTI/EXEC is three commands.
+    session.submit("MULTI").unwrap();
+    session.submit("INCRBY counter 2").unwrap();
+    let events = session.submit("EXEC").unwrap();
+    assert_eq!(not_yet(&events).len(), 1, "{events:?}");
+    session.retry(&mut |_, _| {}).unwrap();
+    // A command the server refuses with an error changed nothing: it does not count.
+    session.submit("INCRBYY counter 2").unwrap();
+    let events = session.submit("INCRBY counter 2").unwrap();
+    assert!(passed(&events), "{events:?}");
+    // max_writes: reads are free, a second write is not.
+    session.submit("GET other").unwrap();
+    session.submit("INCRBY other 1").unwrap();
+    let events = session.submit("INCRBY other 2").unwrap();
+    assert_eq!(
+        not_yet(&events),
+        ["this step asks for at most 1 command that writes (type :retry to start the step again)"]
+    );
+    session.retry(&mut |_, _| {}).unwrap();
+    session.submit("GET other").unwrap();
+    let events = session.submit("INCRBY other 3").unwrap();
+    assert!(passed(&events), "{events:?}");
+}
+
+#[test]
+fn a_solution_longer_than_max_commands_is_refused_at_its_place() {
+    let steps = "steps:
+  - id: one
+    title: In one command
+    task: Make counter 2.
+    max_commands: 1
+    max_writes: 0
+    solution:
+      - INCR counter
+      - INCR counter
+    checks:
+      - probe: GET counter
+        expect: {equals: 2}
+";
+    let source = format!("{HEADER}{steps}");
+    let problems = crate::lesson::loader::parse_lesson("unit.yaml", &source)
+        .expect_err("the limits are checked")
+        .to_string();
+    assert!(
+        problems.contains("unit.yaml:11:19")
+            && problems
+                .contains("`max_commands: 1` but the solution of step `one` sends 2 commands"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("unit.yaml:12:17") && problems.contains("`max_writes: 0` leaves no way"),
+        "{problems}"
     );
 }

@@ -166,3 +166,66 @@ fn fixture_paths_cannot_leave_the_folder() {
     assert!(fixture_path_problem("/etc/passwd").is_some());
     assert!(fixture_path_problem("leaderboard/players.redis").is_none());
 }
+
+#[test]
+fn a_misspelt_option_of_a_command_map_gets_a_suggestion_from_the_derived_fields() {
+    let broken = MINIMAL.replace("solution: [SET k v]", "solution: [{cmdd: SET k v}]");
+    let err = parse_lesson("demo.yaml", &broken).unwrap_err();
+    let d = &err.0[0];
+    assert_eq!(d.message, "unknown field `cmdd`");
+    assert_eq!(d.help.as_deref(), Some("did you mean `cmd`?"));
+    // And the string form still reads as a command line.
+    let lesson = parse_lesson("demo.yaml", MINIMAL).unwrap();
+    let spec = &lesson.steps[0].solution[0].value;
+    assert_eq!(spec.cmd, Some(Args::Line("SET k v".into())));
+    assert_eq!(spec.client, None);
+}
+
+#[test]
+fn unknown_names_are_told_by_the_parsers_error_kind_not_its_wording() {
+    // A name holding the words the old reading of the message text split on.
+    let broken = MINIMAL.replace("    solution:", "    \"x, expected one of y\":");
+    let err = parse_lesson("demo.yaml", &broken).unwrap_err();
+    let d = &err.0[0];
+    assert_eq!(d.message, "unknown field `x, expected one of y`");
+    let help = d.help.as_deref().unwrap_or_default();
+    assert!(help.starts_with("expected one of: id, title,"), "{help}");
+}
+
+#[test]
+fn wrong_ways_load_as_lines_and_are_checked_where_they_are_written() {
+    let with = |wrong: &str| MINIMAL.to_string() + "    wrong:\n" + wrong;
+    let lesson = parse_lesson(
+        "t.yaml",
+        &with("      - SET k w\n      - [SET k v, DEL k]\n"),
+    )
+    .expect("valid");
+    let ways: Vec<Vec<String>> = lesson.steps[0]
+        .wrong
+        .iter()
+        .map(|w| w.value.lines.clone())
+        .collect();
+    assert_eq!(ways, [vec!["SET k w"], vec!["SET k v", "DEL k"]]);
+    assert_eq!(lesson.steps[0].wrong[1].referenced.line(), 17);
+
+    let problems = |text: &str| match parse_lesson("t.yaml", text) {
+        Ok(_) => String::new(),
+        Err(d) => d.to_string(),
+    };
+    let text = with("      - 'SET \"k v'\n");
+    assert!(problems(&text).contains("t.yaml:16"), "{}", problems(&text));
+    assert!(problems(&text).contains("wrong way `SET \"k v`"));
+    assert!(problems(&with("      - ''\n")).contains("an empty line"));
+    assert!(problems(&with("      - []\n")).contains("at least one command"));
+    // A script in a wrong way is declared like any other.
+    assert!(problems(&with("      - EVAL \"return 1\" 0\n")).contains("scripts: true"));
+    // Without checks, nothing could fail a wrong way.
+    let demo = "format: 1\nid: demo\ntitle: Demo\ntrack: patterns\nlevel: beginner\nsummary: s\nsteps:\n  - id: one\n    title: One\n    wrong: [DEL k]\n";
+    assert!(
+        problems(demo).contains("no checks for them to fail"),
+        "{}",
+        problems(demo)
+    );
+    let many: Vec<String> = (0..13).map(|i| format!("      - SET k w{i}\n")).collect();
+    assert!(problems(&with(&many.concat())).contains("more than the limit of 12"));
+}

@@ -2,8 +2,8 @@
 //! the book of what the session created there (so that only that is deleted), of what was there
 //! before (never deleted), and of the databases the learner's clients moved to.
 
-use super::BackendError;
 use super::live::LiveBackend;
+use super::{BackendError, DatabaseError};
 use crate::server::connection::{
     CONNECT_TIMEOUT, Clients, ConnError, HIDDEN_CLIENT, Outcome, SLOW_COMMAND,
 };
@@ -72,10 +72,12 @@ impl LiveBackend {
             });
         }
         if requested != 0 {
-            return Err(BackendError::Database(format!(
-                "database {requested} of {display} holds {size} keys. redis-lab runs lessons only in an empty database, \
-                 so it never destroys data it did not create: pick an empty one (redis://host:port/<db>) or pass --force."
-            )));
+            return Err(DatabaseError::NotEmpty {
+                db: requested,
+                server: display,
+                keys: size,
+            }
+            .into());
         }
         for db in 1..16 {
             let size = match self.dbsize(db) {
@@ -91,10 +93,7 @@ impl LiveBackend {
                 ));
             }
         }
-        Err(BackendError::Database(format!(
-            "no empty database on {display}: redis-lab runs lessons only in an empty database so it never destroys \
-             data it did not create. Free one, pass --force, or run without --url to use a private sandbox."
-        )))
+        Err(DatabaseError::NoneEmpty { server: display }.into())
     }
 
     fn set_db(&mut self, db: i64) {
@@ -261,10 +260,12 @@ impl LiveBackend {
                     Outcome::Done(reply) => format!("the server answered {} to SELECT", reply.short()),
                     Outcome::Waiting => "the server did not answer SELECT".into(),
                 };
-                Err(BackendError::Database(format!(
-                    "could not bring client {client} back to database {db}: {answered}, not OK \
-                     (its replies may be out of step with its commands); start the step again"
-                )))
+                Err(DatabaseError::NotBack {
+                    client: client.to_string(),
+                    db,
+                    answered,
+                }
+                .into())
             }
         }
     }

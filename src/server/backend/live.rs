@@ -2,7 +2,7 @@
 //! nodes of a topology, each with its named clients.
 
 use super::book::Book;
-use super::{Backend, BackendError, Commands, NodeFault, Pushed, Touched};
+use super::{Backend, BackendError, Commands, NodeFault, Pushed, Touched, Unfit};
 use crate::server::connection::{Clients, ConnError, HIDDEN_CLIENT, Outcome, Server, ServerChoice};
 use crate::server::reply::Reply;
 use crate::server::sandbox::SandboxOptions;
@@ -97,9 +97,9 @@ impl LiveBackend {
         };
         if !self.others.contains_key(name) {
             let topology = self.topology.as_ref().ok_or_else(|| {
-                BackendError::Lesson(format!(
-                    "`on: {name}` needs a multi-node lesson (requires.topology)"
-                ))
+                BackendError::from(Unfit::OnWithoutTopology {
+                    node: name.to_string(),
+                })
             })?;
             let url = topology.node(name)?.url();
             let mut node = Node {
@@ -109,9 +109,12 @@ impl LiveBackend {
             node.clients.set_frozen(frozen(topology, name));
             self.others.insert(name.to_string(), node);
         }
-        self.others
-            .get_mut(name)
-            .ok_or_else(|| BackendError::Lesson(format!("no connection to {name}")))
+        self.others.get_mut(name).ok_or_else(|| {
+            Unfit::NoConnection {
+                node: name.to_string(),
+            }
+            .into()
+        })
     }
 
     /// Tells each node's clients whether the lesson froze that node, so that a command left
@@ -477,9 +480,10 @@ impl Backend for LiveBackend {
     }
 
     fn fault(&mut self, name: &str, fault: NodeFault) -> Result<(), BackendError> {
-        let topology = self.topology.as_mut().ok_or_else(|| {
-            BackendError::Lesson("faults need a multi-node lesson (requires.topology)".into())
-        })?;
+        let topology = self
+            .topology
+            .as_mut()
+            .ok_or_else(|| BackendError::from(Unfit::FaultWithoutTopology))?;
         self.dirty = true;
         let node = topology.node_mut(name)?;
         match fault {
@@ -517,6 +521,6 @@ fn default_node(topology: &Topology) -> Result<(String, Server), BackendError> {
         .iter()
         .find(|n| n.name == "master")
         .or_else(|| topology.nodes.first())
-        .ok_or_else(|| BackendError::Lesson("the topology has no nodes".into()))?;
+        .ok_or(Unfit::NoNodes)?;
     Ok((node.name.clone(), Server::node(&node.name, &node.url())?))
 }

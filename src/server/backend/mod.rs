@@ -28,13 +28,49 @@ pub enum BackendError {
     Conn(#[from] ConnError),
     #[error(transparent)]
     Topology(#[from] TopologyError),
-    /// The lesson's database on a server redis-lab did not start: none is empty, or a client
-    /// could not be brought back to it.
-    #[error("{0}")]
-    Database(String),
-    /// The lesson asks for something this server is not (`on:` or a fault without a topology).
-    #[error("{0}")]
-    Lesson(String),
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
+    #[error(transparent)]
+    Lesson(#[from] Unfit),
+}
+
+/// The lesson's database on a server redis-lab did not start: none is empty, or a client could
+/// not be brought back to it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DatabaseError {
+    #[error(
+        "database {db} of {server} holds {keys} keys. redis-lab runs lessons only in an empty database, \
+         so it never destroys data it did not create: pick an empty one (redis://host:port/<db>) or pass --force."
+    )]
+    NotEmpty { db: i64, server: String, keys: i64 },
+    #[error(
+        "no empty database on {server}: redis-lab runs lessons only in an empty database so it never destroys \
+         data it did not create. Free one, pass --force, or run without --url to use a private sandbox."
+    )]
+    NoneEmpty { server: String },
+    /// SELECT did not answer OK: `answered` says what came instead.
+    #[error(
+        "could not bring client {client} back to database {db}: {answered}, not OK \
+         (its replies may be out of step with its commands); start the step again"
+    )]
+    NotBack {
+        client: String,
+        db: i64,
+        answered: String,
+    },
+}
+
+/// The lesson asks for something these servers are not.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Unfit {
+    #[error("`on: {node}` needs a multi-node lesson (requires.topology)")]
+    OnWithoutTopology { node: String },
+    #[error("faults need a multi-node lesson (requires.topology)")]
+    FaultWithoutTopology,
+    #[error("the topology has no nodes")]
+    NoNodes,
+    #[error("no connection to {node}")]
+    NoConnection { node: String },
 }
 
 impl BackendError {

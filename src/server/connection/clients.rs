@@ -2,7 +2,7 @@
 //! block (BLPOP, XREAD BLOCK) or receive (SUBSCRIBE, MONITOR) while another keeps typing. Every
 //! wait is bounded and Ctrl-C interruptible.
 
-use super::{CONNECT_TIMEOUT, ConnError, Server};
+use super::{Busy, CONNECT_TIMEOUT, ConnError, Server};
 use crate::server::reply::Reply;
 use crate::server::resp::{Limits, RespError};
 use crate::server::wire::Wire;
@@ -157,7 +157,7 @@ fn wait_for_response(
             Err(RecvTimeoutError::Disconnected) => return Err(Unanswered::Disconnected),
             Err(RecvTimeoutError::Timeout) => {}
         }
-        if crate::server::sandbox::reaper::interrupted() {
+        if crate::signal::interrupted() {
             return Err(Unanswered::Interrupted);
         }
         if started.elapsed() >= wait {
@@ -314,7 +314,9 @@ impl Clients {
         }
         self.clients
             .get_mut(name)
-            .ok_or_else(|| ConnError::Unsafe(format!("no client named {name}")))
+            .ok_or_else(|| ConnError::NoSuchClient {
+                name: name.to_string(),
+            })
     }
 
     /// The database new connections select (after a SELECT in the REPL).
@@ -343,17 +345,21 @@ impl Clients {
             .and_then(|_| self.inboxes.get(name).cloned());
         let client = self.client(server, name)?;
         if client.received.is_some() {
-            return Err(ConnError::Unsafe(format!(
-                "client {name} is subscribed (or in MONITOR): it only receives now. Use another client to send commands"
-            )));
+            return Err(ConnError::Busy {
+                client: name.to_string(),
+                reason: Busy::Receiving,
+            });
         }
         if streaming_inbox.is_some() {
             client.received = streaming_inbox;
         }
         if let Some(pending) = &client.pending {
-            return Err(ConnError::Unsafe(format!(
-                "client {name} is still waiting for `{pending}`; another client must release it first"
-            )));
+            return Err(ConnError::Busy {
+                client: name.to_string(),
+                reason: Busy::Waiting {
+                    command: pending.clone(),
+                },
+            });
         }
         client
             .requests
