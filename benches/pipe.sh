@@ -51,14 +51,17 @@ open(f"{work}/get.txt", "w").write("GET big\n")
 open(f"{work}/sets.txt", "w").write("SET key:__rand_int__ xxx\n" * 100000)
 PY
 
-median() { # json -> medians in ms, one per command
+median() { # json -> "wall ms (CPU ms)" for each command: hyperfine's median wall time, mean user+system
   python3 - "$1" <<'PY'
 import json, sys
 results = json.load(open(sys.argv[1]))["results"]
-print(" ".join("%.1f" % (r["median"] * 1000) for r in results))
+print(" ".join("%.1f(%.0f)" % (r["median"] * 1000, (r["user"] + r["system"]) * 1000) for r in results))
 PY
 }
-ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}')" "$1" "$2"; }
+wall() { echo "${1%%(*}"; }
+cpu() { local c=${1#*(}; echo "${c%)}"; }
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}')" "$(wall "$1")" "$(wall "$2")"; }
+shown() { echo "$(wall "$1") ms (CPU $(cpu "$1") ms)"; }
 peak() { # input-file output-lines command... -> peak MB
   python3 benches/peak_rss.py pipe "$1" "$2" -- "${@:3}"
 }
@@ -74,22 +77,22 @@ for list in 1k 10k; do
   read -r CLI LAB_MS < <(times "lrange$list" "$RUNS" "lrange$list.txt" "")
   CLI_MEM=$(peak "$WORK/lrange$list.txt" $((elements * 1000)) redis-cli -p "$PORT")
   LAB_MEM=$(peak "$WORK/lrange$list.txt" $((elements * 1000)) "$LAB" repl --url "$URL")
-  rows+=("| 1,000 × \`LRANGE\` of a ${list/k/,000}-element list, raw | $CLI ms, $CLI_MEM MB | $LAB_MS ms, $LAB_MEM MB | $(ratio "$LAB_MS" "$CLI") | $(ratio "$LAB_MEM" "$CLI_MEM") |")
+  rows+=("| 1,000 × \`LRANGE\` of a ${list/k/,000}-element list, raw | $(shown "$CLI"), $CLI_MEM MB | $(shown "$LAB_MS"), $LAB_MEM MB | $(ratio "$LAB_MS" "$CLI") | $(ratio "$LAB_MEM" "$CLI_MEM") |")
 done
 # The human format off a terminal: redis-cli with FAKETTY, redis-lab with --no-raw.
 hyperfine --warmup 1 --runs "$RUNS" --export-json "$WORK/human.json" \
   "FAKETTY=1 redis-cli -p $PORT < $WORK/lrange1k.txt" \
   "$LAB repl --url $URL --no-raw < $WORK/lrange1k.txt" >/dev/null 2>&1
 read -r CLI LAB_MS < <(median "$WORK/human.json")
-rows+=("| 1,000 × \`LRANGE\` of a 1,000-element list, human format | $CLI ms | $LAB_MS ms | $(ratio "$LAB_MS" "$CLI") | |")
+rows+=("| 1,000 × \`LRANGE\` of a 1,000-element list, human format | $(shown "$CLI") | $(shown "$LAB_MS") | $(ratio "$LAB_MS" "$CLI") | |")
 read -r CLI LAB_MS < <(times get "$RUNS" get.txt "")
 CLI_MEM=$(peak "$WORK/get.txt" 1 redis-cli -p "$PORT")
 LAB_MEM=$(peak "$WORK/get.txt" 1 "$LAB" repl --url "$URL")
-rows+=("| one \`GET\` of a 100 MiB string, raw | $CLI ms, $CLI_MEM MB | $LAB_MS ms, $LAB_MEM MB | $(ratio "$LAB_MS" "$CLI") | $(ratio "$LAB_MEM" "$CLI_MEM") |")
+rows+=("| one \`GET\` of a 100 MiB string, raw | $(shown "$CLI"), $CLI_MEM MB | $(shown "$LAB_MS"), $LAB_MEM MB | $(ratio "$LAB_MS" "$CLI") | $(ratio "$LAB_MEM" "$CLI_MEM") |")
 read -r CLI LAB_MS < <(times sets 3 sets.txt "")
 CLI_MEM=$(peak "$WORK/sets.txt" 100000 redis-cli -p "$PORT")
 LAB_MEM=$(peak "$WORK/sets.txt" 100000 "$LAB" repl --url "$URL")
-rows+=("| 100,000 \`SET\`s | $CLI ms, $CLI_MEM MB | $LAB_MS ms, $LAB_MEM MB | $(ratio "$LAB_MS" "$CLI") | $(ratio "$LAB_MEM" "$CLI_MEM") |")
+rows+=("| 100,000 \`SET\`s | $(shown "$CLI"), $CLI_MEM MB | $(shown "$LAB_MS"), $LAB_MEM MB | $(ratio "$LAB_MS" "$CLI") | $(ratio "$LAB_MEM" "$CLI_MEM") |")
 hyperfine --warmup 2 --runs $((RUNS * 2)) --export-json "$WORK/bench.json" \
   "redis-benchmark -p $PORT -c 1 -P 1000 -t set -n 100000 -q" \
   "$LAB repl --url $URL < $WORK/sets.txt" >/dev/null 2>&1
@@ -99,9 +102,10 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "## Pipe mode: big replies and many commands"
 echo
 echo "\`bash benches/pipe.sh\`: one local redis-server, stdin a file of commands, stdout /dev/null"
-echo "(time: hyperfine median of $RUNS runs, 3 for redis-cli's SETs) or a pipe read to the end (peak"
-echo "memory: VmHWM once the last line is out). Ratios are redis-lab / anchor. Load average before"
-echo "and after: $LOAD_BEFORE; $LOAD_AFTER."
+echo "(time: hyperfine median of $RUNS runs, 3 for redis-cli's SETs, with the client's own CPU time,"
+echo "user+system, which a busy machine disturbs less) or a pipe read to the end (peak memory: VmHWM"
+echo "once the last line is out). Ratios are redis-lab / anchor, of wall time. Load average (1, 5,"
+echo "15 min) before and after: $LOAD_BEFORE; $LOAD_AFTER."
 echo
 echo "| commands on stdin | redis-cli | redis-lab | time ratio | memory ratio |"
 echo "|---|---|---|---|---|"
@@ -109,4 +113,4 @@ printf '%s\n' "${rows[@]}"
 echo
 echo "| 100,000 SETs, one connection, 1,000 in flight | redis-benchmark -c 1 -P 1000 -t set | redis-lab (stdin) | ratio |"
 echo "|---|---|---|---|"
-echo "| wall time (median of $((RUNS * 2))) | $BENCH ms | $LAB_SETS ms | $(ratio "$LAB_SETS" "$BENCH") |"
+echo "| wall time, median of $((RUNS * 2)) (CPU: user+system, mean) | $(shown "$BENCH") | $(shown "$LAB_SETS") | $(ratio "$LAB_SETS" "$BENCH") |"
