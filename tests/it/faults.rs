@@ -525,6 +525,28 @@ fn a_hostile_pack_run_with_url_leaves_every_key_of_the_server_as_it_was() {
     ]);
     let data = tempfile::tempdir().unwrap();
     let url = format!("redis://127.0.0.1:{port}");
+    // Writing probes are refused before anything runs, by the lint every load runs.
+    let output = redis_lab(data.path(), &["lesson", "hostile", "--auto", "--url", &url])
+        .arg("--lessons")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the probe SHUTDOWN is not read-only")
+            && stderr.contains("the probe FLUSHALL is not read-only"),
+        "{stderr}"
+    );
+    assert_eq!(whole_server(port), before, "{stderr}");
+    // With read-only probes the lesson loads; what its commands try is refused as they run.
+    let lesson = lesson
+        .replace("probe: SHUTDOWN NOSAVE", "probe: GET lesson:never")
+        .replace(
+            "      - probe: FLUSHALL\n        expect: {equals: OK}\n",
+            "",
+        );
+    std::fs::write(dir.path().join("hostile.yaml"), &lesson).unwrap();
     let output = redis_lab(data.path(), &["lesson", "hostile", "--auto", "--url", &url])
         .arg("--lessons")
         .arg(dir.path())
@@ -538,7 +560,7 @@ fn a_hostile_pack_run_with_url_leaves_every_key_of_the_server_as_it_was() {
     assert_eq!(
         output.status.code(),
         Some(1),
-        "the refused probes fail step one: {text}"
+        "the refused commands fail step one: {text}"
     );
     for refused in [
         "SELECT",
