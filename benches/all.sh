@@ -17,6 +17,8 @@ cd "$(dirname "$0")/.."
   echo
   bash benches/huge.sh
   echo
+  bash benches/pipe.sh
+  echo
   bash benches/memory.sh
   echo
   cat benches/notes.md
