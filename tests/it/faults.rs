@@ -525,6 +525,27 @@ fn a_hostile_pack_run_with_url_leaves_every_key_of_the_server_as_it_was() {
     ]);
     let data = tempfile::tempdir().unwrap();
     let url = format!("redis://127.0.0.1:{port}");
+    // Probes that write are refused by the lint before anything is sent (the same rule refuses
+    // them again when a check runs).
+    let output = redis_lab(data.path(), &["lesson", "hostile", "--auto", "--url", &url])
+        .arg("--lessons")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the probe SHUTDOWN is not read-only")
+            && stderr.contains("the probe FLUSHALL is not read-only"),
+        "{stderr}"
+    );
+    assert_eq!(whole_server(port), before, "{stderr}");
+    // The rest runs, and every command that would reach outside is refused as it comes.
+    let lesson = lesson.replace(
+        "      - probe: SHUTDOWN NOSAVE\n        expect: {equals: OK}\n      - probe: FLUSHALL\n        expect: {equals: OK}\n",
+        "",
+    );
+    std::fs::write(dir.path().join("hostile.yaml"), &lesson).unwrap();
     let output = redis_lab(data.path(), &["lesson", "hostile", "--auto", "--url", &url])
         .arg("--lessons")
         .arg(dir.path())
@@ -535,11 +556,7 @@ fn a_hostile_pack_run_with_url_leaves_every_key_of_the_server_as_it_was() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "the refused probes fail step one: {text}"
-    );
+    assert_eq!(output.status.code(), Some(0), "{text}");
     for refused in [
         "SELECT",
         "SWAPDB",
