@@ -342,6 +342,8 @@ impl CommandTable {
     }
 }
 
+mod fixtures;
+
 struct Linter<'a> {
     entry: &'a Entry,
     table: &'a CommandTable,
@@ -477,7 +479,9 @@ impl Linter<'_> {
 /// Lints lessons against each other and against a command table.
 pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
-    let mut seen: HashMap<&str, &Entry> = HashMap::new();
+    // Duplicates within one folder or pack; across folders, packs and the built-ins an id may
+    // repeat, and `shadow::warnings` says which one each name reaches.
+    let mut seen: HashMap<(String, Option<String>, &str), &Entry> = HashMap::new();
     for entry in entries {
         let lesson = &entry.lesson;
         let mut linter = Linter {
@@ -488,7 +492,18 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
             dropped: 0,
             teaches_error: false,
         };
-        if let Some(first) = seen.insert(lesson.id(), entry) {
+        let place = match &entry.origin {
+            crate::lesson::catalog::Origin::Builtin => String::new(),
+            crate::lesson::catalog::Origin::Folder(dir) => dir.display().to_string(),
+        };
+        let key = (
+            place,
+            entry.pack.as_ref().map(|p| p.name().to_string()),
+            lesson.id(),
+        );
+        if let Some(first) = seen.insert(key, entry)
+            && !crate::lesson::shadow::same_file(first, entry)
+        {
             linter.at(
                 &lesson.id.referenced,
                 format!(
@@ -538,11 +553,6 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
                 Some("write a range such as \">=7.0\" or \">=6.2, <8\"".into()),
             );
         }
-        for fixture in &lesson.fixtures {
-            if let Err(e) = entry.fixture(&fixture.value) {
-                linter.at(&fixture.referenced, e.to_string(), None);
-            }
-        }
         // A lesson for a newer Redis than the table describes may use commands it does not list.
         let trust_lesson = lesson
             .requires
@@ -555,6 +565,12 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
                 .iter()
                 .any(|c| !table.knows(&c.value));
         linter.trust_step = trust_lesson;
+        for fixture in &lesson.fixtures {
+            match entry.fixture(&fixture.value) {
+                Err(e) => linter.at(&fixture.referenced, e.to_string(), None),
+                Ok(bytes) => linter.fixture_lines(&fixture.value, &bytes),
+            }
+        }
         linter.commands(&lesson.setup);
         for step in &lesson.steps {
             linter.trust_step = trust_lesson
