@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
   echo
   bash benches/cli.sh
   echo
+  bash benches/start.sh
+  echo
   bash benches/repl.sh --section
   echo
   bash benches/huge.sh

@@ -25,6 +25,8 @@ pub fn run(cli: Cli) -> Result<Status> {
             json,
             jobs,
             offline,
+            step,
+            watch,
             server,
         }) => {
             let args = driver::check::CheckArgs {
@@ -34,6 +36,8 @@ pub fn run(cli: Cli) -> Result<Status> {
                 json,
                 jobs,
                 offline,
+                step,
+                watch,
             };
             driver::check::run(args, &session_options(&server)?)
         }
@@ -42,16 +46,23 @@ pub fn run(cli: Cli) -> Result<Status> {
             auto,
             restart,
             watch,
+            step,
             server,
         }) => {
-            let catalog = load_catalog(&folders)?;
+            // Only this lesson's file is parsed (the others are known by the build-time index).
+            let catalog = load_catalog_for(&folders, &id)?;
             let entry = catalog.find(&id)?.clone();
             let options = session_options(&server)?;
             // The lint `check` runs: a lesson with errors does not start.
             let lint = driver::check::RunLint::new(&catalog);
             lint.refuse_errors(&entry)?;
+            let start = step
+                .as_deref()
+                .map(|step| crate::lesson::constructs::find_step(&entry.lesson, step))
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
             if auto {
-                driver::auto::run(entry, &options)
+                driver::auto::run(entry, &options, start.unwrap_or(0))
             } else {
                 let mut progress = Progress::load()?;
                 if let Some(warning) = progress.warning.take() {
@@ -71,6 +82,7 @@ pub fn run(cli: Cli) -> Result<Status> {
                     entry,
                     &options,
                     restart,
+                    start,
                     watch.map(|file| (file, lint)),
                     &mut progress,
                 )
@@ -143,8 +155,13 @@ pub fn run(cli: Cli) -> Result<Status> {
             driver::doctor::run(&options, &folders, json)
         }
         Some(Command::Man { dir }) => driver::manual::man(Cli::command(), dir.as_deref()),
-        Some(Command::Schema) => {
-            crate::out!("{}", crate::lesson::model::json_schema_text());
+        Some(Command::Schema { pack }) => {
+            let text = if pack {
+                crate::lesson::schema::pack()
+            } else {
+                crate::lesson::schema::lesson()
+            };
+            crate::out!("{text}");
             Ok(Status::Ok)
         }
         Some(Command::List { json }) => list(&folders, json),
@@ -152,9 +169,10 @@ pub fn run(cli: Cli) -> Result<Status> {
     }
 }
 
-/// The catalog for learners: broken files are reported but do not stop the others.
-fn load_catalog(folders: &[std::path::PathBuf]) -> Result<Catalog> {
-    let catalog = Catalog::load(folders)?;
+/// The catalog for `lesson ID` (of the built-ins only that one is parsed): broken files are
+/// reported but do not stop the others.
+fn load_catalog_for(folders: &[std::path::PathBuf], id: &str) -> Result<Catalog> {
+    let catalog = Catalog::load_for(folders, id)?;
     for problem in &catalog.problems {
         eprintln!("{}", problem.to_string().red());
     }
@@ -182,7 +200,7 @@ fn new_lesson(
     std::fs::write(&file, crate::lesson::template::lesson(id, track))?;
     let schema = dir.join("lesson.schema.json");
     if !schema.exists() {
-        std::fs::write(&schema, crate::lesson::model::json_schema_text())?;
+        std::fs::write(&schema, crate::lesson::schema::lesson())?;
     }
     crate::outln!("Created {}", file.display().to_string().bold());
     crate::outln!(
@@ -274,7 +292,7 @@ fn list_rows(folders: &[std::path::PathBuf]) -> Result<Vec<Row>> {
         .collect();
     rows.extend(folder_catalog.entries.iter().map(|e| Row {
         id: e.qualified_id(),
-        pack: e.pack.as_ref().map(|p| p.name.clone()),
+        pack: e.pack.as_ref().map(|p| p.name().to_string()),
         title: e.lesson.title.clone(),
         track: e.lesson.track.as_str().to_string(),
         level: e.lesson.level.as_str().to_string(),

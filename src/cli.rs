@@ -111,6 +111,14 @@ pub enum Command {
         /// binary (redis-server 7.0 core commands, no modules) instead of the server's COMMAND INFO.
         #[arg(long, conflicts_with = "run")]
         offline: bool,
+        /// With --run: prove only this step (its id, or its number from 1), on a server rebuilt
+        /// to that point by the setup and the solutions of the steps before it.
+        #[arg(long, value_name = "STEP", requires = "run")]
+        step: Option<String>,
+        /// Keep watching the lesson files: check (and with --run, prove) a file again each time
+        /// it is saved. Ctrl-C ends it.
+        #[arg(long)]
+        watch: bool,
         #[command(flatten)]
         server: ServerArgs,
     },
@@ -126,7 +134,11 @@ pub enum Command {
         dir: PathBuf,
     },
     /// Print the JSON Schema of the lesson format (for editor completion).
-    Schema,
+    Schema {
+        /// The schema of a pack's pack.yaml instead.
+        #[arg(long)]
+        pack: bool,
+    },
     /// Print a shell completion script: subcommands, options, lesson ids, topologies.
     #[command(
         after_help = "Install:  bash: redis-lab completions bash > ~/.local/share/bash-completion/completions/redis-lab\n          \
@@ -205,6 +217,10 @@ pub enum Command {
         /// Reload the lesson when its file changes (for authors; lessons from --lessons folders).
         #[arg(long)]
         watch: bool,
+        /// Start at this step (its id, or its number from 1): the server is rebuilt to that point
+        /// by the setup and the solutions of the steps before it.
+        #[arg(long, value_name = "STEP", conflicts_with = "restart")]
+        step: Option<String>,
         #[command(flatten)]
         server: ServerArgs,
     },

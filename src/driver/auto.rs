@@ -8,10 +8,12 @@ use crate::render::lesson::{after_text, event, lesson_banner};
 use anyhow::Result;
 use colored::Colorize;
 
-pub fn run(entry: Entry, options: &SessionOptions) -> Result<Status> {
+/// Runs the lesson from step `start` (0: the first) to the end.
+pub fn run(entry: Entry, options: &SessionOptions, start: usize) -> Result<Status> {
     crate::render::output::notice_slow_answers();
     let mut bar = LoadBar::new();
-    let (mut session, events) = Session::start(entry, options, 0, &mut |d, t| bar.update(d, t))?;
+    let (mut session, events) =
+        Session::start(entry, options, start, &mut |d, t| bar.update(d, t))?;
     crate::out!(
         "{}",
         lesson_banner(session.lesson(), session.server_display())

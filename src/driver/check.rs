@@ -1,7 +1,7 @@
 //! `redis-lab check [PATH...] [--run]`: lint lessons, then prove them on real servers.
 
 use crate::driver::Status;
-use crate::engine::prove::{LessonProof, Outcome, prove_lesson};
+use crate::engine::prove::{LessonProof, Outcome, prove_lesson_at};
 use crate::engine::session::SessionOptions;
 use crate::lesson::catalog::{Catalog, Entry, builtin_headers};
 use crate::lesson::diagnostic::{Diagnostic, Diagnostics};
@@ -27,6 +27,10 @@ pub struct CheckArgs {
     pub jobs: Option<usize>,
     /// Lint with the built-in command list, without a server.
     pub offline: bool,
+    /// With `run`: prove only this step (an id or a number from 1) of each lesson.
+    pub step: Option<String>,
+    /// Check (and prove) a file again each time it is saved.
+    pub watch: bool,
 }
 
 /// The folder `redis-lab new` writes to, checked by default when it exists. Skipped when it is
@@ -42,6 +46,71 @@ fn local_pack() -> Option<PathBuf> {
 }
 
 pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
+    if args.watch {
+        return watch(&args, options);
+    }
+    Ok(check_once(&args, options, None)?.0)
+}
+
+/// `check --watch`: everything once, then each saved file again (its lint and, with --run, its
+/// proof; the other files are linted with it, since a `next` or an id may name them).
+fn watch(args: &CheckArgs, options: &SessionOptions) -> Result<Status> {
+    use crate::driver::watch::{Change, Watched};
+    let (status, files) = check_once(args, options, None)?;
+    let mut watched: Vec<Watched> = files.into_iter().map(Watched::new).collect();
+    if watched.is_empty() {
+        crate::outln!(
+            "No lesson files to watch (built-in lessons are compiled in): name files or folders."
+        );
+        return Ok(status);
+    }
+    crate::outln!(
+        "{}",
+        format!(
+            "Watching {} lesson file{}: each save is checked again{}. Ctrl-C ends.",
+            watched.len(),
+            if watched.len() == 1 { "" } else { "s" },
+            if args.run { " and proved" } else { "" }
+        )
+        .dimmed()
+    );
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        let mut edited = HashSet::new();
+        for w in &mut watched {
+            let shown = escape_controls(&w.file.display().to_string(), Shape::Line).into_owned();
+            match w.changed() {
+                Change::Text(_) => {
+                    crate::outln!("{}", format!("↻ {shown} changed: checking again").bold());
+                    edited.insert(w.file.display().to_string());
+                }
+                Change::Gone(why) => crate::outln!(
+                    "{}",
+                    format!("{shown} {why}; watching for it to come back").yellow()
+                ),
+                Change::Same => {}
+            }
+        }
+        if edited.is_empty() {
+            continue;
+        }
+        let (_, files) = check_once(args, options, Some(&edited))?;
+        // A folder may have gained a lesson file.
+        for file in files {
+            if !watched.iter().any(|w| w.file == file) {
+                watched.push(Watched::new(file));
+            }
+        }
+    }
+}
+
+/// One check: lint everything, prove (with --run) every lesson or, with `prove_only`, the
+/// lessons of those files. Returns the status and the lesson files a watch can follow.
+fn check_once(
+    args: &CheckArgs,
+    options: &SessionOptions,
+    prove_only: Option<&HashSet<String>>,
+) -> Result<(Status, Vec<PathBuf>)> {
     let catalog = if args.paths.is_empty() {
         let mut catalog = Catalog::load_paths(&args.folders)?;
         if let Some(local) = local_pack()
@@ -49,7 +118,15 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
         {
             catalog.add_folder(&local)?;
         }
-        catalog.add_builtin();
+        if args.offline && !args.run {
+            // build.rs loaded every built-in lesson and `cargo test --lib` lints them all with
+            // this same built-in command list (catalog::tests), so only a built-in whose id a
+            // folder lesson repeats is parsed, for the duplicate to be reported as before.
+            let ids: HashSet<String> = catalog.entries.iter().map(|e| e.id().to_string()).collect();
+            catalog.add_builtins_where(|id| ids.contains(id));
+        } else {
+            catalog.add_builtin();
+        }
         catalog
     } else {
         Catalog::load_paths(&args.paths)?
@@ -65,7 +142,7 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
     let mut problems: Vec<Diagnostic> = catalog.problems.iter().flat_map(|d| d.0.clone()).collect();
     problems.extend(lint(&catalog.entries, &all_ids, &table));
 
-    let errors = problems.iter().filter(|p| !p.warning).count();
+    let mut errors = problems.iter().filter(|p| !p.warning).count();
     let warnings = problems.len() - errors;
     let failed_files: HashSet<&str> = problems
         .iter()
@@ -76,11 +153,41 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
         .entries
         .iter()
         .filter(|e| !failed_files.contains(e.file.as_str()))
+        .filter(|e| prove_only.is_none_or(|files| files.contains(&e.file)))
         .cloned()
+        .collect();
+    // `--step`: the step of each lesson; a lesson without it is a problem, not a pass.
+    let mut to_prove: Vec<(Entry, Option<usize>)> = Vec::new();
+    for entry in runnable {
+        match args
+            .step
+            .as_deref()
+            .map(|s| crate::lesson::constructs::find_step(&entry.lesson, s))
+        {
+            None => to_prove.push((entry, None)),
+            Some(Ok(index)) => to_prove.push((entry, Some(index))),
+            Some(Err(problem)) => {
+                errors += 1;
+                problems.push(Diagnostic::new(&entry.file, &entry.source, 0, 0, problem));
+            }
+        }
+    }
+    let watchable: Vec<PathBuf> = catalog
+        .entries
+        .iter()
+        .filter(|e| !matches!(e.origin, crate::lesson::catalog::Origin::Builtin))
+        .map(|e| PathBuf::from(&e.file))
+        .chain(
+            catalog
+                .problems
+                .iter()
+                .filter_map(|d| d.0.first())
+                .map(|d| PathBuf::from(&d.file)),
+        )
         .collect();
     let started = Instant::now();
     let proofs = if args.run {
-        prove_all(runnable, options, args.jobs, args.json)
+        prove_all(to_prove, options, args.jobs, args.json)
     } else {
         Vec::new()
     };
@@ -91,7 +198,7 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
             .iter()
             .any(|p| matches!(p.outcome, Outcome::Failed(_)));
     if args.json {
-        print_json(&problems, &proofs, catalog.entries.len());
+        print_json(&problems, &proofs, catalog.files() - catalog.problems.len());
     } else {
         for problem in &problems {
             let text = problem.to_string();
@@ -107,12 +214,8 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
         let count = |f: fn(&Outcome) -> bool| proofs.iter().filter(|p| f(&p.outcome)).count();
         let mut summary = format!(
             "{} lesson file{} checked (commands from {}): {} problem{}",
-            catalog.entries.len() + catalog.problems.len(),
-            if catalog.entries.len() + catalog.problems.len() == 1 {
-                ""
-            } else {
-                "s"
-            },
+            catalog.files(),
+            if catalog.files() == 1 { "" } else { "s" },
             escape_controls(&table.source, Shape::Line),
             errors,
             if errors == 1 { "" } else { "s" }
@@ -139,11 +242,12 @@ pub fn run(args: CheckArgs, options: &SessionOptions) -> Result<Status> {
         };
         crate::outln!("{summary}");
     }
-    Ok(if failed {
+    let status = if failed {
         Status::ChecksFailed
     } else {
         Status::Ok
-    })
+    };
+    Ok((status, watchable))
 }
 
 /// The lint `check` runs, for a lesson about to run: `lesson`, `--auto` and every `--watch`
@@ -210,10 +314,14 @@ fn command_table(options: &SessionOptions) -> CommandTable {
             return None;
         }
         let server_info = server.ask(db, &["INFO", "server"], wait).ok()?;
+        let text = server_info.as_text().unwrap_or_default();
         let version =
-            crate::command::info_field(&server_info.as_text().unwrap_or_default(), "redis_version")
-                .unwrap_or_else(|| "?".into());
+            crate::command::info_field(&text, "redis_version").unwrap_or_else(|| "?".into());
         let mut table = CommandTable::from_command_info(&info, &version);
+        // Valkey's redis_version (7.2.4 on 8.1) is for compatibility: name the server it is.
+        if let Some(valkey) = crate::command::info_field(&text, "valkey_version") {
+            table.source = format!("valkey-server {valkey}");
+        }
         // Arguments from COMMAND DOCS (Redis 7+); without them commands are checked by arity.
         if let Ok(docs) = server.ask(db, &["COMMAND", "DOCS"], wait)
             && !docs.is_error()
@@ -226,7 +334,7 @@ fn command_table(options: &SessionOptions) -> CommandTable {
 }
 
 fn prove_all(
-    entries: Vec<Entry>,
+    entries: Vec<(Entry, Option<usize>)>,
     options: &SessionOptions,
     jobs: Option<usize>,
     quiet: bool,
@@ -258,9 +366,11 @@ fn prove_all(
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(entry) = entries.get(i) else { break };
+                    let Some((entry, only)) = entries.get(i) else {
+                        break;
+                    };
                     bar.set_message(entry.id().to_string());
-                    let proof = prove_lesson(entry, options);
+                    let proof = prove_lesson_at(entry, options, *only);
                     bar.inc(1);
                     if let Ok(mut results) = results.lock() {
                         results.push((i, proof));

@@ -48,7 +48,7 @@ pub fn run(options: &SandboxOptions, folders: &[PathBuf], as_json: bool) -> Resu
 }
 
 fn examine(options: &SandboxOptions, folders: &[PathBuf]) -> Findings {
-    let (server, facts) = server_and_facts(options);
+    let (server, facts) = server_and_facts(options, folders);
     let in_use = server["path"].as_str().map(PathBuf::from);
     let others = servers_on_path()
         .iter()
@@ -82,7 +82,10 @@ fn examine(options: &SandboxOptions, folders: &[PathBuf]) -> Findings {
 }
 
 /// The sandbox's program, and what a sandbox of it says it is (version, Valkey, modules).
-fn server_and_facts(options: &SandboxOptions) -> (serde_json::Value, Option<ServerFacts>) {
+fn server_and_facts(
+    options: &SandboxOptions,
+    folders: &[PathBuf],
+) -> (serde_json::Value, Option<ServerFacts>) {
     let program = match find_redis_server(options.redis_server.as_deref()) {
         Ok(path) => path,
         Err(e) => return (json!({"found": false, "problem": e.to_string()}), None),
@@ -90,7 +93,25 @@ fn server_and_facts(options: &SandboxOptions) -> (serde_json::Value, Option<Serv
     let facts = Server::sandbox(options).ok().and_then(|server| {
         let info = server.ask(0, &["INFO", "server"], CONNECT_TIMEOUT).ok()?;
         let modules = server.ask(0, &["MODULE", "LIST"], CONNECT_TIMEOUT).ok()?;
-        Some(ServerFacts::from_replies(&info, &modules))
+        let facts = ServerFacts::from_replies(&info, &modules);
+        // The commands lessons ask for (`requires.commands`): known or not, by COMMAND INFO.
+        let asked: Vec<String> = Catalog::load(folders)
+            .map(|c| {
+                c.entries
+                    .iter()
+                    .flat_map(|e| crate::engine::requirements::required_commands(&e.lesson))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect()
+            })
+            .unwrap_or_default();
+        if asked.is_empty() {
+            return Some(facts);
+        }
+        let mut args = vec!["COMMAND", "INFO"];
+        args.extend(asked.iter().map(String::as_str));
+        let known = server.ask(0, &args, CONNECT_TIMEOUT).ok()?;
+        Some(facts.with_commands(&asked, &known))
     });
     let Some(facts) = facts else {
         return (

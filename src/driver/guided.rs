@@ -3,6 +3,7 @@
 
 use crate::driver::LoadBar;
 use crate::driver::Status;
+use crate::driver::watch::Change;
 use crate::engine::session::{Event, Session, SessionError, SessionOptions};
 use crate::lesson::catalog::Entry;
 use crate::progress::{LessonProgress, Progress};
@@ -13,8 +14,7 @@ use crate::signal::InterruptGuard;
 use anyhow::Result;
 use colored::Colorize;
 use rustyline::error::ReadlineError;
-use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::path::PathBuf;
 
 const HELP: &str = "\
 Type Redis commands to complete the task. Lesson commands start with a colon:
@@ -42,52 +42,26 @@ fn resume_index(entry: &Entry, saved: Option<&LessonProgress>, restart: bool) ->
         .unwrap_or(saved.step.min(steps.len() - 1))
 }
 
-/// Watch mode: the lesson file, when it last changed, and the lint every reload passes.
+/// Watch mode: the lesson file (watched as `check --watch` watches its files) and the lint
+/// every reload passes.
 struct Watched {
     file: PathBuf,
-    modified: Option<SystemTime>,
+    watch: crate::driver::watch::Watched,
     lint: crate::driver::check::RunLint,
-}
-
-/// What a look at the watched file found.
-enum Change {
-    Same,
-    Text(Vec<u8>),
-    /// Deleted, renamed or unreadable: why, in words.
-    Gone(String),
 }
 
 impl Watched {
     fn new(file: PathBuf, lint: crate::driver::check::RunLint) -> Watched {
-        let modified = modified(&file);
         Watched {
+            watch: crate::driver::watch::Watched::new(file.clone()),
             file,
-            modified,
             lint,
         }
     }
 
-    /// The new text if the file changed since the last look.
     fn changed(&mut self) -> Change {
-        let now = modified(&self.file);
-        if now == self.modified {
-            return Change::Same;
-        }
-        self.modified = now;
-        if now.is_none() {
-            return Change::Gone("was deleted or renamed".into());
-        }
-        // A regular file within the lesson size limit only: never block on a FIFO put there.
-        let limit = crate::lesson::loader::MAX_LESSON_BYTES as u64;
-        match crate::lesson::catalog::read_regular_file(&self.file, limit) {
-            Ok(bytes) => Change::Text(bytes),
-            Err(e) => Change::Gone(format!("cannot be read ({e})")),
-        }
+        self.watch.changed()
     }
-}
-
-fn modified(file: &Path) -> Option<SystemTime> {
-    std::fs::metadata(file).and_then(|m| m.modified()).ok()
 }
 
 /// Reloads a changed lesson file; a broken file (a format error, or an error of the lint `check`
@@ -156,19 +130,30 @@ pub fn run(
     entry: Entry,
     options: &SessionOptions,
     restart: bool,
+    start_at: Option<usize>,
     watch: Option<(PathBuf, crate::driver::check::RunLint)>,
     progress: &mut Progress,
 ) -> Result<Status> {
     let mut watched = watch.map(|(file, lint)| Watched::new(file, lint));
     let key = entry.progress_key();
     let saved = progress.get(&key).cloned();
-    let start = resume_index(&entry, saved.as_ref(), restart);
+    let start = start_at.unwrap_or_else(|| resume_index(&entry, saved.as_ref(), restart));
     let lesson = entry.lesson.clone();
     let mut bar = LoadBar::new();
     let (mut session, events) =
         Session::start(entry, options, start, &mut |d, t| bar.update(d, t))?;
     crate::out!("{}", lesson_banner(&lesson, session.server_display()));
-    if start > 0 {
+    if let Some(start) = start_at.filter(|s| *s > 0) {
+        crate::outln!(
+            "{}",
+            format!(
+                "Starting at step {} of {}: the server was rebuilt by the setup and the solutions of the steps before it.",
+                start + 1,
+                lesson.steps.len()
+            )
+            .dimmed()
+        );
+    } else if start > 0 {
         crate::outln!(
             "{}",
             format!(

@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod guided;
 pub mod manual;
 pub mod sandbox;
+pub mod watch;
 
 use indicatif::{ProgressBar, ProgressStyle};
 

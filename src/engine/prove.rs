@@ -26,9 +26,19 @@ pub struct LessonProof {
 }
 
 pub fn prove_lesson(entry: &Entry, options: &SessionOptions) -> LessonProof {
+    prove_lesson_at(entry, options, None)
+}
+
+/// With `only`: proves that step alone (0-based), on a server rebuilt to its start by the setup
+/// and the solutions of the steps before it (`check --run --step`).
+pub fn prove_lesson_at(
+    entry: &Entry,
+    options: &SessionOptions,
+    only: Option<usize>,
+) -> LessonProof {
     let started = Instant::now();
     let mut skipped_steps = Vec::new();
-    let outcome = match prove(entry, options, &mut skipped_steps) {
+    let outcome = match prove(entry, options, only, &mut skipped_steps) {
         Ok(problems) if problems.is_empty() => Outcome::Passed,
         Ok(problems) => Outcome::Failed(problems),
         Err(SessionError::Unmet(reason)) => Outcome::Skipped(reason),
@@ -38,7 +48,11 @@ pub fn prove_lesson(entry: &Entry, options: &SessionOptions) -> LessonProof {
         skipped_steps,
         id: entry.id().to_string(),
         file: entry.file.clone(),
-        steps: entry.lesson.steps.len(),
+        steps: if only.is_some() {
+            1
+        } else {
+            entry.lesson.steps.len()
+        },
         outcome,
         elapsed: started.elapsed(),
     }
@@ -47,13 +61,15 @@ pub fn prove_lesson(entry: &Entry, options: &SessionOptions) -> LessonProof {
 fn prove(
     entry: &Entry,
     options: &SessionOptions,
+    only: Option<usize>,
     skipped: &mut Vec<(String, String)>,
 ) -> Result<Vec<String>, SessionError> {
-    let (mut session, _events) = Session::start(entry.clone(), options, 0, &mut |_, _| {})?;
+    let (mut session, _events) =
+        Session::start(entry.clone(), options, only.unwrap_or(0), &mut |_, _| {})?;
     // Errors are attributed to the step whose commands got them (setup counts as step 0's).
     let mut errors: Vec<(usize, String)> = session.take_lesson_errors();
     let mut problems: Vec<String> = Vec::new();
-    while !session.is_finished() {
+    while !session.is_finished() && only.is_none_or(|index| session.step_index() == index) {
         let step = session.step().clone();
         let proof = session.prove_step()?;
         // A failing solution command is a bug unless the step is about that error.

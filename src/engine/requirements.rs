@@ -11,6 +11,9 @@ pub struct ServerFacts {
     /// Set on Valkey, which reports a Redis-compatible `redis_version` too.
     pub valkey_version: Option<String>,
     pub modules: Vec<String>,
+    /// Of the commands a lesson asked about (`requires.commands`), those `COMMAND INFO` knows,
+    /// upper-case. None when none were asked.
+    pub commands: Option<Vec<String>>,
 }
 
 impl ServerFacts {
@@ -34,7 +37,70 @@ impl ServerFacts {
             redis_version: field("redis_version").unwrap_or_default(),
             valkey_version: field("valkey_version"),
             modules: names,
+            commands: None,
         }
+    }
+
+    /// Adds what `COMMAND INFO` answered for `asked`: one entry each, nil for a command the
+    /// server does not have.
+    pub fn with_commands(mut self, asked: &[String], reply: &Reply) -> ServerFacts {
+        let entries = reply.elements().unwrap_or_default();
+        self.commands = Some(
+            asked
+                .iter()
+                .zip(entries)
+                .filter(|(_, entry)| {
+                    !matches!(entry, Reply::Nil) && entry.elements().is_some_and(|e| !e.is_empty())
+                })
+                .map(|(name, _)| name.to_ascii_uppercase())
+                .collect(),
+        );
+        self
+    }
+
+    /// The server as people call it: `Valkey 8.1.8` (whose redis_version is 7.2.4), or `Redis 7.4.1`.
+    pub fn display(&self) -> String {
+        match &self.valkey_version {
+            Some(valkey) => format!(
+                "Valkey {valkey}, which reports redis_version {}",
+                self.redis_version
+            ),
+            None => format!("Redis {}", self.redis_version),
+        }
+    }
+}
+
+/// Every command the lesson or one of its steps asks the server about, once each.
+pub fn required_commands(lesson: &crate::lesson::model::Lesson) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for requires in std::iter::once(&lesson.requires)
+        .chain(lesson.steps.iter().filter_map(|s| s.requires.as_ref()))
+    {
+        for name in &requires.commands {
+            let name = name.value.to_ascii_uppercase();
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// Where a command came from, as Redis's own `COMMAND DOCS` says (`since`), for the commands
+/// lessons ask about; seen on Redis 7.4.1.
+fn since(command: &str) -> Option<&'static str> {
+    match command {
+        "HEXPIRE" | "HPEXPIRE" | "HEXPIREAT" | "HPEXPIREAT" | "HTTL" | "HPTTL" | "HPERSIST"
+        | "HEXPIRETIME" | "HPEXPIRETIME" => Some("Redis 7.4"),
+        _ => None,
+    }
+}
+
+/// What more a module needs than being loaded, seen on real servers.
+fn module_note(module: &str) -> Option<&'static str> {
+    match module.to_ascii_lowercase().as_str() {
+        "search" => Some(" (RediSearch refuses to load into Redis 7.0: it needs 7.1 or later)"),
+        _ => None,
     }
 }
 
@@ -83,12 +149,49 @@ fn unmet_for(what: &str, requires: &Requires, facts: &ServerFacts) -> Option<Str
                 };
                 return Some(format!(
                     "this {what} needs Redis {req_text}, and the server is {}. {how}{DOCTOR}",
-                    facts.redis_version
+                    facts.display()
                 ));
             }
             (Err(e), _) => return Some(e),
             _ => {}
         }
+    }
+    let missing_commands: Vec<String> = requires
+        .commands
+        .iter()
+        .map(|c| c.value.to_ascii_uppercase())
+        .filter(|c| {
+            !facts
+                .commands
+                .as_ref()
+                .is_some_and(|known| known.contains(c))
+        })
+        .collect();
+    if !missing_commands.is_empty() {
+        let names = missing_commands.join(", ");
+        let since: Vec<&str> = missing_commands.iter().filter_map(|c| since(c)).collect();
+        let has_it = match since.first() {
+            Some(first) => format!(
+                " {first} and later have {}.",
+                if missing_commands.len() > 1 {
+                    "them"
+                } else {
+                    "it"
+                }
+            ),
+            None => String::new(),
+        };
+        return Some(format!(
+            "this {what} needs the command{} {names}, which the server ({}) does not have (asked with COMMAND INFO).{has_it} \
+             Pass --redis-server PATH to a server that has {}{DOCTOR}",
+            if missing_commands.len() > 1 { "s" } else { "" },
+            facts.display(),
+            if missing_commands.len() > 1 {
+                "them"
+            } else {
+                "it"
+            },
+        ));
     }
     let missing: Vec<&str> = requires
         .modules
@@ -112,11 +215,14 @@ fn unmet_for(what: &str, requires: &Requires, facts: &ServerFacts) -> Option<Str
                 )
             })
             .unwrap_or_default();
+        let notes: String = missing.iter().filter_map(|m| module_note(m)).collect();
         return Some(format!(
-            "this {what} needs the Redis module{} {}, which the server does not have. Use Redis 8 or Redis \
-             Stack (they include it){stack}, or load it into the sandbox with --load-module PATH/TO/module.so{DOCTOR}",
+            "this {what} needs the Redis module{} {}, which the server ({}) does not have. Use Redis 8 or Redis \
+             Stack (they include it){stack}, or load it into the sandbox with --load-module PATH/TO/module.so, \
+             on Redis or on Valkey (Valkey 8.1 loads the bloom, json, timeseries and search modules){notes}{DOCTOR}",
             if missing.len() > 1 { "s" } else { "" },
-            missing.join(", ")
+            missing.join(", "),
+            facts.display(),
         ));
     }
     None
@@ -139,7 +245,35 @@ mod tests {
             redis_version: version.into(),
             valkey_version: None,
             modules: modules.iter().map(|m| m.to_string()).collect(),
+            commands: None,
         }
+    }
+
+    #[test]
+    fn a_command_requirement_asks_the_server_not_its_version() {
+        let needs: Requires = serde_saphyr::from_str("commands: [hexpire]\n").unwrap();
+        let asked = vec!["HEXPIRE".to_string()];
+        let known = Reply::Array(vec![Reply::Array(vec![
+            Reply::Bulk(b"hexpire".to_vec()),
+            Reply::Int(-6),
+        ])]);
+        let unknown = Reply::Array(vec![Reply::Nil]);
+        // A Valkey that has the command runs the step, whatever its redis_version says.
+        let mut valkey = facts("7.2.4", &[]);
+        valkey.valkey_version = Some("9.0.0".into());
+        assert!(unmet(&needs, &valkey.clone().with_commands(&asked, &known)).is_none());
+        // Valkey 8.1 without it: the reason names the command, the server and where it comes from.
+        valkey.valkey_version = Some("8.1.8".into());
+        let reason = unmet(&needs, &valkey.with_commands(&asked, &unknown)).unwrap();
+        assert!(reason.contains("HEXPIRE"), "{reason}");
+        assert!(
+            reason.contains("Valkey 8.1.8, which reports redis_version 7.2.4"),
+            "{reason}"
+        );
+        assert!(reason.contains("Redis 7.4 and later have it"), "{reason}");
+        assert!(reason.contains("--redis-server"), "{reason}");
+        // Nothing asked (doctor before it knew): not met, never guessed from the version.
+        assert!(unmet(&needs, &facts("7.4.1", &[])).is_some());
     }
 
     #[test]
@@ -165,6 +299,9 @@ mod tests {
             "{reason}"
         );
         assert!(reason.contains("--load-module"), "{reason}");
+        assert!(reason.contains("Valkey"), "{reason}");
+        let search = unmet(&requires(None, &["search"]), &facts("7.0.15", &[])).unwrap();
+        assert!(search.contains("needs 7.1 or later"), "{search}");
         assert!(unmet(&requires(None, &["bf"]), &facts("7.0.15", &["BF"])).is_none());
     }
 }

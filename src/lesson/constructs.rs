@@ -139,18 +139,49 @@ fn visit(
         }
         Matcher::Matches(pattern) if depth > 0 => {
             if let Err(e) = regex_syntax::Parser::new().parse(pattern) {
-                // The parser's text draws the pattern over several lines: keep what is wrong.
-                let text = e.to_string();
-                let what = text.lines().last().unwrap_or_default();
-                let what = what.strip_prefix("error: ").unwrap_or(what);
+                // The parser's own text spans lines and draws its own caret: its kind is enough.
+                let what = match &e {
+                    regex_syntax::Error::Parse(e) => e.kind().to_string(),
+                    regex_syntax::Error::Translate(e) => e.kind().to_string(),
+                    other => other.to_string(),
+                };
                 report(
                     problems,
                     place,
                     format!("invalid regular expression in `matches`: {what}"),
-                    "see https://docs.rs/regex for the syntax",
+                    &format!("the pattern was {pattern:?}"),
                 );
             }
         }
         _ => {}
     }
+}
+
+/// The step `--step` names: its id, or its number (1 for the first step).
+pub fn find_step(lesson: &crate::lesson::model::Lesson, wanted: &str) -> Result<usize, String> {
+    let steps = &lesson.steps;
+    if let Ok(number) = wanted.parse::<usize>() {
+        return match number {
+            1.. if number <= steps.len() => Ok(number - 1),
+            _ => Err(format!(
+                "lesson `{}` has steps 1 to {}; there is no step {number}",
+                lesson.id(),
+                steps.len()
+            )),
+        };
+    }
+    if let Some(index) = steps.iter().position(|s| s.id() == wanted) {
+        return Ok(index);
+    }
+    let ids: Vec<&str> = steps.iter().map(|s| s.id()).collect();
+    let hint = match crate::lesson::diagnostic::did_you_mean(wanted, ids.iter().copied()) {
+        Some(near) => format!("did you mean `{near}`? "),
+        None => String::new(),
+    };
+    Err(format!(
+        "lesson `{}` has no step `{wanted}`: {hint}its steps are {} (or give a number, 1 to {})",
+        lesson.id(),
+        ids.join(", "),
+        steps.len()
+    ))
 }

@@ -2,6 +2,7 @@
 
 use crate::command::tokenize::split_args;
 use crate::lesson::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+pub use crate::lesson::model::is_valid_id;
 use crate::lesson::model::{Args, CommandSpec, Expected, FORMAT_VERSION, Lesson, Matcher};
 use serde_saphyr::{Location, Spanned};
 use std::collections::HashSet;
@@ -62,7 +63,7 @@ pub fn parse_lesson_bytes(file: &str, bytes: &[u8]) -> Result<Lesson, Diagnostic
     }
 }
 
-fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnostic {
+pub(crate) fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnostic {
     let (line, column) = e
         .location()
         .map(|l| (l.line(), l.column()))
@@ -381,8 +382,8 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
         }
         check_commands(file, source, &step.run, &mut problems);
         check_commands(file, source, &step.solution, &mut problems);
-        check_wrong_ways(file, source, lesson, step, &mut problems);
         crate::lesson::constructs::check_limits(file, source, step, &mut problems);
+        check_wrong_ways(file, source, lesson, step, &mut problems);
         for probe in step.checks.iter().filter_map(|c| c.probe.as_ref()) {
             if let Ok(args) = args_of(&probe.value) {
                 script_needs_declaring(
@@ -474,7 +475,7 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
                 file,
                 source,
                 &check.expect.value,
-                anchor,
+                &check.expect.referenced,
                 &mut problems,
             );
         }
@@ -826,15 +827,6 @@ pub enum FixturePathProblem {
     Absolute { path: String },
     #[error("fixture path {path:?} leaves the fixtures/ folder (`..` is not allowed)")]
     LeavesFolder { path: String },
-}
-
-pub fn is_valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !id.starts_with('-')
 }
 
 /// Line and column of the first tab in a line's leading white space.

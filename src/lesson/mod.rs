@@ -5,5 +5,8 @@ pub mod constructs;
 pub mod diagnostic;
 pub mod loader;
 pub mod model;
+pub mod pack;
+pub mod pairs;
+pub mod schema;
 pub mod template;
 pub mod validate;

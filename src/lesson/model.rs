@@ -11,6 +11,20 @@ use std::fmt;
 
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Lesson and step ids, as [`is_valid_id`] accepts them (the schema tells editors).
+pub const ID_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,63}$";
+
+/// A lesson, step or pack id: lowercase letters, digits and dashes, at most 64, not starting
+/// with a dash.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+}
+
 /// Parses a requirement like `>=7.0` or `>=6.2, <8` (versions may omit minor or patch).
 pub fn parse_version_req(text: &str) -> Result<semver::VersionReq, String> {
     semver::VersionReq::parse(text)
@@ -20,15 +34,24 @@ pub fn parse_version_req(text: &str) -> Result<semver::VersionReq, String> {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lesson {
+    /// The version of the lesson format: 1.
+    #[schemars(extend("const" = 1))]
     pub format: u32,
-    #[schemars(with = "String")]
+    /// The lesson's id, used by `redis-lab lesson ID`: lowercase letters, digits and dashes.
+    #[schemars(with = "String", regex(pattern = ID_PATTERN))]
     pub id: Spanned<String>,
+    /// The title shown in `redis-lab list` and at the start of the lesson.
     pub title: String,
+    /// The track the lesson is listed under.
     pub track: Track,
+    /// Who the lesson is for.
     pub level: Level,
+    /// One or two sentences on what the lesson teaches, shown before it starts.
     pub summary: String,
+    /// About how long the lesson takes, as text (`10 min`).
     #[serde(default)]
     pub duration: Option<String>,
+    /// What the server must have for this lesson: a version, modules, a topology.
     #[serde(default)]
     pub requires: Requires,
     /// Files under the pack's `fixtures/` folder, loaded (pipelined) before the first step.
@@ -39,6 +62,7 @@ pub struct Lesson {
     #[serde(default)]
     #[schemars(with = "Vec<CommandForm>")]
     pub setup: Vec<Spanned<CommandSpec>>,
+    /// The steps, in the order the learner takes them.
     pub steps: Vec<Step>,
     /// Lesson ids to suggest when this one is finished.
     #[serde(default)]
@@ -106,6 +130,13 @@ pub struct Requires {
     /// Module names as `MODULE LIST` reports them (`bf`, `ReJSON`, `timeseries`, `search`).
     #[serde(default)]
     pub modules: Vec<String>,
+    /// Commands the server must know, asked with `COMMAND INFO` (`HEXPIRE`): the gate for a
+    /// feature a version number only stands for. Valkey 8.1 reports `redis_version:7.2.4`
+    /// whatever it can do, so ask for the command rather than for a version.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub commands: Vec<Spanned<String>>,
+    /// The servers the lesson needs: one (`single`, the default), or several redis-lab starts.
     #[serde(default)]
     pub topology: Topology,
     /// How many client connections the lesson uses at the same time.
@@ -131,8 +162,10 @@ pub use crate::server::topology::Kind as Topology;
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
-    #[schemars(with = "String")]
+    /// The step's id, unique in the lesson: lowercase letters, digits and dashes.
+    #[schemars(with = "String", regex(pattern = ID_PATTERN))]
     pub id: Spanned<String>,
+    /// The step's title, shown when it starts and in `:list`.
     pub title: String,
     /// The teaching text shown when the step starts.
     #[serde(default)]
@@ -169,12 +202,6 @@ pub struct Step {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub must_not_use: Vec<Spanned<String>>,
-    /// Wrong ways to do the step: each is the lines a learner might type (one line, or a list)
-    /// and must leave the step unpassed. `check --run` proves each one from the state before the
-    /// step, as it proves the solution, so a check that cannot tell the way matters fails there.
-    #[serde(default)]
-    #[schemars(with = "Vec<WrongWay>")]
-    pub wrong: Vec<Spanned<WrongWay>>,
     /// At most this many commands in this step ("in one command"): every command sent counts,
     /// reads included; one answered with an error does not.
     #[serde(default)]
@@ -185,6 +212,12 @@ pub struct Step {
     #[serde(default)]
     #[schemars(with = "Option<u32>")]
     pub max_writes: Option<Spanned<u32>>,
+    /// Wrong ways to do the step: each is the lines a learner might type (one line, or a list)
+    /// and must leave the step unpassed. `check --run` proves each one from the state before the
+    /// step, as it proves the solution, so a check that cannot tell the way matters fails there.
+    #[serde(default)]
+    #[schemars(with = "Vec<WrongWay>")]
+    pub wrong: Vec<Spanned<WrongWay>>,
     /// Shown once the step passes: what just happened and why it matters.
     #[serde(default)]
     pub after: Option<String>,
@@ -210,6 +243,7 @@ pub struct WrongWay {
 pub struct Snippet {
     /// The language, as shown to the learner: `python` (redis-py), `pseudo`, `javascript`...
     pub lang: String,
+    /// The code, shown as written.
     pub code: String,
 }
 
@@ -307,6 +341,7 @@ pub struct Check {
     /// The node the probe runs on in a multi-node lesson.
     #[serde(default)]
     pub on: Option<String>,
+    /// How the reply is matched, e.g. `{equals: 3}`.
     // Spanned: the lint points at the matcher (a regex error, a boolean where text was meant).
     #[schemars(with = "Matcher")]
     pub expect: Spanned<Matcher>,
@@ -368,13 +403,12 @@ pub enum Matcher {
     AnyOf(#[schemars(with = "Vec<Matcher>")] Vec<Spanned<Matcher>>),
 }
 
-/// Pairs in the order written (`{name: Ann, visits: 3}`); the order is not matched.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pairs(pub Vec<(String, Expected)>);
+pub use crate::lesson::pairs::Pairs;
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Approx {
+    /// The number the reply should be close to.
     pub value: f64,
     /// Absolute tolerance.
     #[serde(default)]
@@ -387,8 +421,10 @@ pub struct Approx {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bounds {
+    /// The smallest value allowed (inclusive).
     #[serde(default)]
     pub min: Option<f64>,
+    /// The largest value allowed (inclusive).
     #[serde(default)]
     pub max: Option<f64>,
 }
@@ -531,7 +567,7 @@ impl<'de> Deserialize<'de> for Args {
 }
 
 /// A list argument may be written as a number (`[EXPIRE, k, 60]`); it is sent as its text.
-struct ScalarString(String);
+pub(crate) struct ScalarString(pub(crate) String);
 
 impl<'de> Deserialize<'de> for ScalarString {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -645,42 +681,6 @@ impl JsonSchema for WrongWay {
     }
 }
 
-impl<'de> Deserialize<'de> for Pairs {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PairsVisitor;
-        impl<'de> Visitor<'de> for PairsVisitor {
-            type Value = Pairs;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(
-                    "a map of fields (or members) to values (or scores): `{alice: 10, bob: 20}`",
-                )
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
-                let mut pairs = Vec::new();
-                while let Some((key, value)) = map.next_entry::<ScalarString, Expected>()? {
-                    pairs.push((key.0, value));
-                }
-                Ok(Pairs(pairs))
-            }
-        }
-        deserializer.deserialize_map(PairsVisitor)
-    }
-}
-
-impl JsonSchema for Pairs {
-    fn schema_name() -> Cow<'static, str> {
-        "Pairs".into()
-    }
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        let expected = generator.subschema_for::<Expected>();
-        json_schema!({
-            "description": "Fields (or members) and their values (or scores), in any order.",
-            "type": "object",
-            "additionalProperties": expected
-        })
-    }
-}
-
 impl<'de> Deserialize<'de> for LengthSpec {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct LenVisitor;
@@ -763,10 +763,4 @@ impl JsonSchema for LengthSpec {
             "oneOf": [{"type": "integer", "minimum": 0}, bounds]
         })
     }
-}
-
-/// The JSON Schema of the lesson format, for editors (`# yaml-language-server: $schema=...`).
-pub fn json_schema_text() -> String {
-    let schema = schemars::schema_for!(Lesson);
-    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
 }

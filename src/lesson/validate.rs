@@ -544,13 +544,20 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
             .requires
             .redis
             .as_ref()
-            .is_some_and(|req| !table.satisfies(&req.value));
+            .is_some_and(|req| !table.satisfies(&req.value))
+            || lesson
+                .requires
+                .commands
+                .iter()
+                .any(|c| !table.knows(&c.value));
         linter.trust_step = trust_lesson;
         linter.commands(&lesson.setup);
         for step in &lesson.steps {
             linter.trust_step = trust_lesson
                 || step.requires.as_ref().is_some_and(|r| {
                     !r.modules.is_empty()
+                        // Asked of the server: a command this table lacks may be real there.
+                        || r.commands.iter().any(|c| !table.knows(&c.value))
                         || r.redis
                             .as_ref()
                             .is_some_and(|req| !table.satisfies(&req.value))

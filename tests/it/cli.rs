@@ -730,12 +730,15 @@ fn a_step_that_needs_a_newer_server_names_the_one_on_path() {
         valkey.path().display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    // A version requirement (the built-ins ask for commands instead: `requires.commands`).
+    let lesson = lesson_yaml(
+        "newer",
+        "  - id: one\n    title: One\n    explain: x\n    task: t\n    hints: [h]\n    solution: [SET k v]\n    checks:\n      - probe: GET k\n        expect: {equals: v}\n  - id: two\n    title: Two\n    explain: x\n    requires: {redis: \">=7.4\"}\n    task: t\n    hints: [h]\n    solution: [SET j v]\n    checks:\n      - probe: GET j\n        expect: {equals: v}\n",
+    );
+    let dir = pack(&[("newer.yaml", &lesson)]);
     let output = redis_lab(&data)
         .args(["check", "--run", "--json"])
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/lessons/patterns/session-store.yaml"
-        ))
+        .arg(dir.path().join("newer.yaml"))
         .env("PATH", path)
         .output()
         .unwrap();

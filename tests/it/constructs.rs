@@ -319,3 +319,269 @@ fn problems_in_nested_matchers_and_limits_are_reported_at_their_place() {
         insta::assert_snapshot!(name, stdout);
     }
 }
+
+fn redis_lab(data: &tempfile::TempDir) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("redis-lab").unwrap();
+    cmd.env("REDIS_LAB_DATA_DIR", data.path())
+        .env("NO_COLOR", "1")
+        .env_remove("REDIS_URL")
+        .env_remove("REDIS_LAB_LESSONS")
+        .env_remove("REDIS_LAB_REDIS_SERVER");
+    cmd
+}
+
+/// The lines from the first one starting with `from`, `count` of them.
+fn lines_from(text: &str, from: &str, count: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with(from))
+        .unwrap_or_else(|| panic!("no line starting {from:?} in:\n{text}"));
+    lines[start..(start + count).min(lines.len())].join("\n")
+}
+
+/// `lesson ID --step STEP`: the learner starts at the step, on a server rebuilt to it, and a
+/// wrong way typed into the guided lesson gets the limit's message until `:retry`.
+#[test]
+fn lesson_step_starts_at_a_step_on_a_rebuilt_server() {
+    require_redis();
+    let data = tempfile::tempdir().unwrap();
+    let output = redis_lab(&data)
+        .args(["lesson", "task-queue", "--step", "reliable"])
+        .write_stdin(
+            "RPOP queue:email\nLPUSH processing:worker-1 job:1002\n:retry\nBLMOVE queue:email processing:worker-1 RIGHT LEFT 5\n:quit\n",
+        )
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // Steps 1 and 2 ran: job:1001 was taken, so the oldest job left is job:1002.
+    assert!(stdout.contains("Starting at step 3 of 8"), "{stdout}");
+    insta::assert_snapshot!(
+        "max-writes-in-a-lesson",
+        lines_from(&stdout, "(integer) 1", 5)
+    );
+    assert!(stdout.contains("✔ Step complete"), "{stdout}");
+    assert!(stdout.contains("Progress saved at step 4 of 8"), "{stdout}");
+    // By number too, and --auto from there to the end.
+    redis_lab(&data)
+        .args(["lesson", "task-queue", "--step", "7", "--auto"])
+        .assert()
+        .success()
+        .stdout(
+            predicates::str::contains("Step 7/8").and(predicates::str::contains("Step 6/8").not()),
+        );
+    let unknown = redis_lab(&data)
+        .args(["lesson", "task-queue", "--step", "relaible"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    insta::assert_snapshot!("unknown-step", String::from_utf8_lossy(&unknown.stderr));
+    redis_lab(&data)
+        .args(["lesson", "task-queue", "--step", "9"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "has steps 1 to 8; there is no step 9",
+        ));
+}
+
+use predicates::prelude::PredicateBooleanExt;
+
+/// Two steps where the second builds on the first: `--step two` proves step two alone on a
+/// server where step one's solution ran.
+const TWO_STEPS: &str = "  - id: one
+    title: One
+    task: Set k to 1.
+    hints: [h]
+    solution: [SET k 1]
+    checks:
+      - probe: GET k
+        expect: {equals: 1}
+  - id: two
+    title: Two
+    task: Add one.
+    hints: [h]
+    solution: [INCR k]
+    checks:
+      - probe: GET k
+        expect: {equals: 2}
+";
+
+#[test]
+fn check_run_step_proves_one_step_on_a_rebuilt_server() {
+    require_redis();
+    let data = tempfile::tempdir().unwrap();
+    let broken_first = lesson_yaml("two", TWO_STEPS).replacen("{equals: 1}", "{equals: 5}", 1);
+    let dir = pack(&[("two.yaml", &broken_first)]);
+    let check = |step: &str| {
+        redis_lab(&data)
+            .args(["check", "--run", "--step", step])
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    // Step one is wrong, step two is right (it counts on step one's solution having run).
+    let two = check("two");
+    assert_eq!(two.status.code(), Some(0), "{two:?}");
+    assert!(String::from_utf8_lossy(&two.stdout).contains("1 passed, 0 failed"));
+    let one = check("1");
+    assert_eq!(one.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&one.stdout)
+            .contains("step `one`: after the solution, `GET k` expected 5"),
+        "{one:?}"
+    );
+    let missing = check("three");
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&missing.stdout).contains("lesson `two` has no step `three`"),
+        "{missing:?}"
+    );
+}
+
+/// `check --run --watch`: proven once, then again on each save, until Ctrl-C.
+#[test]
+fn check_watch_proves_a_lesson_again_on_every_save() {
+    use std::io::BufRead;
+    require_redis();
+    let data = tempfile::tempdir().unwrap();
+    let dir = pack(&[("two.yaml", &lesson_yaml("two", TWO_STEPS))]);
+    let file = dir.path().join("two.yaml");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_redis-lab"))
+        .args(["check", "--run", "--watch"])
+        .arg(dir.path())
+        .env("REDIS_LAB_DATA_DIR", data.path())
+        .env("NO_COLOR", "1")
+        .env_remove("REDIS_URL")
+        .env_remove("REDIS_LAB_LESSONS")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |what: &str| -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut seen = String::new();
+        while std::time::Instant::now() < deadline {
+            if let Ok(line) = received.recv_timeout(std::time::Duration::from_millis(200)) {
+                seen.push_str(&line);
+                seen.push('\n');
+                if line.contains(what) {
+                    return seen;
+                }
+            }
+        }
+        panic!("no line with {what:?} within 30 s; saw:\n{seen}");
+    };
+    wait_for("1 passed, 0 failed");
+    wait_for("Watching 1 lesson file");
+    // A save that breaks step two's check: proven again, and failing.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    std::fs::write(
+        &file,
+        lesson_yaml("two", TWO_STEPS).replace("{equals: 2}", "{equals: 3}"),
+    )
+    .unwrap();
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(2);
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let second = wait_for("0 passed, 1 failed");
+    assert!(second.contains("changed: checking again"), "{second}");
+    assert!(second.contains("`GET k` expected 3"), "{second}");
+    // Fixed again: passes again.
+    std::fs::write(&file, lesson_yaml("two", TWO_STEPS)).unwrap();
+    let later = later + std::time::Duration::from_secs(2);
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    wait_for("1 passed, 0 failed");
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "Ctrl-C ends the watch: {status:?}");
+}
+
+fn not_yet(events: &[Event]) -> bool {
+    events.iter().any(|e| matches!(e, Event::NotYet { .. }))
+}
+
+/// What the guide says about reply checks: any reply of the step matches (not only the last),
+/// a queued command's reply is QUEUED and nothing is judged until EXEC, whose array holds the
+/// results.
+#[test]
+fn a_reply_check_matches_any_reply_of_the_step_and_a_transaction_is_judged_at_exec() {
+    let steps = "  - id: read-then-write
+    title: Any reply counts
+    task: Read greeting, then mark it seen.
+    solution: [GET greeting, SET seen 1]
+    checks:
+      - reply_of: GET
+        expect: {equals: hello}
+      - probe: EXISTS seen
+        expect: {equals: 1}
+  - id: queued
+    title: The reply to INCR inside MULTI
+    task: Increment n in a transaction.
+    solution: [INCR n]
+    checks:
+      - reply_of: INCR
+        expect: {equals: 1}
+  - id: exec
+    title: The results come with EXEC
+    task: Increment m twice in a transaction.
+    solution: [MULTI, INCR m, INCR m, EXEC]
+    checks:
+      - reply_of: EXEC
+        expect: {equals: [1, 2]}
+";
+    let yaml = lesson_yaml("replies", steps)
+        .replace("steps:\n", "setup:\n  - SET greeting hello\nsteps:\n");
+    let dir = pack(&[("replies.yaml", &yaml)]);
+    let catalog = pack_catalog(dir.path());
+    let mut session = sandbox_session(entry(&catalog, "replies"));
+    // The GET reply matches; the probe does not yet. A later command's reply (OK) does not
+    // hide the GET's: the step passes.
+    assert!(not_yet(&session.submit("GET greeting").unwrap()));
+    assert!(passed(&session.submit("SET seen 1").unwrap()));
+    // Inside MULTI: no verdict after QUEUED; after EXEC, INCR's reply was QUEUED, not 1.
+    session.submit("MULTI").unwrap();
+    let queued = session.submit("INCR n").unwrap();
+    assert!(
+        !not_yet(&queued) && !passed(&queued),
+        "judged while QUEUED: {queued:?}"
+    );
+    let exec = session.submit("EXEC").unwrap();
+    assert!(
+        not_yet(&exec),
+        "INCR answered QUEUED, so reply_of INCR = 1 fails: {exec:?}"
+    );
+    // (:skip would run INCR n again and answer 2: it stays on a step its solution does not pass.)
+    session.retry(&mut |_, _| {}).unwrap();
+    assert!(passed(&session.submit("INCR n").unwrap()));
+    // reply_of: EXEC sees the array of the queued commands' results.
+    session.submit("MULTI").unwrap();
+    session.submit("INCR m").unwrap();
+    session.submit("INCR m").unwrap();
+    let exec = session.submit("EXEC").unwrap();
+    assert!(passed(&exec), "{exec:?}");
+}

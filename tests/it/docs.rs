@@ -52,3 +52,36 @@ fn examples_without_fixtures_pass_on_a_real_server() {
         }
     }
 }
+
+/// The guide's example with anchors and merge keys: serde-saphyr merges `<<: *count` into a step,
+/// the keys written beside it win, and an alias (`*incr`, `*label`) is the anchored value.
+#[test]
+fn anchors_and_merge_keys_build_steps_from_shared_parts() {
+    let example = yaml_examples()
+        .into_iter()
+        .find(|e| e.contains("id: anchors\n"))
+        .expect("the guide has the anchors example");
+    let lesson = parse_lesson("anchors.yaml", &example).unwrap();
+    let [one, two, three] = &lesson.steps[..] else {
+        panic!("three steps: {:?}", lesson.steps.len());
+    };
+    assert_eq!((one.id(), two.id(), three.id()), ("one", "two", "three"));
+    // Merged from step one.
+    assert_eq!(two.explain, one.explain);
+    let commands = |step: &redis_lab::lesson::model::Step| -> Vec<_> {
+        step.solution.iter().map(|s| s.value.clone()).collect()
+    };
+    assert_eq!(commands(two), commands(one));
+    assert_eq!(two.hints.len(), 1);
+    assert_eq!(two.hints[0].value, "`INCR k`");
+    // Written beside the merge key: their own.
+    assert_eq!(two.title, "Count to two");
+    assert_eq!(two.task.as_deref(), Some("Make `k` 2."));
+    assert_eq!(two.checks.len(), 1);
+    assert_eq!(three.hints[0].value, "`INCR k`");
+    assert_eq!(three.checks[0].label, two.checks[0].label);
+    assert_eq!(
+        three.checks[0].label.as_deref(),
+        Some("k counts every INCR")
+    );
+}

@@ -50,6 +50,15 @@ fn commands(n: u32) -> String {
     format!("{n} command{}", if n == 1 { "" } else { "s" })
 }
 
+/// "1 command that writes", "2 commands that write".
+fn writing(n: u32) -> String {
+    format!(
+        "{} that write{}",
+        commands(n),
+        if n == 1 { "s" } else { "" }
+    )
+}
+
 impl<B: Backend> Session<B> {
     /// The step's `max_commands` and `max_writes` rules that the commands so far break.
     pub(super) fn limit_failures(&self) -> Vec<Failure> {
@@ -64,7 +73,7 @@ impl<B: Backend> Session<B> {
                     commands(max.value)
                 ),
                 expected: format!("at most {}", commands(max.value)),
-                found: format!("{} sent", commands(self.counted.commands)),
+                found: format!("found {}", commands(self.counted.commands)),
             });
         }
         if let Some(max) = &step.max_writes
@@ -72,12 +81,11 @@ impl<B: Backend> Session<B> {
         {
             failures.push(Failure {
                 label: format!(
-                    "this step asks for at most {} that write{} (type :retry to start the step again)",
-                    commands(max.value),
-                    if max.value == 1 { "s" } else { "" }
+                    "this step asks for at most {} (type :retry to start the step again)",
+                    writing(max.value)
                 ),
-                expected: format!("at most {} that change data", commands(max.value)),
-                found: format!("{} that write", commands(self.counted.writes)),
+                expected: format!("at most {}", writing(max.value)),
+                found: format!("found {}", writing(self.counted.writes)),
             });
         }
         failures

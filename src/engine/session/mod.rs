@@ -217,7 +217,7 @@ impl std::fmt::Display for WrongWayProblem {
             WrongWayKind::Passed => write!(
                 f,
                 "the wrong way `{}` passes the step: add a check or rule it fails \
-                 (must_use, must_not_use, reply_of, a stricter probe)",
+                 (must_use, must_not_use, max_writes, reply_of, a stricter probe)",
                 self.typed
             ),
             WrongWayKind::Refused { line, reason } => write!(
@@ -433,21 +433,29 @@ impl<B: Backend> Session<B> {
         Ok(())
     }
 
-    /// The server's version and modules.
+    /// The server's version and modules, and which of the commands the lesson asks about it has.
     pub fn server_facts(&mut self) -> Result<ServerFacts, SessionError> {
-        let replies = self.backend.pipeline(
-            None,
-            OBSERVER,
-            vec![
-                vec![b"INFO".to_vec(), b"server".to_vec()],
-                vec![b"MODULE".to_vec(), b"LIST".to_vec()],
-            ],
-        )?;
+        let asked = requirements::required_commands(&self.lesson);
+        let mut commands = vec![
+            vec![b"INFO".to_vec(), b"server".to_vec()],
+            vec![b"MODULE".to_vec(), b"LIST".to_vec()],
+        ];
+        if !asked.is_empty() {
+            let mut info = vec![b"COMMAND".to_vec(), b"INFO".to_vec()];
+            info.extend(asked.iter().map(|c| c.as_bytes().to_vec()));
+            commands.push(info);
+        }
+        let replies = self.backend.pipeline(None, OBSERVER, commands)?;
         let none = Reply::Nil;
-        Ok(ServerFacts::from_replies(
+        let facts = ServerFacts::from_replies(
             replies.first().unwrap_or(&none),
             replies.get(1).unwrap_or(&none),
-        ))
+        );
+        Ok(if asked.is_empty() {
+            facts
+        } else {
+            facts.with_commands(&asked, replies.get(2).unwrap_or(&none))
+        })
     }
 
     /// The database the lesson runs in.
