@@ -55,6 +55,12 @@ pub fn run(cli: Cli) -> Result<Status> {
             let options = session_options(&server)?;
             // The lint `check` runs: a lesson with errors does not start.
             let lint = driver::check::RunLint::new(&catalog);
+            for warning in crate::lesson::shadow::warnings(&catalog.entries)
+                .iter()
+                .filter(|w| w.file == entry.file)
+            {
+                eprintln!("{}", warning.to_string().yellow());
+            }
             lint.refuse_errors(&entry)?;
             let start = step
                 .as_deref()
@@ -68,6 +74,11 @@ pub fn run(cli: Cli) -> Result<Status> {
                 if let Some(warning) = progress.warning.take() {
                     eprintln!("{}", warning.yellow());
                 }
+                adopt_progress(
+                    &mut progress,
+                    &entry.progress_key(),
+                    &entry.legacy_progress_keys(),
+                );
                 let watch = match (watch, &entry.origin) {
                     (false, _) => None,
                     (true, crate::lesson::catalog::Origin::Folder(_)) => {
@@ -196,6 +207,35 @@ fn new_lesson(
             file.display()
         );
     }
+    // The same id elsewhere is allowed (an instructor's new version of a lesson), but said.
+    let mut elsewhere: Vec<String> = crate::lesson::catalog::builtin_headers()
+        .iter()
+        .filter(|h| h.id == id)
+        .map(|h| {
+            format!(
+                "the built-in lesson ({} in redis-lab), which this one will shadow; `redis-lab lesson {}{id}` still runs it",
+                h.file,
+                crate::lesson::shadow::BUILTIN_PREFIX
+            )
+        })
+        .collect();
+    if dir.is_dir()
+        && let Ok(catalog) = Catalog::load_paths(&[dir.to_path_buf()])
+    {
+        elsewhere.extend(
+            catalog
+                .entries
+                .iter()
+                .filter(|e| e.id() == id)
+                .map(|e| escape_controls(&e.file, Shape::Line).into_owned()),
+        );
+    }
+    for other in &elsewhere {
+        eprintln!(
+            "{} a lesson `{id}` already exists: {other}",
+            "warning:".yellow().bold()
+        );
+    }
     std::fs::create_dir_all(file.parent().unwrap_or(dir))?;
     std::fs::write(&file, crate::lesson::template::lesson(id, track))?;
     let schema = dir.join("lesson.schema.json");
@@ -248,6 +288,14 @@ fn status_text(progress: &Progress, key: &str, total: usize) -> String {
     }
 }
 
+/// Progress saved under an older key moves to the lesson's key; a failure to save that is said
+/// and is not fatal (the old entry stays where it was).
+fn adopt_progress(progress: &mut Progress, key: &str, legacy: &[String]) {
+    if let Err(e) = progress.adopt(key, legacy) {
+        eprintln!("{} {e}", "warning:".yellow().bold());
+    }
+}
+
 /// One row of `redis-lab list`.
 struct Row {
     id: String,
@@ -257,6 +305,7 @@ struct Row {
     level: String,
     steps: usize,
     progress_key: String,
+    legacy_keys: Vec<String>,
     file: String,
 }
 
@@ -270,6 +319,10 @@ fn list_rows(folders: &[std::path::PathBuf]) -> Result<Vec<Row>> {
     for problem in &folder_catalog.problems {
         eprintln!("{}", problem.to_string().red());
     }
+    for warning in crate::lesson::shadow::warnings(&folder_catalog.entries) {
+        eprintln!("{}", warning.to_string().yellow());
+    }
+    // A built-in shadowed by an unpacked folder lesson is listed by the name that reaches it.
     let overridden = |id: &str| {
         folder_catalog
             .entries
@@ -278,15 +331,19 @@ fn list_rows(folders: &[std::path::PathBuf]) -> Result<Vec<Row>> {
     };
     let mut rows: Vec<Row> = crate::lesson::catalog::builtin_headers()
         .iter()
-        .filter(|h| !overridden(h.id))
         .map(|h| Row {
-            id: h.id.to_string(),
+            id: if overridden(h.id) {
+                format!("{}{}", crate::lesson::shadow::BUILTIN_PREFIX, h.id)
+            } else {
+                h.id.to_string()
+            },
             pack: None,
             title: h.title.to_string(),
             track: h.track.to_string(),
             level: h.level.to_string(),
             steps: h.steps,
             progress_key: h.id.to_string(),
+            legacy_keys: Vec::new(),
             file: h.file.to_string(),
         })
         .collect();
@@ -298,6 +355,7 @@ fn list_rows(folders: &[std::path::PathBuf]) -> Result<Vec<Row>> {
         level: e.lesson.level.as_str().to_string(),
         steps: e.lesson.steps.len(),
         progress_key: e.progress_key(),
+        legacy_keys: e.legacy_progress_keys(),
         file: e.file.clone(),
     }));
     // Built-ins and unpacked lessons by track; pack lessons after them, in each pack's order.
@@ -325,6 +383,9 @@ fn list(folders: &[std::path::PathBuf], json: bool) -> Result<Status> {
         eprintln!("{}", warning.yellow());
     }
     let rows = list_rows(folders)?;
+    for row in rows.iter().filter(|r| !r.legacy_keys.is_empty()) {
+        adopt_progress(&mut progress, &row.progress_key, &row.legacy_keys);
+    }
     if json {
         let items: Vec<serde_json::Value> = rows
             .iter()

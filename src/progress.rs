@@ -188,6 +188,25 @@ impl Progress {
         self.save()
     }
 
+    /// Moves progress saved under an older key to `key`, when `key` has none: the first of
+    /// `legacy` that has some. The move is one merge of the file under its lock, like any save.
+    pub fn adopt(&mut self, key: &str, legacy: &[String]) -> Result<(), ProgressError> {
+        if self.get(key).is_some() {
+            return Ok(());
+        }
+        let Some((old, value)) = legacy
+            .iter()
+            .find_map(|old| Some((old.clone(), self.get(old)?.clone())))
+        else {
+            return Ok(());
+        };
+        self.file.lessons.remove(&old);
+        self.pending.insert(old, None);
+        self.file.lessons.insert(key.to_string(), value.clone());
+        self.pending.insert(key.to_string(), Some(value));
+        self.save()
+    }
+
     pub fn remove(&mut self, key: &str) -> Result<(), ProgressError> {
         if self.file.lessons.remove(key).is_some() {
             self.pending.insert(key.to_string(), None);
@@ -286,6 +305,32 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn adopt_moves_an_old_key_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let mut progress = Progress::load_from(&path);
+        let at = |step| LessonProgress {
+            step,
+            step_id: format!("s{step}"),
+            total: 3,
+            done: false,
+        };
+        progress.set("lessons#intro", at(2)).unwrap();
+        let legacy = ["nothing#intro".to_string(), "lessons#intro".to_string()];
+        progress.adopt("folder:/x/lessons#intro", &legacy).unwrap();
+        let reloaded = Progress::load_from(&path);
+        assert_eq!(reloaded.get("folder:/x/lessons#intro"), Some(&at(2)));
+        assert_eq!(reloaded.get("lessons#intro"), None);
+        // A key with progress of its own keeps it.
+        progress.set("other#intro", at(1)).unwrap();
+        progress
+            .adopt("folder:/x/lessons#intro", &["other#intro".into()])
+            .unwrap();
+        assert_eq!(progress.get("folder:/x/lessons#intro"), Some(&at(2)));
+        assert_eq!(progress.get("other#intro"), Some(&at(1)));
+    }
 
     #[test]
     fn saves_and_reloads() {

@@ -141,6 +141,7 @@ fn check_once(
     };
     let mut problems: Vec<Diagnostic> = catalog.problems.iter().flat_map(|d| d.0.clone()).collect();
     problems.extend(lint(&catalog.entries, &all_ids, &table));
+    problems.extend(crate::lesson::shadow::warnings(&catalog.entries));
 
     let mut errors = problems.iter().filter(|p| !p.warning).count();
     let warnings = problems.len() - errors;

@@ -57,16 +57,16 @@ fn examine(options: &SandboxOptions, folders: &[PathBuf]) -> Findings {
         .collect();
     let lessons = match Catalog::load(folders) {
         Ok(catalog) => catalog
-            .entries
-            .iter()
-            .map(|entry| {
+            .named()
+            .into_iter()
+            .map(|(name, entry)| {
                 // Doctor is where that message sends the learner: no need to say so here.
                 let skipped = match &facts {
                     Some(facts) => unmet(&entry.lesson.requires, facts)
                         .map(|reason| reason.replace(crate::engine::requirements::DOCTOR, "")),
                     None => Some("no redis-server could be started (see above)".into()),
                 };
-                (entry.qualified_id(), skipped)
+                (name, skipped)
             })
             .collect(),
         Err(_) => Vec::new(),

@@ -24,9 +24,9 @@ fn command_with_lesson_ids(
     let ids: Vec<String> = Catalog::load(folders)
         .map(|catalog| {
             catalog
-                .entries
-                .iter()
-                .map(|e| e.qualified_id())
+                .named()
+                .into_iter()
+                .map(|(name, _)| name)
                 .filter(plain)
                 .collect()
         })

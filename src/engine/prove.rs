@@ -68,9 +68,25 @@ fn prove(
         Session::start(entry.clone(), options, only.unwrap_or(0), &mut |_, _| {})?;
     // Errors are attributed to the step whose commands got them (setup counts as step 0's).
     let mut errors: Vec<(usize, String)> = session.take_lesson_errors();
-    let mut problems: Vec<String> = Vec::new();
+    // Each step's problems, at the file:line:col of the step or check, and whether the step left
+    // the server in another state than its author meant (a solution command failed, or a check
+    // still fails after it): later steps then start from that state.
+    let mut steps: Vec<(String, Vec<String>, bool)> = Vec::new();
+    let place = |location: &serde_saphyr::Location| {
+        format!("{}:{}:{}", entry.file, location.line(), location.column())
+    };
     while !session.is_finished() && only.is_none_or(|index| session.step_index() == index) {
         let step = session.step().clone();
+        let mut problems: Vec<String> = Vec::new();
+        let step_at = place(&step.id.referenced);
+        let check_at = |check: &crate::lesson::model::Check| {
+            place(
+                check
+                    .probe
+                    .as_ref()
+                    .map_or(&check.expect.referenced, |p| &p.referenced),
+            )
+        };
         let proof = session.prove_step()?;
         // A failing solution command is a bug unless the step is about that error.
         let teaches_an_error = step
@@ -86,9 +102,10 @@ fn prove(
         errors = later;
         for (_, error) in mine {
             if !teaches_an_error {
-                problems.push(format!("step `{}`: {error}", step.id()));
+                problems.push(format!("{step_at}: step `{}`: {error}", step.id()));
             }
         }
+        let mut broke_state = !problems.is_empty();
         for index in &proof.passing_before {
             let check = &step.checks[*index];
             let what = check
@@ -96,14 +113,30 @@ fn prove(
                 .clone()
                 .unwrap_or_else(|| format!("check #{}", index + 1));
             problems.push(format!(
-                "step `{}`: check `{what}` already passes before the solution, so it proves nothing \
+                "{}: step `{}`: check `{what}` already passes before the solution, so it proves nothing \
                  (make it stricter, or mark it `guard: true` if it protects existing state)",
+                check_at(check),
                 step.id()
             ));
         }
         for failure in &proof.failing_after {
+            broke_state = true;
+            // The check whose label (or probe) the failure names; a rule (must_use) is the step's.
+            let at = step
+                .checks
+                .iter()
+                .find(|c| {
+                    c.label.as_deref() == Some(failure.label.as_str())
+                        || (c.label.is_none()
+                            && c.probe.as_ref().and_then(|p| {
+                                crate::lesson::loader::args_of(&p.value)
+                                    .ok()
+                                    .map(|a| crate::command::tokenize::join_args(&a))
+                            }) == Some(failure.label.clone()))
+                })
+                .map_or_else(|| step_at.clone(), check_at);
             problems.push(format!(
-                "step `{}`: after the solution, `{}` expected {}, {}",
+                "{at}: step `{}`: after the solution, `{}` expected {}, {}",
                 step.id(),
                 failure.label,
                 failure.expected,
@@ -122,13 +155,72 @@ fn prove(
         }
         if step.task.is_some() && step.checks.iter().all(|c| c.guard) {
             problems.push(format!(
-                "step `{}` has a task but nothing that proves it",
+                "{step_at}: step `{}` has a task but nothing that proves it",
                 step.id()
             ));
         }
+        steps.push((step.id().to_string(), problems, broke_state));
     }
+    let problems = first_cause(steps);
     for (index, reason) in session.unavailable_steps() {
         skipped.push((entry.lesson.steps[*index].id().to_string(), reason.clone()));
     }
     Ok(problems)
+}
+
+/// The problems up to and including the first step that left the server in another state than
+/// its author meant; the failures of later steps start from that state, so they are counted
+/// after it rather than listed as causes of their own.
+fn first_cause(steps: Vec<(String, Vec<String>, bool)>) -> Vec<String> {
+    let mut shown = Vec::new();
+    let mut later: Vec<(String, usize)> = Vec::new();
+    let mut broken = false;
+    for (id, problems, broke_state) in steps {
+        if broken {
+            if !problems.is_empty() {
+                later.push((id, problems.len()));
+            }
+            continue;
+        }
+        shown.extend(problems);
+        broken = broke_state;
+    }
+    let count: usize = later.iter().map(|(_, n)| n).sum();
+    if count > 0 {
+        let ids: Vec<String> = later.iter().map(|(id, _)| format!("`{id}`")).collect();
+        shown.push(format!(
+            "and {count} later failure{} that follow{} from it (in step{} {}): fix the first, then check again",
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "s" } else { "" },
+            if ids.len() == 1 { "" } else { "s" },
+            ids.join(", ")
+        ));
+    }
+    shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_after_the_first_broken_step_are_counted_as_following_from_it() {
+        let steps = vec![
+            ("a".to_string(), vec!["a: passes before".to_string()], false),
+            ("b".to_string(), vec!["b: SET failed".to_string()], true),
+            ("c".to_string(), vec!["c: 1".into(), "c: 2".into()], true),
+            ("d".to_string(), vec![], false),
+            ("e".to_string(), vec!["e: 1".into()], true),
+        ];
+        assert_eq!(
+            first_cause(steps),
+            [
+                "a: passes before",
+                "b: SET failed",
+                "and 3 later failures that follow from it (in steps `c`, `e`): fix the first, then check again"
+            ]
+        );
+        let one = vec![("a".to_string(), vec!["a: x".to_string()], true)];
+        assert_eq!(first_cause(one), ["a: x"]);
+    }
 }

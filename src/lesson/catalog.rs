@@ -201,11 +201,29 @@ impl Entry {
     }
 
     /// The key under which progress is saved: lessons from folders do not mix with built-ins.
+    /// A pack's lessons are keyed by the pack's name (the pack can move); other folders' by the
+    /// folder's absolute path, its identity (two folders both called `lessons` do not mix).
     pub fn progress_key(&self) -> String {
         match (&self.origin, &self.pack) {
             (Origin::Builtin, _) => self.id().to_string(),
             (Origin::Folder(_), Some(pack)) => format!("pack:{}/{}", pack.name(), self.id()),
-            (Origin::Folder(dir), None) => format!("{}#{}", dir.display(), self.id()),
+            (Origin::Folder(dir), None) => format!("folder:{}#{}", absolute(dir), self.id()),
+        }
+    }
+
+    /// Keys this lesson's progress may have been saved under before: the folder's name as it
+    /// was given (how redis-lab keyed it until now), and, for a pack, the folder before it had
+    /// a `pack.yaml`. Progress found there is moved to `progress_key`.
+    pub fn legacy_progress_keys(&self) -> Vec<String> {
+        match (&self.origin, &self.pack) {
+            (Origin::Builtin, _) => Vec::new(),
+            (Origin::Folder(dir), pack) => {
+                let mut keys = vec![format!("{}#{}", dir.display(), self.id())];
+                if pack.is_some() {
+                    keys.push(format!("folder:{}#{}", absolute(dir), self.id()));
+                }
+                keys
+            }
         }
     }
 
@@ -239,6 +257,14 @@ pub fn fixture_root(dir: &Path) -> PathBuf {
         .and_then(|real| real.parent().map(|p| p.join("fixtures")))
         .filter(|beside| beside.is_dir())
         .unwrap_or(own)
+}
+
+/// A folder's absolute, symlink-free path (as given when it cannot be resolved).
+fn absolute(dir: &Path) -> String {
+    dir.canonicalize()
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// Reads `<dir>/fixtures/<path>` (see `fixture_root`), refusing anything that resolves outside
@@ -527,11 +553,13 @@ impl Catalog {
                     pack,
                 };
                 if !self.keep_duplicates {
-                    // A folder lesson replaces a built-in or unpacked one with the same id; lessons
-                    // of different packs live side by side as pack/id.
+                    // A folder lesson replaces an unpacked folder one with the same id; lessons of
+                    // different packs live side by side as pack/id, and a built-in it shadows
+                    // stays reachable as builtin/id (`shadow::warnings` says so).
                     self.entries.retain(|e| {
-                        !(e.id() == entry.id()
-                            && (e.pack.is_none() || e.qualified_id() == entry.qualified_id()))
+                        e.origin == Origin::Builtin
+                            || !(e.id() == entry.id()
+                                && (e.pack.is_none() || e.qualified_id() == entry.qualified_id()))
                     });
                 }
                 self.entries.push(entry);
@@ -540,12 +568,50 @@ impl Catalog {
         }
     }
 
-    /// A lesson by id, or by `pack/id` when several packs have a lesson with that id.
+    /// Each lesson with the name that reaches it: `builtin/ID` for a built-in that a folder
+    /// lesson shadows, `PACK/ID` for a pack's, else the id.
+    pub fn named(&self) -> Vec<(String, &Entry)> {
+        self.entries
+            .iter()
+            .map(|e| {
+                let shadowed = e.origin == Origin::Builtin
+                    && self.entries.iter().any(|o| {
+                        o.origin != Origin::Builtin && o.pack.is_none() && o.id() == e.id()
+                    });
+                let name = if shadowed {
+                    format!("{}{}", crate::lesson::shadow::BUILTIN_PREFIX, e.id())
+                } else {
+                    e.qualified_id()
+                };
+                (name, e)
+            })
+            .collect()
+    }
+
+    /// A lesson by id, by `pack/id` when several packs have a lesson with that id, or by
+    /// `builtin/id` for the built-in one. A folder lesson with a built-in's id shadows it: the
+    /// plain id is the folder's.
     pub fn find(&self, id: &str) -> Result<&Entry, CatalogError> {
-        if let Some(entry) = self.entries.iter().find(|e| e.qualified_id() == id) {
+        if let Some(builtin) = id.strip_prefix(crate::lesson::shadow::BUILTIN_PREFIX)
+            && let Some(entry) = self
+                .entries
+                .iter()
+                .find(|e| e.origin == Origin::Builtin && e.id() == builtin)
+        {
             return Ok(entry);
         }
-        let matching: Vec<&Entry> = self.entries.iter().filter(|e| e.id() == id).collect();
+        if let Some(entry) = self
+            .entries
+            .iter()
+            .filter(|e| e.qualified_id() == id)
+            .min_by_key(|e| e.origin == Origin::Builtin)
+        {
+            return Ok(entry);
+        }
+        let mut matching: Vec<&Entry> = self.entries.iter().filter(|e| e.id() == id).collect();
+        if matching.iter().any(|e| e.origin != Origin::Builtin) {
+            matching.retain(|e| e.origin != Origin::Builtin);
+        }
         match matching[..] {
             [one] => return Ok(one),
             [_, _, ..] => {

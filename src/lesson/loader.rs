@@ -3,7 +3,7 @@
 use crate::command::tokenize::split_args;
 use crate::lesson::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
 pub use crate::lesson::model::is_valid_id;
-use crate::lesson::model::{Args, CommandSpec, Expected, FORMAT_VERSION, Lesson, Matcher};
+use crate::lesson::model::{Args, CommandSpec, FORMAT_VERSION, Lesson, Matcher};
 use serde_saphyr::{Location, Spanned};
 use std::collections::HashSet;
 
@@ -36,8 +36,7 @@ pub fn parse_lesson(file: &str, source: &str) -> Result<Lesson, Diagnostics> {
             ),
         ]));
     }
-    let lesson: Lesson = serde_saphyr::from_str(source)
-        .map_err(|e| Diagnostics(vec![yaml_diagnostic(file, source, &e)]))?;
+    let lesson: Lesson = parse_collecting(file, source)?;
     let problems = check_semantics(file, source, &lesson);
     if problems.is_empty() {
         Ok(lesson)
@@ -103,7 +102,10 @@ pub(crate) fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error)
         .with_help("add the closing `\"` at the end of the value");
     }
     let key = key_on_line(source, line);
-    if let Some((shown, help)) = explain_shape(&message, key) {
+    // A value of the wrong shape in a flow map (`expect: {pairs: [a, 1]}`) is the value of the
+    // key just before it, not of the line's first key.
+    let value_key = flow_key_before(source, line, column).or(key);
+    if let Some((shown, help)) = explain_shape(&message, value_key) {
         return Diagnostic::new(file, source, line, column, shown).with_help(help);
     }
     let (shown, help) = match shape_error(e) {
@@ -171,6 +173,22 @@ fn key_on_line(source: &str, line: u64) -> Option<&str> {
     is_field.then_some(key)
 }
 
+/// The key whose value starts at `column` inside a flow map: `pairs` for the `[` of
+/// `{pairs: [a, 1]}`. None where the text before the column does not end with `key:`.
+fn flow_key_before(source: &str, line: u64, column: u64) -> Option<&str> {
+    let text = source
+        .lines()
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let before = text.get(..usize::try_from(column).ok()?.checked_sub(1)?)?;
+    let before = before.trim_end().strip_suffix(':')?;
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .map_or(0, |i| i + 1);
+    let key = &before[start..];
+    // Only inside a flow map: the line's own first key is what key_on_line names.
+    (!key.is_empty() && before[..start].contains('{')).then_some(key)
+}
+
 /// The parser's words for a value of the wrong shape or a misplaced line ("invalid u32",
 /// "expected sequence start") say what it expected, not what the author should write.
 fn explain_shape(message: &str, key: Option<&str>) -> Option<(String, String)> {
@@ -205,6 +223,10 @@ fn explain_shape(message: &str, key: Option<&str>) -> Option<(String, String)> {
         "mapping values are not allowed in this context" => Some((
             "a `field:` where none can start: this line is indented deeper than the one above it, or a value holds `: `".into(),
             "line the field up with its neighbours; if `: ` is part of the value, put the value in quotes".into(),
+        )),
+        "expected end of mapping after enum variant value" => Some((
+            "a matcher is one field: this is a second one".into(),
+            "give each matcher a check of its own (the step passes when all pass)".into(),
         )),
         m if m.contains("did not find expected key") => Some((
             "this line does not line up with the fields around it".into(),
@@ -523,89 +545,6 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
     problems
 }
 
-/// The first boolean among a matcher's expected values, with the matcher's name.
-pub fn boolean_in(matcher: &Matcher) -> Option<(&'static str, bool)> {
-    fn find(value: &Expected) -> Option<bool> {
-        match value {
-            Expected::Bool(b) => Some(*b),
-            Expected::List(items) => items.iter().find_map(find),
-            _ => None,
-        }
-    }
-    let (key, values): (&'static str, &[Expected]) = match matcher {
-        Matcher::Equals(v) => ("equals", std::slice::from_ref(v)),
-        Matcher::Contains(v) => ("contains", std::slice::from_ref(v)),
-        Matcher::OneOf(v) => ("one_of", v),
-        Matcher::Unordered(v) => ("unordered", v),
-        Matcher::Members(v) => ("members", v),
-        _ => return None,
-    };
-    values.iter().find_map(find).map(|b| (key, b))
-}
-
-/// A boolean where a string or a number was meant: YAML reads unquoted `yes`, `no`, `on`, `off`,
-/// `y`, `n`, `true` and `false` as booleans, and a boolean matches only a RESP3 boolean reply.
-/// A probe (redis-lab's observer speaks RESP2) or a `received` list never holds one: an error.
-/// A reply the learner got, or a probe of a named client, may be RESP3 (after `HELLO 3`): a
-/// warning.
-pub fn boolean_problem(
-    file: &str,
-    source: &str,
-    check: &crate::lesson::model::Check,
-    key: &str,
-    value: bool,
-) -> Diagnostic {
-    let (line, column) = value_position(source, &check.expect.referenced, key);
-    let never = check.received.is_some() || (check.probe.is_some() && check.client.is_none());
-    let message = if never {
-        format!(
-            "`{key}` is given the boolean {value}, which this check's reply can never be: a \
-             boolean matches only a RESP3 boolean reply (not the integer 1, not a string)"
-        )
-    } else {
-        format!(
-            "`{key}` is given the boolean {value}: it matches only a RESP3 boolean reply (after \
-             `HELLO 3`), not the integer 1 or 0, nor a string"
-        )
-    };
-    let diagnostic = Diagnostic::new(file, source, line, column, message).with_help(
-        "YAML reads unquoted true, false, yes, no, on, off, y and n as booleans: quote the word \
-         for text (`\"yes\"`), or write 1 or 0 for an integer reply (SISMEMBER, EXISTS)",
-    );
-    if never {
-        diagnostic
-    } else {
-        diagnostic.as_warning()
-    }
-}
-
-/// Where the value of a matcher's `key:` is written, from the matcher's own position (`{` of
-/// `{matches: ...}`, or the first line of a block mapping): the caret goes under the value.
-pub fn value_position(source: &str, start: &Location, key: &str) -> (u64, u64) {
-    let fallback = (start.line(), start.column());
-    let Some(first) = usize::try_from(start.line())
-        .ok()
-        .and_then(|l| l.checked_sub(1))
-    else {
-        return fallback;
-    };
-    let needle = format!("{key}:");
-    for (index, text) in source.lines().enumerate().skip(first).take(8) {
-        let from = if index == first {
-            usize::try_from(start.column().saturating_sub(1)).unwrap_or(0)
-        } else {
-            0
-        };
-        let Some(found) = text.get(from..).and_then(|rest| rest.find(&needle)) else {
-            continue;
-        };
-        let after = from + found + needle.len();
-        let value = after + text[after..].len() - text[after..].trim_start().len();
-        return (index as u64 + 1, text[..value].chars().count() as u64 + 1);
-    }
-    fallback
-}
-
 /// Bounds on what one lesson may ask for, so a pack cannot make redis-lab wait for hours, send
 /// millions of commands or open connections without end (docs/authoring.md states them).
 pub const MAX_REPEAT: u32 = 100_000;
@@ -668,7 +607,10 @@ fn check_wrong_ways(
                     "a wrong way has an empty line: write the commands a learner would type",
                 )),
                 Ok(args) => {
-                    let (_, args) = crate::command::tokenize::repeat_prefix(args);
+                    let (_, mut args) = crate::command::tokenize::repeat_prefix(args);
+                    if matches!(args.first().map(Vec::as_slice), Some(b":pipe" | b":time")) {
+                        args.drain(..args.len().min(2));
+                    }
                     script_needs_declaring(file, source, lesson, &args, &way.referenced, problems)
                 }
             }
@@ -856,6 +798,11 @@ fn line_of(source: &str, prefix: &str) -> u64 {
         .map(|i| i as u64 + 1)
         .unwrap_or(1)
 }
+
+mod recover;
+mod values;
+use recover::parse_collecting;
+pub use values::{boolean_in, boolean_problem, value_position};
 
 #[cfg(test)]
 mod tests;

@@ -8,5 +8,6 @@ pub mod model;
 pub mod pack;
 pub mod pairs;
 pub mod schema;
+pub mod shadow;
 pub mod template;
 pub mod validate;

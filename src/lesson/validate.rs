@@ -342,6 +342,8 @@ impl CommandTable {
     }
 }
 
+mod fixtures;
+
 struct Linter<'a> {
     entry: &'a Entry,
     table: &'a CommandTable,
@@ -453,6 +455,10 @@ impl Linter<'_> {
 
     fn one_command_name(&mut self, alternative: &str, name: &Spanned<String>, what: &str) {
         let first = alternative.split_whitespace().next().unwrap_or_default();
+        // `must_use: [":pipe"]`: the learner sent a batch in one pipeline.
+        if first.eq_ignore_ascii_case(":pipe") {
+            return;
+        }
         if !self.table.knows(first) && !self.module_command(first) {
             let help = self
                 .table
@@ -473,7 +479,9 @@ impl Linter<'_> {
 /// Lints lessons against each other and against a command table.
 pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
-    let mut seen: HashMap<&str, &Entry> = HashMap::new();
+    // Duplicates within one folder or pack; across folders, packs and the built-ins an id may
+    // repeat, and `shadow::warnings` says which one each name reaches.
+    let mut seen: HashMap<(String, Option<String>, &str), &Entry> = HashMap::new();
     for entry in entries {
         let lesson = &entry.lesson;
         let mut linter = Linter {
@@ -484,7 +492,18 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
             dropped: 0,
             teaches_error: false,
         };
-        if let Some(first) = seen.insert(lesson.id(), entry) {
+        let place = match &entry.origin {
+            crate::lesson::catalog::Origin::Builtin => String::new(),
+            crate::lesson::catalog::Origin::Folder(dir) => dir.display().to_string(),
+        };
+        let key = (
+            place,
+            entry.pack.as_ref().map(|p| p.name().to_string()),
+            lesson.id(),
+        );
+        if let Some(first) = seen.insert(key, entry)
+            && !crate::lesson::shadow::same_file(first, entry)
+        {
             linter.at(
                 &lesson.id.referenced,
                 format!(
@@ -534,11 +553,6 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
                 Some("write a range such as \">=7.0\" or \">=6.2, <8\"".into()),
             );
         }
-        for fixture in &lesson.fixtures {
-            if let Err(e) = entry.fixture(&fixture.value) {
-                linter.at(&fixture.referenced, e.to_string(), None);
-            }
-        }
         // A lesson for a newer Redis than the table describes may use commands it does not list.
         let trust_lesson = lesson
             .requires
@@ -551,6 +565,12 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
                 .iter()
                 .any(|c| !table.knows(&c.value));
         linter.trust_step = trust_lesson;
+        for fixture in &lesson.fixtures {
+            match entry.fixture(&fixture.value) {
+                Err(e) => linter.at(&fixture.referenced, e.to_string(), None),
+                Ok(bytes) => linter.fixture_lines(&fixture.value, &bytes),
+            }
+        }
         linter.commands(&lesson.setup);
         for step in &lesson.steps {
             linter.trust_step = trust_lesson
@@ -588,7 +608,14 @@ pub fn lint(entries: &[Entry], all_ids: &HashSet<String>, table: &CommandTable) 
                     let Ok(args) = crate::command::tokenize::split_args(line) else {
                         continue; // reported by the loader
                     };
-                    let (_, args) = crate::command::tokenize::repeat_prefix(args);
+                    let (_, mut args) = crate::command::tokenize::repeat_prefix(args);
+                    // `:pipe N CMD` / `:time N CMD`: the command is what is linted.
+                    if matches!(args.first().map(Vec::as_slice), Some(b":pipe" | b":time")) {
+                        args.drain(..args.len().min(2));
+                    }
+                    if args.is_empty() {
+                        continue;
+                    }
                     let words = args
                         .iter()
                         .map(|a| String::from_utf8_lossy(a).into_owned())

@@ -551,6 +551,8 @@ fn check_of_the_repository_lessons_folder_finds_the_top_level_fixtures() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     assert!(!stdout.contains("not found"), "{stdout}");
+    // The built-ins' own source files are the built-in lessons, not shadows of them.
+    assert!(!stdout.contains("warning"), "{stdout}");
 
     let lesson = lesson_yaml(
         "side",
@@ -655,4 +657,196 @@ fn the_new_template_points_at_references_that_exist() {
             );
         }
     }
+}
+
+/// A folder lesson with a built-in's id, and two packs with the same id: warned about, naming
+/// both origins (never the author's file twice), and both reachable: `builtin/ID`, `PACK/ID`.
+/// `new` warns when the id exists already.
+#[test]
+fn shadowing_ids_are_warned_about_and_both_lessons_stay_reachable() {
+    require_redis();
+    let dir = tempfile::tempdir().unwrap();
+    let new = redis_lab(dir.path())
+        .args(["new", "leaderboard", "--track", "patterns"])
+        .output()
+        .unwrap();
+    assert!(new.status.success());
+    let stderr = String::from_utf8_lossy(&new.stderr);
+    assert!(
+        stderr.contains("warning: a lesson `leaderboard` already exists: the built-in lesson"),
+        "{stderr}"
+    );
+    for pack in ["a", "b"] {
+        redis_lab(dir.path())
+            .args(["new", "intro", "--track", "patterns", "--dir", pack])
+            .assert()
+            .success();
+        std::fs::write(
+            dir.path().join(pack).join("pack.yaml"),
+            format!("name: pack-{pack}\n"),
+        )
+        .unwrap();
+    }
+    let again = redis_lab(dir.path())
+        .args(["new", "intro", "--track", "data-structures", "--dir", "a"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("a/patterns/intro.yaml"),
+        "{again:?}"
+    );
+    std::fs::remove_file(dir.path().join("a/data-structures/intro.yaml")).unwrap();
+    // Folder names are the author's, `lessons` included: the message tells the two apart.
+    let check = redis_lab(dir.path())
+        .args(["check", "--offline", "lessons", "a", "b"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert!(check.status.success(), "warnings are not fatal: {stdout}");
+    insta::assert_snapshot!("shadowing-warnings", stdout);
+
+    let list = redis_lab(dir.path())
+        .args(["--lessons", "lessons", "list", "--json"])
+        .output()
+        .unwrap();
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
+    let title = |id: &str| {
+        items
+            .iter()
+            .find(|i| i["id"] == id)
+            .map(|i| i["title"].as_str().unwrap().to_string())
+    };
+    assert_eq!(title("leaderboard").as_deref(), Some("Leaderboard"));
+    assert_eq!(
+        title("builtin/leaderboard").as_deref(),
+        Some("Game leaderboard")
+    );
+    for (id, banner) in [
+        ("builtin/leaderboard", "Game leaderboard"),
+        ("leaderboard", "Leaderboard  ["),
+    ] {
+        let run = redis_lab(dir.path())
+            .args(["--lessons", "lessons", "lesson", id])
+            .write_stdin(":quit\n")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&run.stdout);
+        assert!(out.contains(banner), "{id}: {out}");
+    }
+}
+
+/// `check --run` failures carry the file:line:col of their step or check, and failures after the
+/// first step that broke the state are counted as following from it, not listed as causes.
+#[test]
+fn check_run_failures_have_places_and_the_first_cause_comes_first() {
+    require_redis();
+    let steps = "  - id: one\n    title: One\n    task: t\n    hints: [h]\n    solution: [INCR k]\n    checks:\n      - probe: GET k\n        expect: {equals: 1}\n        label: k counts 1\n  - id: two\n    title: Two\n    task: t\n    hints: [h]\n    solution: [INCR k]\n    checks:\n      - probe: GET k\n        expect: {equals: 2}\n  - id: three\n    title: Three\n    task: t\n    hints: [h]\n    solution: [INCR k]\n    checks:\n      - probe: GET k\n        expect: {equals: 3}\n";
+    let lesson = lesson_yaml("cascade", steps).replace("steps:", "setup: [SET k abc]\nsteps:");
+    let dir = pack(&[("cascade.yaml", &lesson)]);
+    let output = redis_lab(dir.path())
+        .args(["check", "--run", "--json", "cascade.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let details: Vec<&str> = report["proofs"][0]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    insta::assert_snapshot!("run-failures-first-cause", details.join("\n"));
+}
+
+/// `check` keeps going after a recoverable format error (unknown field, misspelt matcher or
+/// variant, a second matcher, a value of the wrong shape): every one is reported with its place.
+#[test]
+fn check_reports_every_format_error_of_a_file() {
+    let text = "format: 1\nid: six\ntitle: Six\ntrack: patern\nlevel: beginner\nsummary: s\ncolour: red\nsteps:\n  - id: one\n    title: One\n    task: t\n    hints: [h]\n    solutoin: [SET k 1]\n    solution: [SET k 1]\n    checks:\n      - probe: GET k\n        expect: {equalz: 1}\n      - probe: GET k\n        expect: {equals: 1, colour: red}\n        poll_ms: lots\n  - idd: two\n    title: Two\n    solution:\n      - {cmd: SET k 2, repeat: many}\n    checks:\n      - probe: GET k\n        expect: {equals: 2}\n";
+    let dir = pack(&[("six.yaml", text)]);
+    let output = redis_lab(dir.path())
+        .args(["check", "--offline", "six.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(
+        "every-format-error",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+/// Fixture files are linted statically, line by line like a solution, each problem at the
+/// fixture's file:line.
+#[test]
+fn check_lints_fixture_files_line_by_line() {
+    let lesson = lesson_yaml(
+        "data",
+        "  - id: one\n    title: One\n    task: t\n    hints: [h]\n    solution: [SET k 2]\n    checks:\n      - probe: GET k\n        expect: {equals: 2}\n",
+    )
+    .replace("steps:", "fixtures: [data/seed.redis]\nsteps:");
+    let seed = "# seed data\nSET k 1\n\nSREM inv\nZADDD board 1 a\n  ZADD board 0 a b 0 c\nSET \"unclosed\nRPUSH jobs a b c\n";
+    let dir = pack(&[("data.yaml", &lesson), ("fixtures/data/seed.redis", seed)]);
+    let output = redis_lab(dir.path())
+        .args(["check", "--offline", "data.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout)
+        .replace(
+            &dir.path().canonicalize().unwrap().display().to_string(),
+            "PACK",
+        )
+        .replace(&dir.path().display().to_string(), "PACK");
+    insta::assert_snapshot!("fixture-lint", stdout);
+}
+
+/// Progress of a folder's lessons is keyed by the folder's identity (its absolute path), or by
+/// the pack's name: two unrelated folders both called `lessons` no longer share it, adding a
+/// pack.yaml keeps it, and progress saved under the old key (the folder's name as given) moves.
+#[test]
+fn progress_is_keyed_by_folder_identity_or_pack_and_old_entries_move() {
+    let root = tempfile::tempdir().unwrap();
+    let lesson = lesson_yaml(
+        "intro",
+        "  - id: one\n    title: One\n    task: t\n    hints: [h]\n    solution: [SET k 1]\n    checks:\n      - probe: GET k\n        expect: {equals: 1}\n  - id: two\n    title: Two\n    task: t\n    hints: [h]\n    solution: [SET k 2]\n    checks:\n      - probe: GET k\n        expect: {equals: 2}\n",
+    );
+    for side in ["a", "b"] {
+        let dir = root.path().join(side).join("lessons");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("intro.yaml"), &lesson).unwrap();
+    }
+    let data = root.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // What an older redis-lab saved after step one, in folder a/lessons.
+    std::fs::write(
+        data.join("progress.json"),
+        r#"{"version":1,"lessons":{"lessons#intro":{"step":1,"step_id":"two","total":2,"done":false}}}"#,
+    )
+    .unwrap();
+    let status = |side: &str, id: &str| -> String {
+        let output = redis_lab(&root.path().join(side))
+            .env("REDIS_LAB_DATA_DIR", &data)
+            .args(["--lessons", "lessons", "list", "--json"])
+            .output()
+            .unwrap();
+        let items: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+        let item = items.iter().find(|i| i["id"] == id).expect(id);
+        item["status"].as_str().unwrap().to_string()
+    };
+    assert_eq!(status("a", "intro"), "step 2 of 2", "the old entry moved");
+    assert_eq!(
+        status("b", "intro"),
+        "not started",
+        "another folder called lessons"
+    );
+    assert_eq!(status("a", "intro"), "step 2 of 2");
+    std::fs::write(root.path().join("a/lessons/pack.yaml"), "name: acme\n").unwrap();
+    assert_eq!(
+        status("a", "acme/intro"),
+        "step 2 of 2",
+        "a pack.yaml keeps it"
+    );
+    let saved = std::fs::read_to_string(data.join("progress.json")).unwrap();
+    assert!(saved.contains("pack:acme/intro"), "{saved}");
+    assert!(!saved.contains("\"lessons#intro\""), "{saved}");
 }

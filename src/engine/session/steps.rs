@@ -184,7 +184,7 @@ impl<B: Backend> Session<B> {
         if let (Some(args), Some(count)) = (&spec.cmd, spec.repeat) {
             let args = args_of(args)?;
             let client = spec.client.as_deref().unwrap_or(default_client).to_string();
-            events.push(self.measure(node, &client, &args, count, spec.pipeline)?);
+            events.push(self.measure(node, &client, &args, count, spec.pipeline, Who::Lesson)?);
         } else if let Some(args) = &spec.cmd {
             let args = args_of(args)?;
             let client = spec.client.as_deref().unwrap_or(default_client).to_string();
@@ -436,7 +436,12 @@ impl<B: Backend> Session<B> {
             .iter()
             .filter_map(|spec| {
                 let args = args_of(spec.value.cmd.as_ref()?).ok()?;
-                let line = join_args(&args);
+                let line = match spec.value.repeat {
+                    // As the learner sends a batch: `:pipe 1000 SET k:{i} v`.
+                    Some(n) if spec.value.pipeline => format!(":pipe {n} {}", join_args(&args)),
+                    Some(n) => format!(":time {n} {}", join_args(&args)),
+                    None => join_args(&args),
+                };
                 Some(match &spec.value.client {
                     Some(client) if client != self.learner_client() => {
                         format!("{line}   (as client {client})")

@@ -229,3 +229,29 @@ fn wrong_ways_load_as_lines_and_are_checked_where_they_are_written() {
     let many: Vec<String> = (0..13).map(|i| format!("      - SET k w{i}\n")).collect();
     assert!(problems(&with(&many.concat())).contains("more than the limit of 12"));
 }
+
+/// An unknown field used to hide the next problems: each recoverable error is stepped over and
+/// the parse goes on, so all of them are reported, each at its own line.
+#[test]
+fn every_format_error_of_a_file_is_reported_in_one_run() {
+    let broken = MINIMAL
+        .replace("track: patterns", "track: patern")
+        .replace("summary: s", "summary: s\ncolour: red")
+        .replace("    task: Set k", "    task: Set k\n    hint: [h]")
+        .replace("{equals: v}", "{equalz: v}\n        poll_ms: soon");
+    let err = parse_lesson("demo.yaml", &broken).unwrap_err();
+    let found: Vec<(u64, &str)> = err.0.iter().map(|d| (d.line, d.message.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (4, "unknown variant `patern`"),
+            (7, "unknown field `colour`"),
+            (12, "unknown field `hint`"),
+            (16, "unknown matcher `equalz`"),
+            (17, "`poll_ms` must be a whole number"),
+        ],
+        "{err}"
+    );
+    // The author's own lines are shown, not the copy the parser went on with.
+    assert_eq!(err.0[1].source_line.as_deref(), Some("colour: red"));
+}
