@@ -362,6 +362,55 @@ fn a_pack_cannot_read_outside_its_folder() {
     }
 }
 
+/// A pack whose fixtures/ folder is itself a symlink (to /etc, say) must not read through it:
+/// the lint reports it at the `fixtures:` entry, and a run refuses it before reading anything.
+#[test]
+fn a_pack_whose_fixtures_folder_is_a_symlink_reads_nothing_through_it() {
+    let data = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(
+        elsewhere.path().join("hostname"),
+        "SET stolen TOP-SECRET-CONTENT\n",
+    )
+    .unwrap();
+    let step = "  - id: one\n    title: One\n    task: Look.\n    solution:\n      - GET k\n    checks:\n      - expect: {nil: true}\n";
+    let yaml = lesson_yaml("h-fx", step).replace("steps:", "fixtures:\n  - \"hostname\"\nsteps:");
+    let dir = pack(&[("lessons/patterns/h-fx.yaml", &yaml)]);
+    std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("fixtures")).unwrap();
+    let folder = dir.path().display().to_string();
+    let file = dir.path().join("lessons/patterns/h-fx.yaml");
+
+    let output = redis_lab(data.path(), &["check", "--offline", &folder])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(!text.contains("TOP-SECRET-CONTENT"), "{text}");
+    assert!(
+        text.contains(&format!("{}:8:5", file.display())) && text.contains("is a symlink"),
+        "{text}"
+    );
+
+    let output = redis_lab(
+        data.path(),
+        &["lesson", "h-fx", "--auto", "--lessons", &folder],
+    )
+    .output()
+    .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(!text.contains("TOP-SECRET-CONTENT"), "{text}");
+    assert!(text.contains("is a symlink"), "{text}");
+}
+
 /// Stands in for a port where something other than Redis listens.
 struct FakeServer {
     port: u16,
