@@ -66,6 +66,31 @@ fn prove(
 ) -> Result<Vec<String>, SessionError> {
     let (mut session, _events) =
         Session::start(entry.clone(), options, only.unwrap_or(0), &mut |_, _| {})?;
+    let proven = prove_steps(&mut session, entry, only, skipped);
+    // On a server given with --url, what the lesson created goes, as after `lesson --auto`
+    // (unless --keep): the next lesson then finds its database empty again.
+    if options.keep {
+        return proven;
+    }
+    match (session.clean_up(), proven) {
+        (Ok(_), proven) => proven,
+        (Err(e), Ok(mut problems)) => {
+            problems.push(format!(
+                "{}: could not remove what the lesson created: {e}",
+                entry.file
+            ));
+            Ok(problems)
+        }
+        (Err(_), Err(e)) => Err(e),
+    }
+}
+
+fn prove_steps(
+    session: &mut Session,
+    entry: &Entry,
+    only: Option<usize>,
+    skipped: &mut Vec<(String, String)>,
+) -> Result<Vec<String>, SessionError> {
     // Errors are attributed to the step whose commands got them (setup counts as step 0's).
     let mut errors: Vec<(usize, String)> = session.take_lesson_errors();
     // Each step's problems, at the file:line:col of the step or check, and whether the step left

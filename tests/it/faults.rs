@@ -267,10 +267,10 @@ fn progress_that_cannot_be_saved_is_reported_and_the_old_file_survives() {
         !told.contains(" at path "),
         "the temp file's name is noise: {told}"
     );
-    let before_prompt = p.exp_string("strings-counters 1/7 app> ").unwrap();
+    let before_prompt = p.exp_string("strings-counters 1/11 app> ").unwrap();
     // Every save fails alike: told once, not at each step.
     p.send_line("SET site:name \"Redis Lab News\"").unwrap();
-    let after_step = p.exp_string("strings-counters 2/7 app> ").unwrap();
+    let after_step = p.exp_string("strings-counters 2/11 app> ").unwrap();
     assert!(
         !before_prompt.contains("cannot save progress")
             && !after_step.contains("cannot save progress"),
@@ -302,7 +302,7 @@ fn progress_that_cannot_be_saved_is_reported_and_the_old_file_survives() {
         &["lesson", "strings-counters", "--url", &server.url()],
     ));
     p.exp_string("cannot save progress to").unwrap();
-    p.exp_string("strings-counters 1/7 app> ").unwrap();
+    p.exp_string("strings-counters 1/11 app> ").unwrap();
     p.send_line(":quit").unwrap();
     p.exp_string("Your progress could not be saved").unwrap();
     p.exp_eof().unwrap();
@@ -409,6 +409,52 @@ fn a_pack_whose_fixtures_folder_is_a_symlink_reads_nothing_through_it() {
     assert_eq!(output.status.code(), Some(2), "{text}");
     assert!(!text.contains("TOP-SECRET-CONTENT"), "{text}");
     assert!(text.contains("is a symlink"), "{text}");
+}
+
+/// `check --run --url` removes what each lesson created, as `lesson --auto --url` does, so the
+/// server is as it was and every lesson runs in the same database; `--keep` keeps it.
+#[test]
+fn check_run_with_url_leaves_the_server_as_it_was_unless_keep() {
+    require_redis();
+    let server = Sandbox::start(&SandboxOptions::default()).unwrap();
+    let port = server.port();
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/0")).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("precious")
+        .arg("theirs")
+        .query(&mut con)
+        .unwrap();
+    let before = whole_server(port);
+    let step = "  - id: one\n    title: One\n    task: Count two visits.\n    solution:\n      - INCR v\n      - INCR v\n    checks:\n      - probe: GET v\n        expect: {equals: 2}\n";
+    let dir = pack(&[
+        ("count-a.yaml", &lesson_yaml("count-a", step)),
+        ("count-b.yaml", &lesson_yaml("count-b", step)),
+    ]);
+    let data = tempfile::tempdir().unwrap();
+    let url = format!("redis://127.0.0.1:{port}");
+    let run = |extra: &[&str]| {
+        let output = redis_lab(data.path(), &["check", "--run", "--url", &url])
+            .args(extra)
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.code(), Some(0), "{text}");
+        text
+    };
+    let text = run(&[]);
+    assert_eq!(whole_server(port), before, "{text}");
+    let text = run(&["--keep"]);
+    assert_ne!(
+        whole_server(port),
+        before,
+        "--keep keeps the lessons' keys: {text}"
+    );
 }
 
 /// Stands in for a port where something other than Redis listens.
