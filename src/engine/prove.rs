@@ -113,11 +113,6 @@ fn prove_steps(
             )
         };
         let proof = session.prove_step()?;
-        // A failing solution command is a bug unless the step is about that error.
-        let teaches_an_error = step
-            .checks
-            .iter()
-            .any(|c| matches!(c.expect.value, crate::lesson::model::Matcher::Error(_)));
         errors.extend(session.take_lesson_errors());
         // This step's errors (its run and solution, or setup before step 0); the next step's
         // `run` already happened when this one passed, and is judged with that step.
@@ -125,9 +120,19 @@ fn prove_steps(
             .into_iter()
             .partition(|(index, _)| *index <= proof.index);
         errors = later;
-        for (_, error) in mine {
-            if !teaches_an_error {
-                problems.push(format!("{step_at}: step `{}`: {error}", step.id()));
+        // A failing solution command is a bug unless its step is about that error. With
+        // `--step`, the earlier steps' solutions rebuilt the server: each of their errors is
+        // judged by its own step's rule and named at that step, as `lesson --step` rebuilds.
+        for (index, error) in mine {
+            let Some(owner) = entry.lesson.steps.get(index) else {
+                continue;
+            };
+            if !teaches_an_error(owner) {
+                problems.push(format!(
+                    "{}: step `{}`: {error}",
+                    place(&owner.id.referenced),
+                    owner.id()
+                ));
             }
         }
         let mut broke_state = !problems.is_empty();
@@ -191,6 +196,13 @@ fn prove_steps(
         skipped.push((entry.lesson.steps[*index].id().to_string(), reason.clone()));
     }
     Ok(problems)
+}
+
+/// Whether a step's checks expect an error: its solution is then meant to get one.
+fn teaches_an_error(step: &crate::lesson::model::Step) -> bool {
+    step.checks
+        .iter()
+        .any(|c| matches!(c.expect.value, crate::lesson::model::Matcher::Error(_)))
 }
 
 /// The problems up to and including the first step that left the server in another state than
