@@ -267,10 +267,10 @@ fn progress_that_cannot_be_saved_is_reported_and_the_old_file_survives() {
         !told.contains(" at path "),
         "the temp file's name is noise: {told}"
     );
-    let before_prompt = p.exp_string("strings-counters 1/11 app> ").unwrap();
+    let before_prompt = p.exp_string("strings-counters 1/7 app> ").unwrap();
     // Every save fails alike: told once, not at each step.
     p.send_line("SET site:name \"Redis Lab News\"").unwrap();
-    let after_step = p.exp_string("strings-counters 2/11 app> ").unwrap();
+    let after_step = p.exp_string("strings-counters 2/7 app> ").unwrap();
     assert!(
         !before_prompt.contains("cannot save progress")
             && !after_step.contains("cannot save progress"),
@@ -302,7 +302,7 @@ fn progress_that_cannot_be_saved_is_reported_and_the_old_file_survives() {
         &["lesson", "strings-counters", "--url", &server.url()],
     ));
     p.exp_string("cannot save progress to").unwrap();
-    p.exp_string("strings-counters 1/11 app> ").unwrap();
+    p.exp_string("strings-counters 1/7 app> ").unwrap();
     p.send_line(":quit").unwrap();
     p.exp_string("Your progress could not be saved").unwrap();
     p.exp_eof().unwrap();
@@ -525,7 +525,8 @@ fn a_hostile_pack_run_with_url_leaves_every_key_of_the_server_as_it_was() {
     ]);
     let data = tempfile::tempdir().unwrap();
     let url = format!("redis://127.0.0.1:{port}");
-    // Writing probes are refused before anything runs, by the lint every load runs.
+    // Probes that write are refused by the lint before anything is sent (the same rule refuses
+    // them again when a check runs).
     let output = redis_lab(data.path(), &["lesson", "hostile", "--auto", "--url", &url])
         .arg("--lessons")
         .arg(dir.path())
@@ -539,13 +540,11 @@ fn a_hostile_pack_run_with_url_leaves_every_key_of_the_server_as_it_was() {
         "{stderr}"
     );
     assert_eq!(whole_server(port), before, "{stderr}");
-    // With read-only probes the lesson loads; what its commands try is refused as they run.
-    let lesson = lesson
-        .replace("probe: SHUTDOWN NOSAVE", "probe: GET lesson:never")
-        .replace(
-            "      - probe: FLUSHALL\n        expect: {equals: OK}\n",
-            "",
-        );
+    // The rest runs, and every command that would reach outside is refused as it comes.
+    let lesson = lesson.replace(
+        "      - probe: SHUTDOWN NOSAVE\n        expect: {equals: OK}\n      - probe: FLUSHALL\n        expect: {equals: OK}\n",
+        "",
+    );
     std::fs::write(dir.path().join("hostile.yaml"), &lesson).unwrap();
     let output = redis_lab(data.path(), &["lesson", "hostile", "--auto", "--url", &url])
         .arg("--lessons")
@@ -557,11 +556,7 @@ fn a_hostile_pack_run_with_url_leaves_every_key_of_the_server_as_it_was() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "the refused commands fail step one: {text}"
-    );
+    assert_eq!(output.status.code(), Some(0), "{text}");
     for refused in [
         "SELECT",
         "SWAPDB",
