@@ -11,9 +11,13 @@ cd "$(dirname "$0")/.."
   echo
   bash benches/cli.sh
   echo
+  bash benches/start.sh
+  echo
   bash benches/repl.sh --section
   echo
   bash benches/huge.sh
+  echo
+  bash benches/pipe.sh
   echo
   bash benches/memory.sh
   echo

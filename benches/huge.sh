@@ -3,7 +3,8 @@
 # redis-cli for GET of a 100 MB string and LRANGE of a 1,000,000-element list, on a terminal (a
 # pty, interactive, then PING to know the reply is done) and in pipe mode (stdin a pipe, stdout
 # /dev/null). Both against one local redis-server, in the same run. Prints a markdown section.
-# Needs redis-server, redis-cli, python3.   bash benches/huge.sh   (LAB=path to test another build)
+# Needs redis-server, redis-cli, python3.   bash benches/huge.sh   (LAB=path to test another build,
+# MODES=pipe or MODES=terminal for one mode only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${LAB:-}" ]; then
@@ -101,7 +102,7 @@ PY
 }
 export WORK
 rows=()
-for mode in terminal pipe; do
+for mode in ${MODES:-terminal pipe}; do
   for command in "GET big" "LRANGE biglist 0 -1"; do
     read -r CLI_MEM CLI_S < <(measure "$mode" "$command" redis-cli -p "$PORT")
     read -r LAB_MEM LAB_S < <(measure "$mode" "$command" "$LAB" repl --url "$URL")

@@ -11,7 +11,7 @@ VmHWM is read from /proc while the program still runs (before Ctrl-D / end of in
 getrusage() would be wrong here: the child's maxrss includes the forked Python image it was
 before exec.
 """
-import os, pty, select, subprocess, sys, time
+import os, pty, select, subprocess, sys, threading, time
 
 
 def vmhwm_mb(pid):
@@ -74,8 +74,10 @@ def main():
             print(f"{peak:.1f}")
             return
         proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        proc.stdin.write(open(path, "rb").read())
-        proc.stdin.flush()
+        # Fed from a thread: a big input and a big output would otherwise block each other.
+        data = open(path, "rb").read()
+        feeder = threading.Thread(target=lambda: (proc.stdin.write(data), proc.stdin.flush()))
+        feeder.start()
         seen = 0
         while seen < want:
             chunk = proc.stdout.read1(65536)
@@ -83,6 +85,7 @@ def main():
                 break
             seen += chunk.count(b"\n")
         peak = vmhwm_mb(proc.pid)
+        feeder.join()
         proc.stdin.close()
         proc.stdout.read()
     proc.wait(timeout=30)

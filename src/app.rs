@@ -49,7 +49,8 @@ pub fn run(cli: Cli) -> Result<Status> {
             step,
             server,
         }) => {
-            let catalog = load_catalog(&folders)?;
+            // Only this lesson's file is parsed (the others are known by the build-time index).
+            let catalog = load_catalog_for(&folders, &id)?;
             let entry = catalog.find(&id)?.clone();
             let options = session_options(&server)?;
             // The lint `check` runs: a lesson with errors does not start.
@@ -165,8 +166,13 @@ pub fn run(cli: Cli) -> Result<Status> {
             driver::doctor::run(&options, &folders, json)
         }
         Some(Command::Man { dir }) => driver::manual::man(Cli::command(), dir.as_deref()),
-        Some(Command::Schema) => {
-            crate::out!("{}", crate::lesson::model::json_schema_text());
+        Some(Command::Schema { pack }) => {
+            let text = if pack {
+                crate::lesson::schema::pack()
+            } else {
+                crate::lesson::schema::lesson()
+            };
+            crate::out!("{text}");
             Ok(Status::Ok)
         }
         Some(Command::List { json }) => list(&folders, json),
@@ -174,9 +180,10 @@ pub fn run(cli: Cli) -> Result<Status> {
     }
 }
 
-/// The catalog for learners: broken files are reported but do not stop the others.
-fn load_catalog(folders: &[std::path::PathBuf]) -> Result<Catalog> {
-    let catalog = Catalog::load(folders)?;
+/// The catalog for `lesson ID` (of the built-ins only that one is parsed): broken files are
+/// reported but do not stop the others.
+fn load_catalog_for(folders: &[std::path::PathBuf], id: &str) -> Result<Catalog> {
+    let catalog = Catalog::load_for(folders, id)?;
     for problem in &catalog.problems {
         eprintln!("{}", problem.to_string().red());
     }
@@ -233,7 +240,7 @@ fn new_lesson(
     std::fs::write(&file, crate::lesson::template::lesson(id, track))?;
     let schema = dir.join("lesson.schema.json");
     if !schema.exists() {
-        std::fs::write(&schema, crate::lesson::model::json_schema_text())?;
+        std::fs::write(&schema, crate::lesson::schema::lesson())?;
     }
     crate::outln!("Created {}", file.display().to_string().bold());
     crate::outln!(
@@ -342,7 +349,7 @@ fn list_rows(folders: &[std::path::PathBuf]) -> Result<Vec<Row>> {
         .collect();
     rows.extend(folder_catalog.entries.iter().map(|e| Row {
         id: e.qualified_id(),
-        pack: e.pack.as_ref().map(|p| p.name.clone()),
+        pack: e.pack.as_ref().map(|p| p.name().to_string()),
         title: e.lesson.title.clone(),
         track: e.lesson.track.as_str().to_string(),
         level: e.lesson.level.as_str().to_string(),

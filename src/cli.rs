@@ -134,7 +134,11 @@ pub enum Command {
         dir: PathBuf,
     },
     /// Print the JSON Schema of the lesson format (for editor completion).
-    Schema,
+    Schema {
+        /// The schema of a pack's pack.yaml instead.
+        #[arg(long)]
+        pack: bool,
+    },
     /// Print a shell completion script: subcommands, options, lesson ids, topologies.
     #[command(
         after_help = "Install:  bash: redis-lab completions bash > ~/.local/share/bash-completion/completions/redis-lab\n          \

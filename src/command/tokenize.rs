@@ -28,22 +28,42 @@ pub fn split_args(line: &str) -> Result<Vec<Vec<u8>>, TokenizeError> {
 }
 
 pub fn split_args_bytes(line: &[u8]) -> Result<Vec<Vec<u8>>, TokenizeError> {
+    let mut args = Vec::new();
+    let n = split_args_into(line, &mut args)?;
+    args.truncate(n);
+    Ok(args)
+}
+
+/// [`split_args_bytes`] into `args`, reusing its vectors (pipe mode splits every line into the
+/// same ones): the arguments are `args[..n]` for the `n` returned; what follows is spare room.
+pub fn split_args_into(line: &[u8], args: &mut Vec<Vec<u8>>) -> Result<usize, TokenizeError> {
     // redis-cli works on a C string: a NUL byte ends the line.
-    let line = match line.iter().position(|&b| b == 0) {
+    let line = match memchr::memchr(0, line) {
         Some(end) => &line[..end],
         None => line,
     };
     let at = |i: usize| line.get(i).copied();
-    let mut args = Vec::new();
+    let mut n = 0;
     let mut p = 0;
     loop {
         while at(p).is_some_and(is_c_space) {
             p += 1;
         }
         if p >= line.len() {
-            return Ok(args);
+            return Ok(n);
         }
-        let mut current = Vec::new();
+        if n == args.len() {
+            args.push(Vec::new());
+        }
+        let current = &mut args[n];
+        current.clear();
+        // The common case, a plain word: copied whole, up to what the loop below acts on.
+        let plain = line[p..]
+            .iter()
+            .position(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t' | b'"' | b'\''))
+            .map_or(line.len(), |i| p + i);
+        current.extend_from_slice(&line[p..plain]);
+        p = plain;
         let (mut in_double, mut in_single) = (false, false);
         loop {
             let c = at(p);
@@ -113,7 +133,7 @@ pub fn split_args_bytes(line: &[u8]) -> Result<Vec<Vec<u8>>, TokenizeError> {
             }
             p += 1;
         }
-        args.push(current);
+        n += 1;
     }
 }
 

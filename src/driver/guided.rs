@@ -26,6 +26,8 @@ Type Redis commands to complete the task. Lesson commands start with a colon:
   :reset      start the lesson over
   :list       the steps of this lesson and where you are
   :client X   type as client X (its own connection); the prompt shows who types
+  :pipe N CMD send CMD N times in one pipeline ({i} counts 0, 1, 2 ...), timed
+  :time N CMD send CMD N times, one round trip each, timed (to compare with :pipe)
   :help       this help
   :quit       leave (progress is saved; Ctrl-D works too)
 Ctrl-C clears the line, or stops waiting for a command with no answer yet.";
@@ -254,6 +256,10 @@ pub fn run(
                     },
                 }
                 continue;
+            }
+            // A batch the learner sends: the engine runs and times it.
+            other if other.starts_with(":pipe ") || other.starts_with(":time ") => {
+                session.submit(other)
             }
             ":skip" => session.skip(),
             ":back" => session.back(&mut |_, _| {}),

@@ -25,7 +25,15 @@ pub struct KeyState {
     pub encoding: Option<String>,
     /// A short description of the value: `"3"`, `1000 members`.
     pub summary: String,
+    /// A fingerprint of the value (a hash of its `DUMP`), for values small enough to read
+    /// whole: it tells a value changed in place (same type and size) from one left alone.
+    pub digest: Option<u64>,
 }
+
+/// Values up to this many elements (or bytes, for a string) and [`DIGEST_MAX_BYTES`] of memory
+/// get a [`KeyState::digest`].
+pub const DIGEST_MAX: i64 = 10_000;
+pub const DIGEST_MAX_BYTES: i64 = 256 * 1024;
 
 impl KeyState {
     pub fn exists(&self) -> bool {
@@ -45,7 +53,22 @@ impl KeyChange {
     /// snapshots is not a change; a TTL set, removed or extended is.
     pub fn changed(&self) -> bool {
         let (b, a) = (&self.before, &self.after);
-        b.kind != a.kind || b.summary != a.summary || b.encoding != a.encoding || self.ttl_changed()
+        b.kind != a.kind
+            || b.summary != a.summary
+            || b.encoding != a.encoding
+            || self.ttl_changed()
+            || self.changed_in_place()
+    }
+
+    /// Same type, size and encoding, but a different value (a score, a field): known only for
+    /// values small enough to have a digest.
+    pub fn changed_in_place(&self) -> bool {
+        matches!((self.before.digest, self.after.digest), (Some(b), Some(a)) if b != a)
+    }
+
+    /// Whether the value is known to be the same: both sides have a digest, and they agree.
+    pub fn known_unchanged(&self) -> bool {
+        matches!((self.before.digest, self.after.digest), (Some(b), Some(a)) if b == a)
     }
 
     pub fn ttl_changed(&self) -> bool {
@@ -196,6 +219,7 @@ pub fn snapshot<E>(observe: Observe<'_, E>, keys: &[Vec<u8>]) -> Result<Vec<KeyS
                 _ => None,
             },
             summary: String::new(),
+            digest: None,
         })
         .collect();
     let mut second = Vec::new();
@@ -226,8 +250,12 @@ pub fn snapshot<E>(observe: Observe<'_, E>, keys: &[Vec<u8>]) -> Result<Vec<KeyS
     }
     let replies = observe(second)?;
     let mut iter = owners.into_iter().zip(replies).peekable();
+    let mut small = Vec::new();
     while let Some((i, size)) = iter.next() {
         let n = size.as_i64().unwrap_or(0);
+        if n <= DIGEST_MAX && !small.contains(&i) {
+            small.push(i);
+        }
         let state = &mut states[i];
         state.summary = match state.kind.as_str() {
             "string" => {
@@ -251,6 +279,39 @@ pub fn snapshot<E>(observe: Observe<'_, E>, keys: &[Vec<u8>]) -> Result<Vec<KeyS
             "hash" => plural(n, "field", "fields"),
             _ => String::new(),
         };
+    }
+    // The small values' contents: DUMP is read-only, and a server that refuses it (an ACL)
+    // just leaves the digest unknown. Few elements can still be big ones, so their memory is
+    // asked first (an estimate, O(1)), and only values under DIGEST_MAX_BYTES are read.
+    if !small.is_empty() {
+        let usage = observe(
+            small
+                .iter()
+                .map(|i| vec![b"MEMORY".to_vec(), b"USAGE".to_vec(), keys[*i].clone()])
+                .collect(),
+        )?;
+        small = small
+            .into_iter()
+            .zip(usage)
+            .filter(|(_, bytes)| bytes.as_i64().is_some_and(|b| b <= DIGEST_MAX_BYTES))
+            .map(|(i, _)| i)
+            .collect();
+    }
+    if !small.is_empty() {
+        let dumps = observe(
+            small
+                .iter()
+                .map(|i| vec![b"DUMP".to_vec(), keys[*i].clone()])
+                .collect(),
+        )?;
+        for (i, dump) in small.into_iter().zip(dumps) {
+            if let Reply::Bulk(bytes) = dump {
+                use std::hash::{Hash, Hasher};
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                bytes.hash(&mut hasher);
+                states[i].digest = Some(hasher.finish());
+            }
+        }
     }
     Ok(states)
 }

@@ -185,21 +185,7 @@ pub struct Entry {
     pub pack: Option<Arc<Pack>>,
 }
 
-/// A lesson pack's `pack.yaml`: who made it, and the order its lessons are meant to be taken in.
-#[derive(Debug, Clone, serde::Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Pack {
-    pub name: String,
-    #[serde(default)]
-    pub version: Option<String>,
-    #[serde(default)]
-    pub author: Option<String>,
-    #[serde(default)]
-    pub description: Option<String>,
-    /// Lesson ids in the order to take them.
-    #[serde(default)]
-    pub lessons: Vec<String>,
-}
+pub use crate::lesson::pack::Pack;
 
 impl Entry {
     pub fn id(&self) -> &str {
@@ -209,7 +195,7 @@ impl Entry {
     /// `pack/id` for a lesson from a pack, else the id: unique even when two packs share an id.
     pub fn qualified_id(&self) -> String {
         match &self.pack {
-            Some(pack) => format!("{}/{}", pack.name, self.id()),
+            Some(pack) => format!("{}/{}", pack.name(), self.id()),
             None => self.id().to_string(),
         }
     }
@@ -220,7 +206,7 @@ impl Entry {
     pub fn progress_key(&self) -> String {
         match (&self.origin, &self.pack) {
             (Origin::Builtin, _) => self.id().to_string(),
-            (Origin::Folder(_), Some(pack)) => format!("pack:{}/{}", pack.name, self.id()),
+            (Origin::Folder(_), Some(pack)) => format!("pack:{}/{}", pack.name(), self.id()),
             (Origin::Folder(dir), None) => format!("folder:{}#{}", absolute(dir), self.id()),
         }
     }
@@ -318,6 +304,9 @@ pub struct Catalog {
     keep_duplicates: bool,
     /// The pack of the folder being loaded.
     current_pack: Option<Arc<Pack>>,
+    /// Built-in lessons known from the build-time index only, not parsed: `lesson ID` parses
+    /// just its own, `check --offline` none it need not (build.rs loaded each one).
+    unparsed_builtins: Vec<&'static str>,
 }
 
 impl Catalog {
@@ -349,6 +338,61 @@ impl Catalog {
         Ok(catalog)
     }
 
+    /// The catalog `lesson ID` needs: the built-in lesson `id` (only that file is parsed; the
+    /// others are known by the build-time index, for suggestions), then each folder in order.
+    pub fn load_for(folders: &[PathBuf], id: &str) -> Result<Catalog, CatalogError> {
+        let mut catalog = Catalog::default();
+        catalog.add_builtins_where(|builtin| builtin == id);
+        for folder in folders {
+            catalog.add_folder(folder)?;
+        }
+        Ok(catalog)
+    }
+
+    /// Adds the built-in lessons `wanted` picks by id, parsed; the others stay in the index.
+    pub fn add_builtins_where(&mut self, wanted: impl Fn(&str) -> bool) {
+        let mut files: Vec<(String, &[u8])> = Vec::new();
+        for header in builtin_headers() {
+            let text = header
+                .file
+                .strip_prefix("lessons/")
+                .and_then(|name| embedded::LESSON_FILES.iter().find(|(n, _)| *n == name));
+            match text {
+                Some((_, text)) if wanted(header.id) => {
+                    files.push((header.file.to_string(), text.as_bytes()))
+                }
+                _ => self.unparsed_builtins.push(header.id),
+            }
+        }
+        for ((file, bytes), parsed) in files.iter().zip(parse_all(&files)) {
+            self.add(file.clone(), bytes, Origin::Builtin, parsed);
+        }
+    }
+
+    /// How many lesson files the catalog holds: parsed (loaded or not) and known by the index.
+    pub fn files(&self) -> usize {
+        self.entries.len() + self.problems.len() + self.unparsed_builtins.len()
+    }
+
+    /// Every lesson id, in the order a whole catalog would list them: the built-ins (less those
+    /// a folder lesson replaces), then the folders' lessons.
+    fn known_ids(&self) -> Vec<&str> {
+        if self.unparsed_builtins.is_empty() {
+            return self.entries.iter().map(Entry::id).collect();
+        }
+        let folder = |e: &&Entry| e.origin != Origin::Builtin;
+        let replaced = |id: &str| self.entries.iter().filter(folder).any(|e| e.id() == id);
+        let builtin = builtin_headers().iter().map(|h| h.id).filter(|id| {
+            self.entries
+                .iter()
+                .any(|e| e.origin == Origin::Builtin && e.id() == *id)
+                || (self.unparsed_builtins.contains(id) && !replaced(id))
+        });
+        builtin
+            .chain(self.entries.iter().filter(folder).map(Entry::id))
+            .collect()
+    }
+
     pub fn add_builtin(&mut self) {
         let files: Vec<(String, &[u8])> = embedded::LESSON_FILES
             .iter()
@@ -361,23 +405,19 @@ impl Catalog {
 
     pub fn add_folder(&mut self, folder: &Path) -> Result<(), CatalogError> {
         self.current_pack = None;
+        let mut pack_source = None;
         let pack_file = folder.join("pack.yaml");
         if pack_file.is_file() && !self.refuse_outside(folder, &pack_file) {
             let name = pack_file.display().to_string();
             let text = read_regular_file(&pack_file, MAX_LESSON_BYTES as u64)
                 .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
                 .unwrap_or_default();
-            match serde_saphyr::from_str::<Pack>(&text) {
-                Ok(pack) => self.current_pack = Some(Arc::new(pack)),
-                Err(e) => self.problems.push(Diagnostics(vec![
-                    crate::lesson::diagnostic::Diagnostic::new(
-                        &name,
-                        &text,
-                        e.location().map_or(1, |l| l.line()),
-                        e.location().map_or(1, |l| l.column()),
-                        format!("invalid pack.yaml: {}", e.without_snippet()),
-                    ),
-                ])),
+            match crate::lesson::pack::parse_pack(&name, &text) {
+                Ok(pack) => {
+                    self.current_pack = Some(Arc::new(pack));
+                    pack_source = Some((name, text));
+                }
+                Err(problems) => self.problems.push(problems),
             }
         }
         let mut files = Vec::new();
@@ -406,14 +446,20 @@ impl Catalog {
             );
         }
         if let Some(pack) = self.current_pack.take() {
+            let of_pack = |e: &&Entry| e.pack.as_ref().is_some_and(|p| Arc::ptr_eq(p, &pack));
+            if let Some((name, text)) = &pack_source {
+                let ids: Vec<&str> = self.entries.iter().filter(of_pack).map(Entry::id).collect();
+                let unknown = pack.unknown_lessons(name, text, ids.iter().copied());
+                if !unknown.is_empty() {
+                    self.problems.push(Diagnostics(unknown));
+                }
+            }
             // Lessons in the pack's order, the others after them.
             let rank = |e: &Entry| {
-                e.pack.as_ref().filter(|p| Arc::ptr_eq(p, &pack)).map(|p| {
-                    p.lessons
-                        .iter()
-                        .position(|l| l == e.id())
-                        .unwrap_or(usize::MAX)
-                })
+                e.pack
+                    .as_ref()
+                    .filter(|p| Arc::ptr_eq(p, &pack))
+                    .map(|p| p.position(e.id()).unwrap_or(usize::MAX))
             };
             self.entries
                 .sort_by_key(|e| rank(e).map_or((0, 0), |r| (1, r)));
@@ -576,16 +622,14 @@ impl Catalog {
             }
             [] => {}
         }
-        let mut suggestions: Vec<String> = did_you_mean(id, self.entries.iter().map(|e| e.id()))
+        let known = self.known_ids();
+        let mut suggestions: Vec<String> = did_you_mean(id, known.iter().copied())
             .map(|s| vec![s.to_string()])
             .unwrap_or_default();
         // Also offer lessons whose id contains what was typed ("lock" -> distributed-lock).
-        for entry in &self.entries {
-            if id.len() >= 3
-                && entry.id().contains(id)
-                && !suggestions.iter().any(|s| s == entry.id())
-            {
-                suggestions.push(entry.id().to_string());
+        for known in known {
+            if id.len() >= 3 && known.contains(id) && !suggestions.iter().any(|s| s == known) {
+                suggestions.push(known.to_string());
             }
         }
         suggestions.truncate(3);
@@ -685,6 +729,40 @@ fn lesson_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `check --offline` trusts the built-in lessons (build.rs loaded each one) and parses
+    /// none: this is where the rest of what it would say about them is proven, with the same
+    /// built-in command list.
+    #[test]
+    fn the_built_in_lessons_pass_the_whole_lint() {
+        let mut catalog = Catalog::default();
+        catalog.add_builtin();
+        assert!(catalog.problems.is_empty(), "{:?}", catalog.problems);
+        assert_eq!(catalog.entries.len(), builtin_headers().len());
+        let ids = catalog.entries.iter().map(|e| e.id().to_string()).collect();
+        let table = crate::lesson::validate::CommandTable::builtin();
+        let problems = crate::lesson::validate::lint(&catalog.entries, &ids, &table);
+        let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        assert!(shown.is_empty(), "{}", shown.join("\n"));
+    }
+
+    #[test]
+    fn lesson_id_parses_only_its_own_built_in_and_still_suggests_the_others() {
+        let catalog = Catalog::load_for(&[], "leaderboard").unwrap();
+        assert_eq!(catalog.entries.len(), 1);
+        assert_eq!(catalog.find("leaderboard").unwrap().id(), "leaderboard");
+        assert_eq!(catalog.files(), builtin_headers().len());
+        let none = Catalog::load_for(&[], "leaderbord").unwrap();
+        assert!(none.entries.is_empty());
+        let whole = Catalog::load(&[]).unwrap();
+        for typed in ["leaderbord", "lock", "set", "no-such-lesson"] {
+            assert_eq!(
+                none.find(typed).err().map(|e| e.to_string()),
+                whole.find(typed).err().map(|e| e.to_string()),
+                "the same answer as from the whole catalog for {typed:?}"
+            );
+        }
+    }
 
     #[test]
     fn only_regular_files_within_the_limit_are_read() {

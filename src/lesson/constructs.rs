@@ -185,3 +185,46 @@ pub fn find_step(lesson: &crate::lesson::model::Lesson, wanted: &str) -> Result<
         steps.len()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    const HEADER: &str = "format: 1
+id: unit
+title: Unit
+track: patterns
+level: beginner
+summary: A lesson for the step machine's unit tests.
+";
+
+    #[test]
+    fn a_solution_longer_than_max_commands_is_refused_at_its_place() {
+        let steps = "steps:
+  - id: one
+    title: In one command
+    task: Make counter 2.
+    max_commands: 1
+    max_writes: 0
+    solution:
+      - INCR counter
+      - INCR counter
+    checks:
+      - probe: GET counter
+        expect: {equals: 2}
+";
+        let source = format!("{HEADER}{steps}");
+        let problems = crate::lesson::loader::parse_lesson("unit.yaml", &source)
+            .expect_err("the limits are checked")
+            .to_string();
+        assert!(
+            problems.contains("unit.yaml:11:19")
+                && problems
+                    .contains("`max_commands: 1` but the solution of step `one` sends 2 commands"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("unit.yaml:12:17")
+                && problems.contains("`max_writes: 0` leaves no way"),
+            "{problems}"
+        );
+    }
+}

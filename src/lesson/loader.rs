@@ -2,6 +2,7 @@
 
 use crate::command::tokenize::split_args;
 use crate::lesson::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+pub use crate::lesson::model::is_valid_id;
 use crate::lesson::model::{Args, CommandSpec, FORMAT_VERSION, Lesson, Matcher};
 use serde_saphyr::{Location, Spanned};
 use std::collections::HashSet;
@@ -61,7 +62,7 @@ pub fn parse_lesson_bytes(file: &str, bytes: &[u8]) -> Result<Lesson, Diagnostic
     }
 }
 
-fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnostic {
+pub(crate) fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnostic {
     let (line, column) = e
         .location()
         .map(|l| (l.line(), l.column()))
@@ -70,7 +71,8 @@ fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnos
     // The parser notices a tab or an open quote later than where it is: point at the cause.
     // These come from the YAML scanner (saphyr-parser), which gives serde-saphyr only a text
     // (`Error::ExternalMessage`, no kind or code): its words are all there is to tell them by.
-    // Errors of the lesson's shape (unknown or missing fields and variants) have kinds, below.
+    // Errors of the lesson's shape (unknown or missing fields and variants, a number or a list
+    // where something else is written) have kinds, below (`explain_shape`, `shape_error`).
     if message.contains("tab")
         && let Some((tab_line, tab_column)) = first_indent_tab(source)
     {
@@ -101,7 +103,10 @@ fn yaml_diagnostic(file: &str, source: &str, e: &serde_saphyr::Error) -> Diagnos
         .with_help("add the closing `\"` at the end of the value");
     }
     let key = key_on_line(source, line);
-    if let Some((shown, help)) = explain_shape(&message, key) {
+    // A value of the wrong shape in a flow map (`expect: {pairs: [a, 1]}`) is the value of the
+    // key just before it, not of the line's first key.
+    let value_key = flow_key_before(source, line, column).or(key);
+    if let Some((shown, help)) = explain_shape(e, &message, value_key) {
         return Diagnostic::new(file, source, line, column, shown).with_help(help);
     }
     let (shown, help) = match shape_error(e) {
@@ -169,13 +174,44 @@ fn key_on_line(source: &str, line: u64) -> Option<&str> {
     is_field.then_some(key)
 }
 
+/// The key whose value starts at `column` inside a flow map: `pairs` for the `[` of
+/// `{pairs: [a, 1]}`. None where the text before the column does not end with `key:`.
+fn flow_key_before(source: &str, line: u64, column: u64) -> Option<&str> {
+    let text = source
+        .lines()
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let before = text.get(..usize::try_from(column).ok()?.checked_sub(1)?)?;
+    let before = before.trim_end().strip_suffix(':')?;
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .map_or(0, |i| i + 1);
+    let key = &before[start..];
+    // Only inside a flow map: the line's own first key is what key_on_line names.
+    (!key.is_empty() && before[..start].contains('{')).then_some(key)
+}
+
 /// The parser's words for a value of the wrong shape or a misplaced line ("invalid u32",
 /// "expected sequence start") say what it expected, not what the author should write.
-fn explain_shape(message: &str, key: Option<&str>) -> Option<(String, String)> {
+fn explain_shape(
+    e: &serde_saphyr::Error,
+    message: &str,
+    key: Option<&str>,
+) -> Option<(String, String)> {
+    use serde_saphyr::Error;
     let field = key.map_or_else(|| "this value".to_string(), |k| format!("`{k}`"));
-    let number = message
-        .strip_prefix("invalid ")
-        .filter(|t| t.len() > 1 && t[1..].chars().all(|c| c.is_ascii_digit()));
+    let mut e = e;
+    while let Error::WithSnippet { error, .. } | Error::AliasError { error, .. } = e {
+        e = error;
+    }
+    // A number of the wrong form, and a value of the wrong shape, have kinds.
+    let number = match e {
+        Error::InvalidScalar { ty, .. }
+            if ty.len() > 1 && ty[1..].chars().all(|c| c.is_ascii_digit()) =>
+        {
+            Some(*ty)
+        }
+        _ => None,
+    };
     if let Some(kind) = number {
         let (what, example) = match kind.as_bytes()[0] {
             b'f' => ("a number", "`1.5`"),
@@ -187,19 +223,30 @@ fn explain_shape(message: &str, key: Option<&str>) -> Option<(String, String)> {
         ));
     }
     let shaped = |what: &str, help: &str| Some((format!("{field} must be {what}"), help.into()));
-    match message {
-        "expected sequence start" => shaped(
+    let expected = match e {
+        Error::Unexpected { expected, .. } => *expected,
+        _ => "",
+    };
+    match expected {
+        "sequence start" => shaped(
             "a list",
             "write `[a, b]`, or one `- item` per line below it, indented",
         ),
-        "expected mapping start" => shaped(
+        "mapping start" => shaped(
             "a mapping of fields",
             "put its fields on the lines below it, indented, or write `{field: value}`",
         ),
-        "expected string scalar" => shaped(
+        "string scalar" => shaped(
             "text, not a list or a mapping",
             "write the value on this line; put it in quotes if it starts with `[`, `{`, `-` or holds `: `",
         ),
+        _ => scanner_shape(message),
+    }
+}
+
+/// The YAML scanner's messages about a misplaced line: text only (see `yaml_diagnostic`).
+fn scanner_shape(message: &str) -> Option<(String, String)> {
+    match message {
         "mapping values are not allowed in this context" => Some((
             "a `field:` where none can start: this line is indented deeper than the one above it, or a value holds `: `".into(),
             "line the field up with its neighbours; if `: ` is part of the value, put the value in quotes".into(),
@@ -587,7 +634,10 @@ fn check_wrong_ways(
                     "a wrong way has an empty line: write the commands a learner would type",
                 )),
                 Ok(args) => {
-                    let (_, args) = crate::command::tokenize::repeat_prefix(args);
+                    let (_, mut args) = crate::command::tokenize::repeat_prefix(args);
+                    if matches!(args.first().map(Vec::as_slice), Some(b":pipe" | b":time")) {
+                        args.drain(..args.len().min(2));
+                    }
                     script_needs_declaring(file, source, lesson, &args, &way.referenced, problems)
                 }
             }
@@ -746,15 +796,6 @@ pub enum FixturePathProblem {
     Absolute { path: String },
     #[error("fixture path {path:?} leaves the fixtures/ folder (`..` is not allowed)")]
     LeavesFolder { path: String },
-}
-
-pub fn is_valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !id.starts_with('-')
 }
 
 /// Line and column of the first tab in a line's leading white space.

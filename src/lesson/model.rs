@@ -11,6 +11,20 @@ use std::fmt;
 
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Lesson and step ids, as [`is_valid_id`] accepts them (the schema tells editors).
+pub const ID_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,63}$";
+
+/// A lesson, step or pack id: lowercase letters, digits and dashes, at most 64, not starting
+/// with a dash.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+}
+
 /// Parses a requirement like `>=7.0` or `>=6.2, <8` (versions may omit minor or patch).
 pub fn parse_version_req(text: &str) -> Result<semver::VersionReq, String> {
     semver::VersionReq::parse(text)
@@ -20,15 +34,24 @@ pub fn parse_version_req(text: &str) -> Result<semver::VersionReq, String> {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lesson {
+    /// The version of the lesson format: 1.
+    #[schemars(extend("const" = 1))]
     pub format: u32,
-    #[schemars(with = "String")]
+    /// The lesson's id, used by `redis-lab lesson ID`: lowercase letters, digits and dashes.
+    #[schemars(with = "String", regex(pattern = ID_PATTERN))]
     pub id: Spanned<String>,
+    /// The title shown in `redis-lab list` and at the start of the lesson.
     pub title: String,
+    /// The track the lesson is listed under.
     pub track: Track,
+    /// Who the lesson is for.
     pub level: Level,
+    /// One or two sentences on what the lesson teaches, shown before it starts.
     pub summary: String,
+    /// About how long the lesson takes, as text (`10 min`).
     #[serde(default)]
     pub duration: Option<String>,
+    /// What the server must have for this lesson: a version, modules, a topology.
     #[serde(default)]
     pub requires: Requires,
     /// Files under the pack's `fixtures/` folder, loaded (pipelined) before the first step.
@@ -39,6 +62,7 @@ pub struct Lesson {
     #[serde(default)]
     #[schemars(with = "Vec<CommandForm>")]
     pub setup: Vec<Spanned<CommandSpec>>,
+    /// The steps, in the order the learner takes them.
     pub steps: Vec<Step>,
     /// Lesson ids to suggest when this one is finished.
     #[serde(default)]
@@ -112,6 +136,7 @@ pub struct Requires {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub commands: Vec<Spanned<String>>,
+    /// The servers the lesson needs: one (`single`, the default), or several redis-lab starts.
     #[serde(default)]
     pub topology: Topology,
     /// How many client connections the lesson uses at the same time.
@@ -137,8 +162,10 @@ pub use crate::server::topology::Kind as Topology;
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
-    #[schemars(with = "String")]
+    /// The step's id, unique in the lesson: lowercase letters, digits and dashes.
+    #[schemars(with = "String", regex(pattern = ID_PATTERN))]
     pub id: Spanned<String>,
+    /// The step's title, shown when it starts and in `:list`.
     pub title: String,
     /// The teaching text shown when the step starts.
     #[serde(default)]
@@ -216,6 +243,7 @@ pub struct WrongWay {
 pub struct Snippet {
     /// The language, as shown to the learner: `python` (redis-py), `pseudo`, `javascript`...
     pub lang: String,
+    /// The code, shown as written.
     pub code: String,
 }
 
@@ -313,6 +341,7 @@ pub struct Check {
     /// The node the probe runs on in a multi-node lesson.
     #[serde(default)]
     pub on: Option<String>,
+    /// How the reply is matched, e.g. `{equals: 3}`.
     // Spanned: the lint points at the matcher (a regex error, a boolean where text was meant).
     #[schemars(with = "Matcher")]
     pub expect: Spanned<Matcher>,
@@ -379,6 +408,7 @@ pub use crate::lesson::pairs::Pairs;
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Approx {
+    /// The number the reply should be close to.
     pub value: f64,
     /// Absolute tolerance.
     #[serde(default)]
@@ -391,8 +421,10 @@ pub struct Approx {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bounds {
+    /// The smallest value allowed (inclusive).
     #[serde(default)]
     pub min: Option<f64>,
+    /// The largest value allowed (inclusive).
     #[serde(default)]
     pub max: Option<f64>,
 }
@@ -731,10 +763,4 @@ impl JsonSchema for LengthSpec {
             "oneOf": [{"type": "integer", "minimum": 0}, bounds]
         })
     }
-}
-
-/// The JSON Schema of the lesson format, for editors (`# yaml-language-server: $schema=...`).
-pub fn json_schema_text() -> String {
-    let schema = schemars::schema_for!(Lesson);
-    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
 }

@@ -14,7 +14,7 @@ pub const BUILTIN_PREFIX: &str = "builtin/";
 pub fn origin_text(entry: &Entry) -> String {
     match (&entry.origin, &entry.pack) {
         (Origin::Builtin, _) => format!("the built-in lesson ({} in redis-lab)", entry.file),
-        (Origin::Folder(_), Some(pack)) => format!("pack `{}` ({})", pack.name, entry.file),
+        (Origin::Folder(_), Some(pack)) => format!("pack `{}` ({})", pack.name(), entry.file),
         (Origin::Folder(dir), None) => {
             format!("{} (folder {})", entry.file, dir.display())
         }
@@ -49,7 +49,7 @@ pub fn warnings(entries: &[Entry]) -> Vec<Diagnostic> {
             let how = match &entry.pack {
                 Some(pack) => format!(
                     "`redis-lab lesson {}/{id}` runs this one, `redis-lab lesson {BUILTIN_PREFIX}{id}` the built-in",
-                    pack.name
+                    pack.name()
                 ),
                 None => format!(
                     "`redis-lab lesson {id}` now runs this one; `redis-lab lesson {BUILTIN_PREFIX}{id}` still runs the built-in"
@@ -71,9 +71,10 @@ pub fn warnings(entries: &[Entry]) -> Vec<Diagnostic> {
             continue;
         };
         let help = match (&earlier.pack, &entry.pack) {
-            (Some(a), Some(b)) if a.name != b.name => format!(
+            (Some(a), Some(b)) if a.name() != b.name() => format!(
                 "name the one you mean: `{}/{id}` or `{}/{id}`",
-                a.name, b.name
+                a.name(),
+                b.name()
             ),
             _ => "the later one replaces the earlier for `redis-lab lesson`; give each folder a \
                   pack.yaml with its own `name` to reach both as NAME/ID, or rename one"

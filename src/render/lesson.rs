@@ -304,8 +304,13 @@ pub fn explain(explanation: &Explanation) -> String {
         ));
     }
     if changed.is_empty() && explanation.wrote {
-        // A write that kept type and size: a field or score changed in place.
-        for change in explanation.changes.iter().filter(|c| c.after.exists()) {
+        // A write that kept type and size: a field or score may have changed in place. A key
+        // whose value is known to be the same (a source of ZUNIONSTORE) is not named.
+        for change in explanation
+            .changes
+            .iter()
+            .filter(|c| c.after.exists() && !c.known_unchanged())
+        {
             out.push_str(&format!(
                 "  {} {} updated in place ({})\n",
                 line(&change.key).bold(),
@@ -372,6 +377,13 @@ fn describe_change(change: &KeyChange) -> String {
             ms if ms >= 0 => format!("now expires in {}", human_ms(ms)),
             _ => "no longer expires".into(),
         });
+    }
+    if parts.len() == 1 && change.changed_in_place() {
+        return format!(
+            "{} updated in place ({})",
+            line(&after.kind),
+            line(&after.summary)
+        );
     }
     parts.join(", ")
 }

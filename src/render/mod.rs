@@ -3,6 +3,7 @@
 pub mod lesson;
 pub mod output;
 pub mod reply;
+pub mod stream;
 pub mod table;
 
 pub use crate::escape::{Escaping, Shape, escape_control_bytes, escape_controls};

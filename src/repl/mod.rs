@@ -3,4 +3,6 @@
 pub mod docs;
 pub mod helper;
 pub mod history;
+mod pipe;
+mod print;
 pub mod shell;

@@ -3,12 +3,11 @@
 
 use crate::command::tokenize::{join_args, split_args};
 use crate::engine::explain::{self, Explanation, OBSERVER};
-use crate::render::reply::{Capped, Limits, Omitted, footer, printed_as_is, write_raw, write_tty};
-use crate::render::table::{pair_headers, pairs_table_limited};
-use crate::render::{Escaping, Shape, escape_controls};
+use crate::render::{Shape, escape_controls};
 use crate::repl::docs::{Docs, syntax};
 use crate::repl::helper::ReplHelper;
 use crate::repl::history::is_sensitive;
+use crate::repl::print::{Look, Place};
 use crate::server::connection::{Clients, ConnError, Outcome, Server, ServerChoice};
 use crate::server::reply::Reply;
 use crate::signal::{self, InterruptGuard};
@@ -20,7 +19,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 const CLIENT: &str = "repl";
-/// Commands per pipelined batch when reading a pipe.
+/// Commands read ahead from a pipe in cluster mode.
 const BATCH: usize = 1000;
 
 #[derive(Debug, Error)]
@@ -92,87 +91,31 @@ pub fn run(options: &ReplOptions) -> Result<(), ReplError> {
     }
     if std::io::stdin().is_terminal() {
         shell.interactive()
-    } else {
+    } else if shell.cluster {
         shell.pipe()
+    } else {
+        crate::repl::pipe::run(&shell.server, shell.db, shell.look())
     }
 }
 
 impl Shell {
-    /// Writes a reply as it goes, never building its whole text: completely to a file or a pipe,
-    /// within `Limits::TERMINAL` on a terminal, followed there by a footer saying what was left
-    /// out. Ctrl-C (when interruptible) stops it between elements.
-    fn print(&self, args: &[Vec<u8>], reply: &Reply, out: &mut impl Write) -> std::io::Result<()> {
-        let stop: fn() -> bool = signal::interrupted;
-        let limits = if self.bounded {
-            Limits::TERMINAL
-        } else {
-            Limits::NONE
+    fn look(&self) -> Look {
+        Look {
+            raw: self.raw,
+            bounded: self.bounded,
+            escape_text: self.escape_text,
+            table: self.table,
         }
-        .stopping_on(stop);
-        if printed_as_is(args) {
-            let omitted = {
-                let mut escaped;
-                let mut text: &mut dyn Write = if self.escape_text {
-                    escaped = Escaping::new(&mut *out, Shape::Lines);
-                    &mut escaped
-                } else {
-                    &mut *out
-                };
-                if self.bounded {
-                    let mut capped = Capped::new(&mut text, limits);
-                    write_raw(reply, &mut capped, stop)?;
-                    capped.finish()?
-                } else {
-                    write_raw(reply, &mut text, stop)?;
-                    Omitted::default()
-                }
-            };
-            return self.footer(args, &omitted, out);
-        }
-        if self.raw {
-            if self.escape_text {
-                // `--raw` on a terminal: the bytes as they are, but never a control sequence.
-                write_raw(reply, &mut Escaping::new(&mut *out, Shape::Lines), stop)?;
-            } else {
-                write_raw(reply, out, stop)?;
-            }
-            return out.write_all(b"\n");
-        }
-        if self.table
-            && let Some((table, omitted)) =
-                pair_headers(args).and_then(|h| pairs_table_limited(reply, h, limits))
-        {
-            writeln!(out, "{table}")?;
-            return self.footer(args, &omitted, out);
-        }
-        let omitted = if reply.is_error() {
-            // Red around the whole text, as before; an error is one line, bounded on a terminal.
-            let mut text = Vec::new();
-            let omitted = write_tty(reply, limits, &mut text)?;
-            write!(out, "{}", String::from_utf8_lossy(&text).red())?;
-            omitted
-        } else {
-            write_tty(reply, limits, out)?
-        };
-        self.footer(args, &omitted, out)
     }
 
-    fn footer(
-        &self,
-        args: &[Vec<u8>],
-        omitted: &Omitted,
-        out: &mut impl Write,
-    ) -> std::io::Result<()> {
-        if omitted.is_empty() {
-            return Ok(());
-        }
-        let db = if self.db != 0 {
-            format!("/{}", self.db)
-        } else {
-            String::new()
+    /// Prints a whole reply the shell's way (see [`Look::print`]).
+    fn print(&self, args: &[Vec<u8>], reply: &Reply, out: &mut impl Write) -> std::io::Result<()> {
+        let address = self.server.address();
+        let place = Place {
+            address: &address,
+            db: self.db,
         };
-        let url = format!("redis://{}{db}", self.server.address());
-        writeln!(out, "{}", footer(args, omitted, &url).dimmed())
+        self.look().print(args, reply, &place, out)
     }
 
     fn one_shot(&mut self, args: &[Vec<u8>]) -> Result<(), ReplError> {
@@ -186,10 +129,8 @@ impl Shell {
         Ok(())
     }
 
-    /// stdin is a pipe: one command per line, sent in pipelined batches, replies in order.
-    /// A batch is what has already arrived (at most [`BATCH`]): a file goes at full speed, and a
-    /// slow producer (`tail -f`, a script waiting for each reply) gets each reply as redis-cli
-    /// would give it, not when 1,000 lines or the end of input have come.
+    /// stdin is a pipe in cluster mode: one command per line, each followed to the node that
+    /// owns its slot, replies in order (without cluster mode, `pipe.rs` pipelines).
     fn pipe(&mut self) -> Result<(), ReplError> {
         let mut stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock());
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -248,23 +189,12 @@ impl Shell {
         if batch.is_empty() {
             return Ok(());
         }
-        let commands = std::mem::take(batch);
-        if self.cluster {
-            // A redirection changes the node mid-stream: no pipelining across nodes.
-            for args in &commands {
-                if let Some(reply) = self.execute(args)? {
-                    self.track_state(args, &reply);
-                    self.print(args, &reply, out)?;
-                }
+        // A redirection changes the node mid-stream: no pipelining across nodes.
+        for args in std::mem::take(batch) {
+            if let Some(reply) = self.execute(&args)? {
+                self.track_state(&args, &reply);
+                self.print(&args, &reply, out)?;
             }
-            return Ok(());
-        }
-        let replies = self
-            .clients
-            .pipeline(&self.server, CLIENT, commands.clone())?;
-        for (args, reply) in commands.iter().zip(&replies) {
-            self.track_state(args, reply);
-            self.print(args, reply, out)?;
         }
         Ok(())
     }

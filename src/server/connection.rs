@@ -8,7 +8,7 @@ mod redact;
 
 pub use clients::{
     BLOCK_GRACE, Clients, HIDDEN_CLIENT, NOTICE_AFTER, Outcome, PIPELINE_WAIT, Reconnected,
-    SLOW_COMMAND, SlowNotice, ask_on, set_slow_notice, slow_answer_text,
+    SLOW_COMMAND, SlowNotice, ask_on, set_slow_notice, slow_answer_text, wire_failure_text,
 };
 pub use redact::{redact_url, url_secrets};
 use redact::{scrub, scrub_secrets};
@@ -61,9 +61,9 @@ pub enum ConnError {
         "no answer from {target} within {secs} s: the server may be paused (CLIENT PAUSE, SIGSTOP) or busy in a script (`SCRIPT KILL` from another client stops it)"
     )]
     NoAnswer { target: String, secs: u64 },
-    /// A TLS flag where it cannot apply (a plain redis:// URL, the sandbox).
-    #[error("{0}")]
-    TlsUsage(String),
+    /// A TLS flag where it cannot apply, or without its partner.
+    #[error(transparent)]
+    TlsUsage(#[from] TlsUsage),
     #[error("cannot use {flag} {}: {reason}", path.display())]
     TlsFile {
         flag: &'static str,
@@ -101,6 +101,25 @@ pub enum Busy {
     /// A blocking command (BLPOP, XREAD BLOCK, WAIT ...) has not been answered yet.
     #[error("is still waiting for `{command}`; another client must release it first")]
     Waiting { command: String },
+}
+
+/// A TLS flag that cannot take effect as given.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TlsUsage {
+    #[error("--cert needs --key FILE with its private key")]
+    CertWithoutKey,
+    #[error("--key needs --cert FILE with its certificate")]
+    KeyWithoutCert,
+    /// No `--url`: the sandbox redis-lab starts speaks plain redis://.
+    #[error(
+        "{flag} applies to a TLS server given with --url rediss://HOST:PORT; the private sandbox speaks plain redis://"
+    )]
+    Sandbox { flag: &'static str },
+    /// `url` is shown redacted.
+    #[error(
+        "{flag} applies to TLS connections only, and {url} is a plain redis:// URL; use rediss:// for a TLS port"
+    )]
+    PlainUrl { flag: &'static str, url: String },
 }
 
 impl ConnError {
@@ -168,12 +187,8 @@ impl TlsOptions {
         match (&self.cert, &self.key) {
             (Some(cert), Some(key)) => Ok(Some((cert, key))),
             (None, None) => Ok(None),
-            (Some(_), None) => Err(ConnError::TlsUsage(
-                "--cert needs --key FILE with its private key".into(),
-            )),
-            (None, Some(_)) => Err(ConnError::TlsUsage(
-                "--key needs --cert FILE with its certificate".into(),
-            )),
+            (Some(_), None) => Err(TlsUsage::CertWithoutKey.into()),
+            (None, Some(_)) => Err(TlsUsage::KeyWithoutCert.into()),
         }
     }
 
@@ -183,15 +198,12 @@ impl TlsOptions {
             return Ok(());
         };
         match url {
-            None => Err(ConnError::TlsUsage(format!(
-                "{flag} applies to a TLS server given with --url rediss://HOST:PORT; \
-                 the private sandbox speaks plain redis://"
-            ))),
-            Some(url) if !is_tls_url(url) => Err(ConnError::TlsUsage(format!(
-                "{flag} applies to TLS connections only, and {} is a plain redis:// URL; \
-                 use rediss:// for a TLS port",
-                redact_url(url)
-            ))),
+            None => Err(TlsUsage::Sandbox { flag }.into()),
+            Some(url) if !is_tls_url(url) => Err(TlsUsage::PlainUrl {
+                flag,
+                url: redact_url(url),
+            }
+            .into()),
             Some(_) => Ok(()),
         }
     }

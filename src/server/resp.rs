@@ -19,6 +19,7 @@ use std::io::{self, BufRead};
 use thiserror::Error;
 
 mod build;
+mod fast;
 use build::Builder;
 
 /// The most bytes of a bulk payload handed to a visitor at once.
@@ -255,6 +256,9 @@ impl<R: BufRead + ?Sized> Core<'_, R> {
         visitor: &mut V,
         value: Place,
     ) -> Result<Option<Frame>, RespError> {
+        if let fast::Fast::Read(frame) = self.fast_value(visitor, value)? {
+            return Ok(frame);
+        }
         let kind = self.type_byte(value.started)?;
         if !b"+-:$*_,#!=(%~>|".contains(&kind) {
             return Err(unexpected_type(kind));

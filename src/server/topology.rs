@@ -7,18 +7,8 @@ use crate::server::sandbox::{Sandbox, SandboxError, SandboxOptions};
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
-/// Which servers a lesson needs (`requires.topology` in a lesson file).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-#[schemars(rename = "Topology")]
-pub enum Kind {
-    #[default]
-    Single,
-    Redlock5,
-    Replica,
-    Sentinel,
-    Cluster,
-}
+mod kind;
+pub use kind::Kind;
 
 #[derive(Debug, Error)]
 pub enum TopologyError {

@@ -212,6 +212,22 @@ impl Interrupter {
     }
 }
 
+/// The sending side of a [`Wire`] on another thread: see [`Wire::sender`].
+pub enum Sender {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Sender {
+    /// Sends commands encoded with [`encode`].
+    pub fn send_encoded(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Sender::Tcp(s) => s.write_all(bytes),
+            Sender::Unix(s) => s.write_all(bytes),
+        }
+    }
+}
+
 /// One connection: commands go out as RESP arrays of bulk strings, replies come back read by
 /// [`resp`], never more than the [`Limits`] given for each.
 pub struct Wire {
@@ -268,6 +284,26 @@ impl Wire {
             encode(&mut out, args.as_ref())?;
         }
         self.write(&out)
+    }
+
+    /// Sends commands already encoded with [`encode`], in one write.
+    pub fn send_encoded(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.write(bytes)
+    }
+
+    /// A second handle on the socket for sending from another thread while this one reads
+    /// replies (pipe mode); None for TLS, whose session state cannot be shared between threads.
+    pub fn sender(&self) -> Option<io::Result<Sender>> {
+        match self.stream.get_ref() {
+            Stream::Tcp(s) => Some(s.try_clone().map(Sender::Tcp)),
+            Stream::Unix(s) => Some(s.try_clone().map(Sender::Unix)),
+            Stream::Tls(_) => None,
+        }
+    }
+
+    /// Whether bytes of a reply have arrived that are not read yet (a read now would not wait).
+    pub fn has_buffered(&self) -> bool {
+        !self.stream.buffer().is_empty()
     }
 
     /// Reads the next reply. A timeout before its first byte leaves the connection usable;
@@ -475,8 +511,9 @@ fn check_select(db: i64, reply: Option<Reply>) -> Result<(), WireError> {
     }
 }
 
-/// `*N\r\n$len\r\narg\r\n...`, the only form of request Redis reads besides inline commands.
-fn encode<A: AsRef<[u8]>>(out: &mut Vec<u8>, args: &[A]) -> io::Result<()> {
+/// `*N\r\n$len\r\narg\r\n...`, the only form of request Redis reads besides inline commands,
+/// appended to `out` (pipe mode encodes a whole batch into one buffer).
+pub fn encode<A: AsRef<[u8]>>(out: &mut Vec<u8>, args: &[A]) -> io::Result<()> {
     // Redis answers nothing to an empty array: a recv after it would wait for ever.
     if args.is_empty() {
         return Err(io::Error::new(
@@ -484,14 +521,35 @@ fn encode<A: AsRef<[u8]>>(out: &mut Vec<u8>, args: &[A]) -> io::Result<()> {
             "an empty command",
         ));
     }
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    length_line(out, b'*', args.len());
     for arg in args {
         let arg = arg.as_ref();
-        out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+        length_line(out, b'$', arg.len());
         out.extend_from_slice(arg);
         out.extend_from_slice(b"\r\n");
     }
     Ok(())
+}
+
+/// `*3\r\n` or `$5\r\n`, without formatting machinery (a million SETs write four per command).
+fn length_line(out: &mut Vec<u8>, prefix: u8, mut n: usize) {
+    if n < 10 {
+        out.extend_from_slice(&[prefix, b'0' + n as u8, b'\r', b'\n']);
+        return;
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push(prefix);
+    out.extend_from_slice(&digits[at..]);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// What is left of the time allowed; none left is a timeout, as a socket would report it.

@@ -19,7 +19,7 @@ fn redis_lab(dir: &std::path::Path) -> Command {
 fn the_committed_schema_matches_the_lesson_format() {
     let committed = include_str!("../../docs/lesson.schema.json");
     assert!(
-        committed == redis_lab::lesson::model::json_schema_text(),
+        committed == redis_lab::lesson::schema::lesson(),
         "docs/lesson.schema.json is stale: run `cargo run -- schema > docs/lesson.schema.json`"
     );
     let schema: serde_json::Value = serde_json::from_str(committed).unwrap();
@@ -34,6 +34,116 @@ fn the_committed_schema_matches_the_lesson_format() {
             .iter()
             .any(|f| f == "steps")
     );
+}
+
+#[test]
+fn the_committed_pack_schema_matches_the_pack_format() {
+    let committed = include_str!("../../docs/pack.schema.json");
+    assert!(
+        committed == redis_lab::lesson::schema::pack(),
+        "docs/pack.schema.json is stale: run `cargo run -- schema --pack > docs/pack.schema.json`"
+    );
+}
+
+/// Names of properties without a description, anywhere in a schema (editors show it on hover).
+fn undescribed(value: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::Object(properties)) = map.get("properties") {
+                for (name, property) in properties {
+                    if property.get("description").is_none() {
+                        out.push(format!("{path}.{name}"));
+                    }
+                }
+            }
+            for (key, child) in map {
+                undescribed(child, &format!("{path}/{key}"), out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                undescribed(item, path, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_field_of_both_schemas_has_a_description_and_format_and_ids_are_pinned() {
+    for text in [
+        redis_lab::lesson::schema::lesson(),
+        redis_lab::lesson::schema::pack(),
+    ] {
+        let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut missing = Vec::new();
+        undescribed(&schema, "", &mut missing);
+        assert!(
+            missing.is_empty(),
+            "fields without a description (a doc comment): {missing:?}"
+        );
+    }
+    let lesson: serde_json::Value =
+        serde_json::from_str(&redis_lab::lesson::schema::lesson()).unwrap();
+    assert_eq!(lesson["properties"]["format"]["const"], 1);
+    let pattern = lesson["properties"]["id"]["pattern"].as_str().unwrap();
+    let id = regex::Regex::new(pattern).unwrap();
+    for candidate in [
+        "sorted-sets",
+        "a",
+        "x1-2",
+        "-a",
+        "Caps",
+        "a_b",
+        "",
+        &"a".repeat(65),
+        &"a".repeat(64),
+    ] {
+        assert_eq!(
+            id.is_match(candidate),
+            redis_lab::lesson::loader::is_valid_id(candidate),
+            "the schema's id pattern and the loader disagree on {candidate:?}"
+        );
+    }
+}
+
+/// What `list` and `check` say about a broken pack.yaml, pinned as snapshots.
+#[test]
+fn broken_pack_files_are_reported_at_their_place() {
+    let lesson = |id: &str| {
+        lesson_yaml(
+            id,
+            "  - id: one\n    title: One\n    explain: x\n    task: t\n    solution: [SET k 1]\n    checks:\n      - probe: GET k\n        expect: {equals: 1}\n",
+        )
+    };
+    let cases = [
+        ("pack-unknown-field", "name: acme\nlesons: [intro]\n"),
+        ("pack-bad-name", "name: ACME/Redis\nlessons: [intro]\n"),
+        (
+            "pack-unknown-lesson",
+            "name: acme\nlessons:\n  - intro\n  - cachng\n",
+        ),
+    ];
+    for (name, pack_yaml) in cases {
+        let dir = pack(&[
+            ("pack.yaml", pack_yaml),
+            ("intro.yaml", &lesson("intro")),
+            ("caching.yaml", &lesson("caching")),
+        ]);
+        let output = redis_lab(dir.path())
+            .args(["check", "--offline"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "a broken pack.yaml fails check"
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout)
+            .replace(&dir.path().display().to_string(), "PACK");
+        insta::assert_snapshot!(name, stdout);
+    }
 }
 
 #[test]

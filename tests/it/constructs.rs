@@ -290,6 +290,10 @@ fn problems_in_nested_matchers_and_limits_are_reported_at_their_place() {
             base.replace("{equals: 1}", "{any_of: [{equals: 1}, {not: {equal: 1}}]}"),
         ),
         (
+            "pairs-not-a-map",
+            base.replace("{equals: 1}", "{pairs: [alice, 10]}"),
+        ),
+        (
             "pairs-duplicate",
             base.replace("{equals: 1}", "{pairs: {a: 1, a: 2}}"),
         ),
@@ -541,11 +545,11 @@ fn a_reply_check_matches_any_reply_of_the_step_and_a_transaction_is_judged_at_ex
         expect: {equals: 1}
   - id: queued
     title: The reply to INCR inside MULTI
-    task: Increment n in a transaction.
+    task: Increment n.
     solution: [INCR n]
     checks:
       - reply_of: INCR
-        expect: {equals: 1}
+        expect: {type: integer}
   - id: exec
     title: The results come with EXEC
     task: Increment m twice in a transaction.
@@ -573,7 +577,7 @@ fn a_reply_check_matches_any_reply_of_the_step_and_a_transaction_is_judged_at_ex
     let exec = session.submit("EXEC").unwrap();
     assert!(
         not_yet(&exec),
-        "INCR answered QUEUED, so reply_of INCR = 1 fails: {exec:?}"
+        "INCR answered QUEUED, so reply_of INCR (an integer) fails: {exec:?}"
     );
     // (:skip would run INCR n again and answer 2: it stays on a step its solution does not pass.)
     session.retry(&mut |_, _| {}).unwrap();
@@ -584,4 +588,58 @@ fn a_reply_check_matches_any_reply_of_the_step_and_a_transaction_is_judged_at_ex
     session.submit("INCR m").unwrap();
     let exec = session.submit("EXEC").unwrap();
     assert!(passed(&exec), "{exec:?}");
+}
+
+/// `:explain` and a step's "What happened" name only keys whose value really changed: after
+/// ZUNIONSTORE a 2 a b, `a` (same size, new score) was updated in place and `b` was only read.
+#[test]
+fn explanations_name_only_the_keys_that_changed_in_place() {
+    colored::control::set_override(false);
+    let steps = "  - id: union
+    title: Union
+    task: Add b's scores into a.
+    solution: [ZUNIONSTORE a 2 a b]
+    checks:
+      - probe: ZSCORE a x
+        expect: {equals: 6}
+  - id: again
+    title: Union with nothing
+    task: Store a's union with itself.
+    solution: [ZUNIONSTORE a 1 a]
+    checks:
+      - reply_of: ZUNIONSTORE
+        expect: {equals: 1}
+";
+    let yaml = lesson_yaml("union", steps).replace(
+        "steps:\n",
+        "setup:\n  - ZADD a 1 x\n  - ZADD b 5 x\nsteps:\n",
+    );
+    let dir = pack(&[("union.yaml", &yaml)]);
+    let catalog = pack_catalog(dir.path());
+    let mut session = sandbox_session(entry(&catalog, "union"));
+    let explained = |events: &[Event]| -> String {
+        events
+            .iter()
+            .find_map(|e| match e {
+                Event::StepPassed { explanations, .. } => Some(
+                    explanations
+                        .iter()
+                        .map(redis_lab::render::lesson::explain)
+                        .collect::<String>(),
+                ),
+                _ => None,
+            })
+            .expect("the step passed")
+    };
+    let text = explained(&session.submit("ZUNIONSTORE a 2 a b").unwrap());
+    assert!(
+        text.contains("a zset updated in place (1 member)"),
+        "{text}"
+    );
+    assert!(!text.contains("  b "), "b was only read: {text}");
+    let text = explained(&session.submit("ZUNIONSTORE a 1 a").unwrap());
+    assert!(
+        !text.contains("updated in place"),
+        "a kept its value: {text}"
+    );
 }

@@ -313,6 +313,7 @@ fn correct_alternatives_pass_the_steps_that_check_how() {
         ("optimistic-transactions", "multi-exec", ["MULTI", "SREM inventory:7 dragon_scale", "ZADD market: 120 dragon_scale.7", "EXEC"].map(String::from).to_vec()),
         ("task-queue", "reliable", vec!["LMOVE queue:email processing:worker-1 RIGHT LEFT".into()]),
         ("cache-aside", "stampede-lock", vec!["GET cache:product:7".into(), "SET lock:product:7 web-a-7f3c PX 2000 NX".into()]),
+        ("pipelining", "pipeline", vec![":pipe 10000 SET token:{i} user:{i} EX 86400".into()]),
         ("hashes", "hdel", vec!["HDEL user:13 country email".into(), "HDEL users:by_email carlos.walker@example.net".into()]),
     ];
     require_redis();

@@ -371,3 +371,92 @@ fn piped_subscribe_and_monitor_stream_until_interrupted_like_redis_cli() {
         outputs[2]
     );
 }
+
+/// Replies streamed into the output as they are read (issue 19): long lists, nested arrays with
+/// empty ones and errors inside, strings of every byte, RESP3 maps and sets, more commands than
+/// one batch, in both formats, byte for byte what redis-cli prints.
+const BIG_AND_NESTED: &str = r#"EVAL "for i=1,2000 do redis.call('RPUSH','l','e'..i) end return redis.call('LLEN','l')" 0
+LRANGE l 0 -1
+EVAL "local t={} for i=1,300 do t[i]={i,'v'..i,{},{{i}}} end return t" 0
+EVAL "return {1,{2,{3,{}}},redis.error_reply('ERR nested'),redis.status_reply('FINE')}" 0
+EVAL "for i=1,120 do redis.call('HSET','h','f'..i,'v'..i) end return 1" 0
+HGETALL h
+SET s "\x00\xff\"\\ab\r\n"
+300 APPEND s "0123456789\x1b[2J"
+GET s
+1500 LRANGE l 0 2
+SADD small 3 1 2
+HELLO 3
+HGETALL h
+SMEMBERS small
+EVAL "redis.setresp(3); return {map={a={1,2},b={}}}" 0
+LRANGE l 1990 -1
+"#;
+
+#[test]
+fn big_and_nested_piped_replies_are_byte_identical_to_redis_cli_in_both_formats() {
+    for (extra, fake_tty) in [(&[][..], false), (&["--no-raw"][..], true)] {
+        let (a, b) = (fresh(), fresh());
+        let ours = ours(a.port(), extra, BIG_AND_NESTED);
+        assert!(
+            ours.lines().count() > 8000,
+            "{}",
+            &ours[..ours.len().min(300)]
+        );
+        assert_same(&ours, &theirs(b.port(), fake_tty, BIG_AND_NESTED));
+    }
+}
+
+/// A connection the server closes mid-pipe: the replies before it, then one error (exit 2).
+#[test]
+fn a_connection_dropped_in_a_pipe_is_reported_after_the_replies_before_it() {
+    let server = fresh();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redis-lab"));
+    cmd.args(["repl", "--url", &server.url()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"SET a 1\nCLIENT KILL SKIPME no TYPE normal\nGET a\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "OK\n1\n");
+    assert!(
+        stderr.contains("was lost: the server closed the connection"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+/// `redis-lab repl < commands | head -1`: the reader goes away, redis-lab ends quietly (exit 0,
+/// nothing on stderr) instead of sending the rest.
+#[test]
+fn a_closed_stdout_ends_a_pipe_quietly() {
+    let server = fresh();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redis-lab"))
+        .args(["repl", "--url", &server.url()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    stdin.write_all(b"INCR n\n").unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert_eq!(first, "1\n");
+    drop(stdout);
+    // Lines keep coming; their replies have nowhere to go.
+    let _ = stdin.write_all("INCR n\n".repeat(50_000).as_bytes());
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(output.stderr.is_empty(), "{output:?}");
+}

@@ -42,14 +42,14 @@ fn a_learner_completes_a_step_asks_for_a_hint_and_quits() {
 fn ctrl_c_clears_the_line_and_ctrl_d_leaves() {
     let data = tempfile::tempdir().unwrap();
     let mut p = guided(data.path(), "strings-counters");
-    p.exp_string("strings-counters 1/7 app> ").unwrap();
+    p.exp_string("strings-counters 1/11 app> ").unwrap();
     p.send("SET half-typed").unwrap();
     p.send_control('c').unwrap();
-    p.exp_string("strings-counters 1/7 app> ").unwrap();
+    p.exp_string("strings-counters 1/11 app> ").unwrap();
     p.send_line("GET site:name").unwrap();
     p.exp_string("(nil)").unwrap();
     p.send_control('d').unwrap();
-    p.exp_string("Progress saved at step 1 of 7").unwrap();
+    p.exp_string("Progress saved at step 1 of 11").unwrap();
     p.exp_eof().unwrap();
 }
 

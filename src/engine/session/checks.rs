@@ -26,6 +26,14 @@ impl<B: Backend> Session<B> {
             // `EVAL|EVALSHA`: any one of them will do (a script loaded first is still a script).
             let options = crate::command::alternatives(&required.value);
             if !options.iter().any(|name| self.used.contains(name)) {
+                if options.iter().any(|o| o == super::commands::PIPE_USED) {
+                    verdict.rules.push(Failure {
+                        label: "this step asks you to send the commands in one pipeline: `:pipe N COMMAND`".into(),
+                        expected: "a batch sent with :pipe".into(),
+                        found: "no pipeline sent yet".into(),
+                    });
+                    continue;
+                }
                 let name = options.join(" or ");
                 verdict.rules.push(Failure {
                     label: format!("this step asks you to use {name}"),

@@ -22,6 +22,10 @@ impl<B: Backend> Session<B> {
             Ok(args) => args,
             Err(e) => return Ok(vec![Event::Refused(e.to_string())]),
         };
+        // `:pipe 1000 SET k:{i} v` and `:time 1000 ...`: a real batch the learner sends.
+        if let Some(batch) = Batch::parse(&args) {
+            return self.submit_batch(batch);
+        }
         if args.is_empty() {
             return if self.step().checks.is_empty() {
                 self.pass_step()
@@ -69,6 +73,40 @@ impl<B: Backend> Session<B> {
         {
             return Ok(events);
         }
+        self.judge(events)
+    }
+
+    /// A batch the learner sends: N commands (`{i}` is 0, 1, 2 ...) in one pipeline, or one
+    /// round trip each, timed like the lesson's own `repeat`, then the step is judged.
+    fn submit_batch(&mut self, batch: Batch) -> Result<Vec<Event>, SessionError> {
+        let ValidBatch {
+            count,
+            pipelined,
+            args,
+        } = match batch {
+            Batch::Valid(batch) => batch,
+            Batch::Invalid(problem) => return Ok(vec![Event::Refused(problem)]),
+        };
+        let client = self.learner_client().to_string();
+        let node = self.learner_node();
+        let event = self.measure(
+            node.as_deref(),
+            &client,
+            &args,
+            count,
+            pipelined,
+            Who::Learner,
+        )?;
+        let refused = matches!(event, Event::Refused(_));
+        let events = vec![event];
+        if refused || self.step().checks.is_empty() {
+            return Ok(events);
+        }
+        self.judge(events)
+    }
+
+    /// After the learner's commands: the checks, then passed or not yet.
+    fn judge(&mut self, mut events: Vec<Event>) -> Result<Vec<Event>, SessionError> {
         let verdict = self.evaluate(true)?;
         // Messages and releases that arrived while the checks ran belong before the verdict.
         events.extend(self.released(None, Duration::ZERO));
@@ -114,6 +152,7 @@ impl<B: Backend> Session<B> {
         args: &[Vec<u8>],
         count: u32,
         pipelined: bool,
+        who: Who,
     ) -> Result<Event, SessionError> {
         let commands: Vec<Vec<Vec<u8>>> = (0..count)
             .map(|i| {
@@ -125,10 +164,14 @@ impl<B: Backend> Session<B> {
             .collect();
         if let Some(first) = commands.first() {
             self.note_used(first);
-            if let Some(reason) =
-                self.backend
-                    .refusal(at, first, Sender::Lesson, self.external())?
-            {
+            if pipelined && self.recording {
+                self.used.insert(PIPE_USED.into());
+            }
+            let sender = match who {
+                Who::Learner => Sender::Learner,
+                Who::Lesson => Sender::Lesson,
+            };
+            if let Some(reason) = self.backend.refusal(at, first, sender, self.external())? {
                 return Ok(Event::Refused(reason));
             }
             self.backend.back_to_lesson_db(at, client)?;
@@ -407,5 +450,44 @@ impl<B: Backend> Session<B> {
             }
         }
         self.used.insert(name);
+    }
+}
+
+/// What `must_use: [":pipe"]` looks for: the learner sent a batch in one pipeline.
+pub const PIPE_USED: &str = ":PIPE";
+
+/// `:pipe N COMMAND...` (one pipeline) or `:time N COMMAND...` (one round trip each).
+enum Batch {
+    Valid(ValidBatch),
+    Invalid(String),
+}
+
+struct ValidBatch {
+    count: u32,
+    pipelined: bool,
+    args: Vec<Vec<u8>>,
+}
+
+impl Batch {
+    fn parse(args: &[Vec<u8>]) -> Option<Batch> {
+        let pipelined = match args.first().map(Vec::as_slice) {
+            Some(b":pipe") => true,
+            Some(b":time") => false,
+            _ => return None,
+        };
+        let usage = "write `:pipe N COMMAND` (N commands in one pipeline) or `:time N COMMAND` \
+                     (one round trip each); `{i}` in the command counts 0, 1, 2 ...";
+        let count = args
+            .get(1)
+            .and_then(|n| std::str::from_utf8(n).ok()?.parse::<u32>().ok())
+            .filter(|n| (1..=LESSON_MAX_REPEAT as u32).contains(n));
+        Some(match (count, args.len() > 2) {
+            (Some(count), true) => Batch::Valid(ValidBatch {
+                count,
+                pipelined,
+                args: args[2..].to_vec(),
+            }),
+            _ => Batch::Invalid(format!("{usage}, with N from 1 to {LESSON_MAX_REPEAT}")),
+        })
     }
 }

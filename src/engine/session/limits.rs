@@ -91,3 +91,67 @@ impl<B: Backend> Session<B> {
         failures
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fake::Fake;
+    use super::super::tests::{not_yet, passed, start};
+
+    /// `max_commands: 1`: the same state in two commands fails until a :retry; an error reply and a
+    /// read are not what the limit is about for `max_writes`.
+    #[test]
+    fn max_commands_and_max_writes_count_the_commands_of_the_step() {
+        let steps = "steps:
+  - id: one
+    title: In one command
+    task: Make counter 2 in one command.
+    max_commands: 1
+    solution:
+      - INCRBY counter 2
+    checks:
+      - probe: GET counter
+        expect: {equals: 2}
+  - id: one-write
+    title: One write
+    task: Make other 3 with one write.
+    max_writes: 1
+    solution:
+      - INCRBY other 3
+    checks:
+      - probe: GET other
+        expect: {equals: 3}
+";
+        let (mut session, _) = start(Fake::sandbox(), steps);
+        session.submit("INCR counter").unwrap();
+        let events = session.submit("INCR counter").unwrap();
+        assert_eq!(
+            not_yet(&events),
+            ["this step asks for at most 1 command (type :retry to start the step again)"]
+        );
+        session.retry(&mut |_, _| {}).unwrap();
+        // A MULTI/EXEC is three commands.
+        session.submit("MULTI").unwrap();
+        session.submit("INCRBY counter 2").unwrap();
+        let events = session.submit("EXEC").unwrap();
+        assert_eq!(not_yet(&events).len(), 1, "{events:?}");
+        session.retry(&mut |_, _| {}).unwrap();
+        // A command the server refuses with an error changed nothing: it does not count.
+        session.submit("INCRBYY counter 2").unwrap();
+        let events = session.submit("INCRBY counter 2").unwrap();
+        assert!(passed(&events), "{events:?}");
+        // max_writes: reads are free, a second write is not.
+        session.submit("GET other").unwrap();
+        session.submit("INCRBY other 1").unwrap();
+        let events = session.submit("INCRBY other 2").unwrap();
+        assert_eq!(
+            not_yet(&events),
+            [
+                "this step asks for at most 1 command that writes (type :retry to start the step again)"
+            ]
+        );
+        session.retry(&mut |_, _| {}).unwrap();
+        session.submit("GET other").unwrap();
+        let events = session.submit("INCRBY other 3").unwrap();
+        assert!(passed(&events), "{events:?}");
+    }
+}

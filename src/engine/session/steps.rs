@@ -184,7 +184,7 @@ impl<B: Backend> Session<B> {
         if let (Some(args), Some(count)) = (&spec.cmd, spec.repeat) {
             let args = args_of(args)?;
             let client = spec.client.as_deref().unwrap_or(default_client).to_string();
-            events.push(self.measure(node, &client, &args, count, spec.pipeline)?);
+            events.push(self.measure(node, &client, &args, count, spec.pipeline, Who::Lesson)?);
         } else if let Some(args) = &spec.cmd {
             let args = args_of(args)?;
             let client = spec.client.as_deref().unwrap_or(default_client).to_string();
@@ -193,7 +193,34 @@ impl<B: Backend> Session<B> {
             } else {
                 wait_for(&args)
             };
-            events.extend(self.execute(node, &client, &args, who, wait)?);
+            // A command sent to block (BLPOP, XREAD BLOCK): on with the lesson only once the
+            // server counts it blocked, so a busy machine cannot run the next check first.
+            let blocked_before = if spec.background && crate::engine::explain::may_block(&args) {
+                self.blocked_clients(node)
+            } else {
+                None
+            };
+            let ran = self.execute(node, &client, &args, who, wait)?;
+            // Only a command still waiting for its reply is blocked (a BLPOP on a full list
+            // answers at once).
+            let waiting = ran.iter().any(|e| {
+                matches!(
+                    e,
+                    Event::Command {
+                        outcome: Outcome::Waiting,
+                        ..
+                    }
+                )
+            });
+            events.extend(ran);
+            if let Some(before) = blocked_before.filter(|_| waiting) {
+                let deadline = std::time::Instant::now() + Duration::from_secs(2);
+                while self.blocked_clients(node).is_some_and(|now| now <= before)
+                    && std::time::Instant::now() < deadline
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
         }
         if let Some(ms) = spec.wait_ms {
             std::thread::sleep(Duration::from_millis(ms));
@@ -201,6 +228,25 @@ impl<B: Backend> Session<B> {
             events.extend(self.released(None, Duration::ZERO));
         }
         Ok(events)
+    }
+
+    /// `blocked_clients` of INFO clients on node `at`, by redis-lab's own connection; None when
+    /// the server does not say.
+    fn blocked_clients(&mut self, at: Option<&str>) -> Option<u64> {
+        let args = [b"INFO".to_vec(), b"clients".to_vec()];
+        match self.backend.run(
+            at,
+            crate::engine::explain::OBSERVER,
+            &args,
+            Duration::from_secs(2),
+        ) {
+            Ok(crate::server::connection::Outcome::Done(reply)) => {
+                crate::command::info_field(&reply.as_text()?, "blocked_clients")?
+                    .parse()
+                    .ok()
+            }
+            _ => None,
+        }
     }
 
     /// Stops, starts, freezes or thaws a node of the topology, and says so.
@@ -436,7 +482,12 @@ impl<B: Backend> Session<B> {
             .iter()
             .filter_map(|spec| {
                 let args = args_of(spec.value.cmd.as_ref()?).ok()?;
-                let line = join_args(&args);
+                let line = match spec.value.repeat {
+                    // As the learner sends a batch: `:pipe 1000 SET k:{i} v`.
+                    Some(n) if spec.value.pipeline => format!(":pipe {n} {}", join_args(&args)),
+                    Some(n) => format!(":time {n} {}", join_args(&args)),
+                    None => join_args(&args),
+                };
                 Some(match &spec.value.client {
                     Some(client) if client != self.learner_client() => {
                         format!("{line}   (as client {client})")

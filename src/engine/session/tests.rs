@@ -62,16 +62,16 @@ fn entry(steps: &str) -> Entry {
     }
 }
 
-fn start(fake: Fake, steps: &str) -> (Session<Fake>, Vec<Event>) {
+pub(super) fn start(fake: Fake, steps: &str) -> (Session<Fake>, Vec<Event>) {
     Session::start_on(fake, entry(steps), false, 0, &mut |_, _| {})
         .unwrap_or_else(|e| panic!("the session does not start: {e}"))
 }
 
-fn passed(events: &[Event]) -> bool {
+pub(super) fn passed(events: &[Event]) -> bool {
     events.iter().any(|e| matches!(e, Event::StepPassed { .. }))
 }
 
-fn not_yet(events: &[Event]) -> Vec<String> {
+pub(super) fn not_yet(events: &[Event]) -> Vec<String> {
     events
         .iter()
         .filter_map(|e| match e {
@@ -694,92 +694,6 @@ fn must_use_can_ask_for_an_option_of_a_command() {
     );
 }
 
-/// `max_commands: 1`: the same state in two commands fails until a :retry; an error reply and a
-/// read are not what the limit is about for `max_writes`.
-#[test]
-fn max_commands_and_max_writes_count_the_commands_of_the_step() {
-    let steps = "steps:
-  - id: one
-    title: In one command
-    task: Make counter 2 in one command.
-    max_commands: 1
-    solution:
-      - INCRBY counter 2
-    checks:
-      - probe: GET counter
-        expect: {equals: 2}
-  - id: one-write
-    title: One write
-    task: Make other 3 with one write.
-    max_writes: 1
-    solution:
-      - INCRBY other 3
-    checks:
-      - probe: GET other
-        expect: {equals: 3}
-";
-    let (mut session, _) = start(Fake::sandbox(), steps);
-    session.submit("INCR counter").unwrap();
-    let events = session.submit("INCR counter").unwrap();
-    assert_eq!(
-        not_yet(&events),
-        ["this step asks for at most 1 command (type :retry to start the step again)"]
-    );
-    session.retry(&mut |_, _| {}).unwrap();
-    // A MULTI/EXEC is three commands.
-    session.submit("MULTI").unwrap();
-    session.submit("INCRBY counter 2").unwrap();
-    let events = session.submit("EXEC").unwrap();
-    assert_eq!(not_yet(&events).len(), 1, "{events:?}");
-    session.retry(&mut |_, _| {}).unwrap();
-    // A command the server refuses with an error changed nothing: it does not count.
-    session.submit("INCRBYY counter 2").unwrap();
-    let events = session.submit("INCRBY counter 2").unwrap();
-    assert!(passed(&events), "{events:?}");
-    // max_writes: reads are free, a second write is not.
-    session.submit("GET other").unwrap();
-    session.submit("INCRBY other 1").unwrap();
-    let events = session.submit("INCRBY other 2").unwrap();
-    assert_eq!(
-        not_yet(&events),
-        ["this step asks for at most 1 command that writes (type :retry to start the step again)"]
-    );
-    session.retry(&mut |_, _| {}).unwrap();
-    session.submit("GET other").unwrap();
-    let events = session.submit("INCRBY other 3").unwrap();
-    assert!(passed(&events), "{events:?}");
-}
-
-#[test]
-fn a_solution_longer_than_max_commands_is_refused_at_its_place() {
-    let steps = "steps:
-  - id: one
-    title: In one command
-    task: Make counter 2.
-    max_commands: 1
-    max_writes: 0
-    solution:
-      - INCR counter
-      - INCR counter
-    checks:
-      - probe: GET counter
-        expect: {equals: 2}
-";
-    let source = format!("{HEADER}{steps}");
-    let problems = crate::lesson::loader::parse_lesson("unit.yaml", &source)
-        .expect_err("the limits are checked")
-        .to_string();
-    assert!(
-        problems.contains("unit.yaml:11:19")
-            && problems
-                .contains("`max_commands: 1` but the solution of step `one` sends 2 commands"),
-        "{problems}"
-    );
-    assert!(
-        problems.contains("unit.yaml:12:17") && problems.contains("`max_writes: 0` leaves no way"),
-        "{problems}"
-    );
-}
 /// A lock release whose check sees only the state: DEL reaches it too, unless a rule says how.
 const RELEASE: &str = "setup:
   - SET lock token-1
@@ -908,4 +822,54 @@ fn must_not_use_a_command_without_an_option_fails_one_plain_use_after_a_right_on
     session.submit("set n 0 get").unwrap();
     let events = session.submit("set n 1 get").unwrap();
     assert!(passed(&events), "{events:?}");
+}
+
+#[test]
+fn the_learner_sends_a_real_batch_with_pipe_and_time() {
+    let steps = "steps:
+  - id: batch
+    title: Batch
+    task: Count to 3 in one pipeline.
+    solution:
+      - {cmd: INCR n, repeat: 3, pipeline: true}
+    must_use: [\":pipe\"]
+    checks:
+      - probe: GET n
+        expect: {equals: 3}
+";
+    let (mut session, _) = start(Fake::sandbox(), steps);
+    let events = session.submit(":time 3 INCR n").unwrap();
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::Measured {
+                count: 3,
+                pipelined: false,
+                ..
+            }
+        )),
+        "{events:?}"
+    );
+    assert!(
+        !passed(&events),
+        "one round trip each is not a pipeline: {events:?}"
+    );
+    let (mut session, _) = start(Fake::sandbox(), steps);
+    let events = session.submit(":pipe 3 INCR n").unwrap();
+    assert!(passed(&events), "{events:?}");
+    assert_eq!(session.backend.lines(), ["INCR n", "INCR n", "INCR n"]);
+    let (mut session, _) = start(Fake::sandbox(), steps);
+    for bad in [
+        ":pipe 0 INCR n",
+        ":pipe many INCR n",
+        ":pipe 3",
+        ":pipe 10001 INCR n",
+    ] {
+        let events = session.submit(bad).unwrap();
+        assert!(
+            matches!(events.as_slice(), [Event::Refused(text)] if text.contains(":pipe N COMMAND")),
+            "{bad}: {events:?}"
+        );
+    }
+    assert!(session.backend.lines().is_empty());
 }

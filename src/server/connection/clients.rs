@@ -577,7 +577,7 @@ fn lost(target: &str, reason: &str) -> ConnError {
 
 /// What a failed read or write of a reply says: the reader's own words (a string too big, bytes
 /// that are not RESP), or that the server closed the connection mid-way.
-fn wire_failure_text(e: &RespError) -> String {
+pub fn wire_failure_text(e: &RespError) -> String {
     if e.is_closed() {
         "the server closed the connection before its reply was complete".into()
     } else {
