@@ -342,7 +342,11 @@ impl Catalog {
     /// others are known by the build-time index, for suggestions), then each folder in order.
     pub fn load_for(folders: &[PathBuf], id: &str) -> Result<Catalog, CatalogError> {
         let mut catalog = Catalog::default();
-        catalog.add_builtins_where(|builtin| builtin == id);
+        // `builtin/ID` names the built-in one that a folder lesson shadows.
+        let wanted = id
+            .strip_prefix(crate::lesson::shadow::BUILTIN_PREFIX)
+            .unwrap_or(id);
+        catalog.add_builtins_where(|builtin| builtin == wanted);
         for folder in folders {
             catalog.add_folder(folder)?;
         }
