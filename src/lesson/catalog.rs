@@ -342,11 +342,10 @@ impl Catalog {
     /// others are known by the build-time index, for suggestions), then each folder in order.
     pub fn load_for(folders: &[PathBuf], id: &str) -> Result<Catalog, CatalogError> {
         let mut catalog = Catalog::default();
-        // `builtin/ID` names the built-in one that a folder lesson shadows.
-        let wanted = id
+        let builtin_id = id
             .strip_prefix(crate::lesson::shadow::BUILTIN_PREFIX)
             .unwrap_or(id);
-        catalog.add_builtins_where(|builtin| builtin == wanted);
+        catalog.add_builtins_where(|builtin| builtin == builtin_id);
         for folder in folders {
             catalog.add_folder(folder)?;
         }
@@ -378,22 +377,26 @@ impl Catalog {
         self.entries.len() + self.problems.len() + self.unparsed_builtins.len()
     }
 
-    /// Every lesson id, in the order a whole catalog would list them: the built-ins (less those
-    /// a folder lesson replaces), then the folders' lessons.
+    /// Every lesson id, in the order a whole catalog would list them: the built-ins (a folder
+    /// lesson shadows one, it does not remove it), then the folders' lessons.
     fn known_ids(&self) -> Vec<&str> {
         if self.unparsed_builtins.is_empty() {
             return self.entries.iter().map(Entry::id).collect();
         }
-        let folder = |e: &&Entry| e.origin != Origin::Builtin;
-        let replaced = |id: &str| self.entries.iter().filter(folder).any(|e| e.id() == id);
         let builtin = builtin_headers().iter().map(|h| h.id).filter(|id| {
-            self.entries
-                .iter()
-                .any(|e| e.origin == Origin::Builtin && e.id() == *id)
-                || (self.unparsed_builtins.contains(id) && !replaced(id))
+            self.unparsed_builtins.contains(id)
+                || self
+                    .entries
+                    .iter()
+                    .any(|e| e.origin == Origin::Builtin && e.id() == *id)
         });
         builtin
-            .chain(self.entries.iter().filter(folder).map(Entry::id))
+            .chain(
+                self.entries
+                    .iter()
+                    .filter(|e| e.origin != Origin::Builtin)
+                    .map(Entry::id),
+            )
             .collect()
     }
 
