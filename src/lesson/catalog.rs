@@ -291,6 +291,10 @@ fn read_folder_fixture(dir: &Path, path: &str) -> Result<Vec<u8>, FixtureError> 
     let symlink = std::fs::symlink_metadata(&root).is_ok_and(|m| m.file_type().is_symlink());
     let in_place = root
         .parent()
+        .map(|parent| match parent.as_os_str().is_empty() {
+            true => Path::new("."), // `fixtures` of the working directory
+            false => parent,
+        })
         .and_then(|parent| parent.canonicalize().ok())
         .is_some_and(|parent| parent.join("fixtures") == real_root);
     if symlink || !in_place {
