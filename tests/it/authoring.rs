@@ -890,3 +890,29 @@ fn check_reports_commands_that_kill_the_server_or_the_lessons_clients_at_their_p
         );
     }
 }
+
+/// A `matches:` pattern that parses but compiles past the check's size limit is reported at its
+/// value by the lint, instead of `check --run` failing with no place.
+#[test]
+fn check_reports_a_regex_too_big_to_compile_at_its_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let lesson = lesson_yaml(
+        "huge-regex",
+        "  - id: one\n    title: One\n    task: Count.\n    solution:\n      - INCR v\n    checks:\n      - probe: GET v\n        expect: {matches: \"a{1000}{1000}{1000}\"}\n",
+    );
+    std::fs::write(dir.path().join("huge-regex.yaml"), lesson).unwrap();
+    let output = redis_lab(dir.path())
+        .args(["check", "--offline", "huge-regex.yaml"])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("compiles to more than") && text.contains("huge-regex.yaml:15:27"),
+        "{text}"
+    );
+}
