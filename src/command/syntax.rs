@@ -88,6 +88,19 @@ impl Arg {
     }
 }
 
+/// Where COMMAND DOCS describes less than the server accepts, the grammar follows the server.
+/// EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT document their condition as one of NX|XX|GT|LT, yet
+/// the server reads every flag given and refuses only contradictory ones: `EXPIRE k 60 XX GT`
+/// answers 1 on Redis 7.0.15. The condition may then be given more than once.
+pub fn as_the_server_reads(name: &str, args: &mut [Arg]) {
+    if matches!(name, "expire" | "pexpire" | "expireat" | "pexpireat")
+        && let Some(condition) = args.last_mut()
+        && matches!(condition.kind, Kind::OneOf(_))
+    {
+        condition.multiple = true;
+    }
+}
+
 /// The arity COMMAND INFO gives: `n` exactly n words (the name included), `-n` at least n.
 pub fn arity_problem(arity: i64, words: usize) -> Option<String> {
     let plural = |n: i64| if n == 1 { "" } else { "s" };
@@ -611,6 +624,22 @@ mod tests {
         assert!(fits(&Kind::Int, b"#3") && fits(&Kind::Int, b"-1"));
         assert!(!fits(&Kind::Int, b"1.5"));
         assert!(fits(&Kind::Int, b"{i}"));
+    }
+
+    #[test]
+    fn expire_takes_xx_with_gt_or_lt_as_the_server_does() {
+        let mut grammar = parse("K I ('NX'|'XX'|'GT'|'LT')?").unwrap();
+        assert!(check(&grammar, &line("EXPIRE k 3600 XX GT"), 1).is_err());
+        as_the_server_reads("expire", &mut grammar);
+        for ok in [
+            "EXPIRE k 3600",
+            "EXPIRE k 3600 NX",
+            "EXPIRE k 3600 XX GT",
+            "EXPIRE k 3600 LT XX",
+        ] {
+            assert!(check(&grammar, &line(ok), 1).is_ok(), "{ok}");
+        }
+        assert!(check(&grammar, &line("EXPIRE k 3600 XX soon"), 1).is_err());
     }
 
     #[test]

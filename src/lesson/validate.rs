@@ -66,8 +66,9 @@ impl CommandTable {
             }
             // No arguments listed: the arity alone says what the command takes.
             if let Some(text) = parts.next().filter(|t| !t.is_empty())
-                && let Ok(args) = syntax::parse(text)
+                && let Ok(mut args) = syntax::parse(text)
             {
+                syntax::as_the_server_reads(name, &mut args);
                 table.syntax.insert(name.to_string(), args);
             }
         }
@@ -160,7 +161,10 @@ impl CommandTable {
                 }
             }
             match args {
-                Some(args) if !args.is_empty() => table.syntax.insert(name.to_string(), args),
+                Some(mut args) if !args.is_empty() => {
+                    syntax::as_the_server_reads(name, &mut args);
+                    table.syntax.insert(name.to_string(), args)
+                }
                 _ => table.syntax.remove(name),
             };
         }

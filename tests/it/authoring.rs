@@ -916,3 +916,30 @@ fn check_reports_a_regex_too_big_to_compile_at_its_value() {
         "{text}"
     );
 }
+
+/// The server reads every NX/XX/GT/LT of EXPIRE (`EXPIRE k 3600 XX GT` answers 1 on 7.0.15),
+/// though COMMAND DOCS lists the condition once: the lint accepts what the server accepts,
+/// with the built-in list and with a live server's COMMAND DOCS.
+#[test]
+fn check_accepts_expire_with_xx_and_gt_as_the_server_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let lesson = lesson_yaml(
+        "expire-flags",
+        "  - id: one\n    title: One\n    task: Extend.\n    solution:\n      - SET k v EX 60\n      - EXPIRE k 3600 XX GT\n      - PEXPIRE k 3600000 XX LT\n    checks:\n      - probe: TTL k\n        expect: {range: {min: 3000, max: 3600}}\n",
+    );
+    std::fs::write(dir.path().join("expire-flags.yaml"), lesson).unwrap();
+    for offline in [true, false] {
+        let mut cmd = redis_lab(dir.path());
+        cmd.arg("check");
+        if offline {
+            cmd.arg("--offline");
+        }
+        let output = cmd.arg("expire-flags.yaml").output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.code(), Some(0), "offline {offline}: {text}");
+    }
+}
