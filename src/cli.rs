@@ -73,7 +73,7 @@ pub struct ServerArgs {
     pub force: bool,
 
     /// On a server given with --url: keep the keys and functions the lesson created when you
-    /// leave (by default they are removed, and redis-lab says what it removed).
+    /// leave, or after each lesson of `check --run` (by default they are removed).
     #[arg(long)]
     pub keep: bool,
 

@@ -30,7 +30,8 @@ Type Redis commands to complete the task. Lesson commands start with a colon:
   :time N CMD send CMD N times, one round trip each, timed (to compare with :pipe)
   :help       this help
   :quit       leave (progress is saved; Ctrl-D works too)
-Ctrl-C clears the line, or stops waiting for a command with no answer yet.";
+Ctrl-C clears the line, or stops waiting for a command with no answer yet (a blocked BLPOP or
+XREAD BLOCK of any client is unblocked, and the client takes commands again).";
 
 /// Where to start: the saved step (matched by id, so an edited lesson still resumes well).
 fn resume_index(entry: &Entry, saved: Option<&LessonProgress>, restart: bool) -> usize {
@@ -192,7 +193,13 @@ pub fn run(
         let prompt = prompt(&session);
         let line = match editor.readline(&prompt) {
             Ok(line) => line,
-            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Interrupted) => {
+                // A blocked command (BLPOP, XREAD BLOCK) waits in the background: Ctrl-C ends it.
+                for freed in session.interrupt_waits() {
+                    crate::outln!("{}", unblocked_text(&freed).yellow());
+                }
+                continue;
+            }
             Err(ReadlineError::Eof) => break,
             Err(e) => return Err(e.into()),
         };
@@ -470,6 +477,21 @@ fn print_steps(session: &Session) {
 
 /// What Ctrl-C left behind: a script keeps running on the server until SCRIPT KILL; any other
 /// command may still run once the server answers again.
+/// What Ctrl-C did to a client that was blocked in a command.
+fn unblocked_text(freed: &crate::server::connection::Unblocked) -> String {
+    let command = escape_controls(&freed.command, Shape::Line);
+    let client = escape_controls(&freed.client, Shape::Line);
+    if freed.reconnects {
+        format!(
+            "(interrupted: client {client} stopped waiting for `{command}`; its connection was closed, and its next command opens a new one)"
+        )
+    } else {
+        format!(
+            "(interrupted: client {client} stopped waiting for `{command}` (CLIENT UNBLOCK); it takes commands again)"
+        )
+    }
+}
+
 fn interrupted_text(command: &str) -> String {
     let shown = escape_controls(command, Shape::Line);
     let words = crate::command::tokenize::split_args(command).unwrap_or_default();

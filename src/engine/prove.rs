@@ -66,6 +66,31 @@ fn prove(
 ) -> Result<Vec<String>, SessionError> {
     let (mut session, _events) =
         Session::start(entry.clone(), options, only.unwrap_or(0), &mut |_, _| {})?;
+    let proven = prove_steps(&mut session, entry, only, skipped);
+    // On a server given with --url, what the lesson created goes, as after `lesson --auto`
+    // (unless --keep): the next lesson then finds its database empty again.
+    if options.keep {
+        return proven;
+    }
+    match (session.clean_up(), proven) {
+        (Ok(_), proven) => proven,
+        (Err(e), Ok(mut problems)) => {
+            problems.push(format!(
+                "{}: could not remove what the lesson created: {e}",
+                entry.file
+            ));
+            Ok(problems)
+        }
+        (Err(_), Err(e)) => Err(e),
+    }
+}
+
+fn prove_steps(
+    session: &mut Session,
+    entry: &Entry,
+    only: Option<usize>,
+    skipped: &mut Vec<(String, String)>,
+) -> Result<Vec<String>, SessionError> {
     // Errors are attributed to the step whose commands got them (setup counts as step 0's).
     let mut errors: Vec<(usize, String)> = session.take_lesson_errors();
     // Each step's problems, at the file:line:col of the step or check, and whether the step left
@@ -88,11 +113,6 @@ fn prove(
             )
         };
         let proof = session.prove_step()?;
-        // A failing solution command is a bug unless the step is about that error.
-        let teaches_an_error = step
-            .checks
-            .iter()
-            .any(|c| matches!(c.expect.value, crate::lesson::model::Matcher::Error(_)));
         errors.extend(session.take_lesson_errors());
         // This step's errors (its run and solution, or setup before step 0); the next step's
         // `run` already happened when this one passed, and is judged with that step.
@@ -100,9 +120,19 @@ fn prove(
             .into_iter()
             .partition(|(index, _)| *index <= proof.index);
         errors = later;
-        for (_, error) in mine {
-            if !teaches_an_error {
-                problems.push(format!("{step_at}: step `{}`: {error}", step.id()));
+        // A failing solution command is a bug unless its step is about that error. With
+        // `--step`, the earlier steps' solutions rebuilt the server: each of their errors is
+        // judged by its own step's rule and named at that step, as `lesson --step` rebuilds.
+        for (index, error) in mine {
+            let Some(owner) = entry.lesson.steps.get(index) else {
+                continue;
+            };
+            if !teaches_an_error(owner) {
+                problems.push(format!(
+                    "{}: step `{}`: {error}",
+                    place(&owner.id.referenced),
+                    owner.id()
+                ));
             }
         }
         let mut broke_state = !problems.is_empty();
@@ -166,6 +196,13 @@ fn prove(
         skipped.push((entry.lesson.steps[*index].id().to_string(), reason.clone()));
     }
     Ok(problems)
+}
+
+/// Whether a step's checks expect an error: its solution is then meant to get one.
+fn teaches_an_error(step: &crate::lesson::model::Step) -> bool {
+    step.checks
+        .iter()
+        .any(|c| matches!(c.expect.value, crate::lesson::model::Matcher::Error(_)))
 }
 
 /// The problems up to and including the first step that left the server in another state than

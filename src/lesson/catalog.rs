@@ -63,6 +63,17 @@ pub enum FixtureError {
     /// A path inside the folder that resolves outside it (a symlink pointing out of a pack).
     #[error("fixture {path:?} resolves outside the pack's fixtures/ folder; refused")]
     Escapes { path: String },
+    /// The fixtures/ folder itself is a symlink or resolves elsewhere than where it stands (it
+    /// would make every fixture path name a file of the host).
+    #[error(
+        "the fixtures folder {folder} {}; refused (fixture {path:?} not read: a pack's fixtures/ must be a real folder inside it)",
+        if *.symlink { "is a symlink" } else { "resolves outside the pack" }
+    )]
+    FolderEscapes {
+        path: String,
+        folder: String,
+        symlink: bool,
+    },
     #[error("fixture {path} not found")]
     Missing { path: String },
     #[error("cannot read fixture {path}: {source}")]
@@ -200,7 +211,26 @@ fn read_folder_fixture(dir: &Path, path: &str) -> Result<Vec<u8>, FixtureError> 
     let missing = || FixtureError::Missing {
         path: root.join(path).display().to_string(),
     };
-    let root = root.canonicalize().map_err(|_| missing())?;
+    let real_root = root.canonicalize().map_err(|_| missing())?;
+    // The folder itself must be a real folder where it stands: a `fixtures -> /etc` link
+    // would pass the check below (every file of /etc is inside the resolved root).
+    let symlink = std::fs::symlink_metadata(&root).is_ok_and(|m| m.file_type().is_symlink());
+    let in_place = root
+        .parent()
+        .map(|parent| match parent.as_os_str().is_empty() {
+            true => Path::new("."), // `fixtures` of the working directory
+            false => parent,
+        })
+        .and_then(|parent| parent.canonicalize().ok())
+        .is_some_and(|parent| parent.join("fixtures") == real_root);
+    if symlink || !in_place {
+        return Err(FixtureError::FolderEscapes {
+            path: path.into(),
+            folder: root.display().to_string(),
+            symlink,
+        });
+    }
+    let root = real_root;
     let file = root.join(path).canonicalize().map_err(|_| missing())?;
     if !file.starts_with(&root) {
         return Err(FixtureError::Escapes { path: path.into() });

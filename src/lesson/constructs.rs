@@ -138,13 +138,7 @@ fn visit(
             }
         }
         Matcher::Matches(pattern) if depth > 0 => {
-            if let Err(e) = regex_syntax::Parser::new().parse(pattern) {
-                // The parser's own text spans lines and draws its own caret: its kind is enough.
-                let what = match &e {
-                    regex_syntax::Error::Parse(e) => e.kind().to_string(),
-                    regex_syntax::Error::Translate(e) => e.kind().to_string(),
-                    other => other.to_string(),
-                };
+            if let Some(what) = regex_problem(pattern) {
                 report(
                     problems,
                     place,
@@ -154,6 +148,50 @@ fn visit(
             }
         }
         _ => {}
+    }
+}
+
+/// What is wrong with a `matches:` pattern, or None: its syntax, or (for a pattern that could
+/// be large) that it compiles past the size limit the check compiles it with (`Regex::new`'s).
+/// Only patterns whose rough size (repetitions multiplied out) is large are compiled: compiling
+/// every one would cost tens of milliseconds for `\w{100}`, and a file may hold thousands.
+pub fn regex_problem(pattern: &str) -> Option<String> {
+    let hir = match regex_syntax::Parser::new().parse(pattern) {
+        Ok(hir) => hir,
+        // The parser's own text spans lines and draws its own caret: its kind is enough.
+        Err(regex_syntax::Error::Parse(e)) => return Some(e.kind().to_string()),
+        Err(regex_syntax::Error::Translate(e)) => return Some(e.kind().to_string()),
+        Err(other) => return Some(other.to_string()),
+    };
+    if rough_size(&hir) < 100_000 {
+        return None;
+    }
+    match regex::RegexBuilder::new(pattern).build() {
+        Err(regex::Error::CompiledTooBig(limit)) => Some(format!(
+            "the pattern compiles to more than the {limit} bytes a check may use (a counted \
+             repetition such as `{{1000}}` multiplies what it repeats)"
+        )),
+        Err(e) => Some(e.to_string()),
+        Ok(_) => None,
+    }
+}
+
+/// A rough count of the states a pattern compiles to: repetitions multiply what they repeat.
+fn rough_size(hir: &regex_syntax::hir::Hir) -> u64 {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => 1,
+        HirKind::Literal(literal) => literal.0.len() as u64,
+        HirKind::Class(Class::Unicode(class)) => class.ranges().len() as u64,
+        HirKind::Class(Class::Bytes(class)) => class.ranges().len() as u64,
+        HirKind::Repetition(rep) => {
+            let times = u64::from(rep.max.unwrap_or(rep.min).max(rep.min).max(1));
+            rough_size(&rep.sub).saturating_mul(times)
+        }
+        HirKind::Capture(capture) => rough_size(&capture.sub),
+        HirKind::Concat(all) | HirKind::Alternation(all) => {
+            all.iter().map(rough_size).fold(0u64, u64::saturating_add)
+        }
     }
 }
 
@@ -188,6 +226,16 @@ pub fn find_step(lesson: &crate::lesson::model::Lesson, wanted: &str) -> Result<
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_pattern_too_big_to_compile_is_a_problem_and_ordinary_ones_are_not() {
+        use super::regex_problem;
+        let huge = regex_problem("a{1000}{1000}{1000}").expect("too big");
+        assert!(huge.contains("compiles to more than"), "{huge}");
+        assert!(regex_problem(r"\w{100}").is_none());
+        assert!(regex_problem("^job:[0-9]+$").is_none());
+        assert!(regex_problem("a(").is_some());
+    }
+
     const HEADER: &str = "format: 1
 id: unit
 title: Unit

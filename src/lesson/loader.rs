@@ -242,19 +242,12 @@ fn check_semantics(file: &str, source: &str, lesson: &Lesson) -> Vec<Diagnostic>
             {
                 problems.push(at(file, source, &probe.referenced, problem.to_string()));
             }
-            // Only the syntax is checked here: compiling (as the check does when it runs) costs
-            // tens of milliseconds for a pattern like `\w{100}`, and a file may hold thousands.
+            // The syntax, and the compiled size only of a pattern that could be large
+            // (`constructs::regex_problem`): compiling every one would cost too much.
             if let Matcher::Matches(pattern) = &check.expect.value
-                && let Err(e) = regex_syntax::Parser::new().parse(pattern)
+                && let Some(what) = crate::lesson::constructs::regex_problem(pattern)
             {
                 let (line, column) = value_position(source, &check.expect.referenced, "matches");
-                // The parser's own text spans lines and draws its own caret: its kind is enough,
-                // the caret goes under the value.
-                let what = match &e {
-                    regex_syntax::Error::Parse(e) => e.kind().to_string(),
-                    regex_syntax::Error::Translate(e) => e.kind().to_string(),
-                    other => other.to_string(),
-                };
                 problems.push(
                     Diagnostic::new(
                         file,

@@ -422,6 +422,9 @@ impl Linter<'_> {
         {
             self.at(location, problem, (!usage.is_empty()).then_some(usage));
         }
+        if !probe {
+            self.server_reach(&tokens, location);
+        }
         if probe {
             let readonly = self.table.readonly.contains(&key);
             if let Some(problem) = crate::server::safety::probe_refusal(&tokens, readonly) {
@@ -431,6 +434,19 @@ impl Linter<'_> {
                     Some("probes must be read-only (GET, EXISTS, TTL, ZSCORE, INFO, CONFIG GET, ...); redis-lab refuses any other probe when it runs".into()),
                 );
             }
+        }
+    }
+
+    /// A command the lesson sends or the learner is shown typing (`wrong:`) that ends the
+    /// lesson on any server (SHUTDOWN, a CLIENT KILL of its own connections), or a CONFIG SET the
+    /// safety policy refuses in every lesson.
+    fn server_reach(&mut self, tokens: &[Vec<u8>], location: &Location) {
+        if let Some(problem) = crate::server::safety::ends_the_lesson(tokens) {
+            self.at(location, problem, None);
+            return;
+        }
+        if let Some(problem) = crate::server::safety::config_set_problem(tokens) {
+            self.at(location, problem, None);
         }
     }
 

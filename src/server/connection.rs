@@ -8,7 +8,8 @@ mod redact;
 
 pub use clients::{
     BLOCK_GRACE, Clients, HIDDEN_CLIENT, NOTICE_AFTER, Outcome, PIPELINE_WAIT, Reconnected,
-    SLOW_COMMAND, SlowNotice, ask_on, set_slow_notice, slow_answer_text, wire_failure_text,
+    SLOW_COMMAND, SlowNotice, Unblocked, ask_on, set_slow_notice, slow_answer_text,
+    wire_failure_text,
 };
 pub use redact::{redact_url, url_secrets};
 use redact::{scrub, scrub_secrets};

@@ -385,6 +385,40 @@ fn is_container(name: &str) -> bool {
     )
 }
 
+/// Why a lesson's command would end the lesson on any server, the sandbox included, or None:
+/// it stops the server, or closes the lesson's own connections, so every later command and
+/// check only finds the connection lost.
+pub fn ends_the_lesson(args: &[Vec<u8>]) -> Option<String> {
+    let (name, sub) = name_and_sub(args)?;
+    let has_pair = |key: &str, value: &str| {
+        args.windows(2).skip(2).any(|pair| {
+            pair[0].eq_ignore_ascii_case(key.as_bytes())
+                && pair[1].eq_ignore_ascii_case(value.as_bytes())
+        })
+    };
+    match name.as_str() {
+        "SHUTDOWN" if sub != "ABORT" => Some(
+            "SHUTDOWN stops the server the lesson runs on: every later command and check would \
+             only find the connection lost (a lesson restarts its sandbox with `restart:`)"
+                .into(),
+        ),
+        "CLIENT"
+            if sub == "KILL"
+                && (has_pair("TYPE", "normal")
+                    || has_pair("TYPE", "pubsub")
+                    || has_pair("SKIPME", "no")) =>
+        {
+            Some(
+                "this CLIENT KILL closes the lesson's own connections too (its clients are normal \
+                 connections): the next command and check would only find the connection lost; \
+                 kill one connection by its ID or USER instead"
+                    .into(),
+            )
+        }
+        _ => None,
+    }
+}
+
 /// Why a probe is refused, or None. A probe looks at the state; it must not change it. The
 /// server's own `readonly` flag (from COMMAND INFO) is passed in for keyspace commands.
 pub fn probe_refusal(args: &[Vec<u8>], server_says_readonly: bool) -> Option<String> {
@@ -443,6 +477,28 @@ mod tests {
 
     fn strings(line: &str) -> Vec<String> {
         line.split(' ').map(String::from).collect()
+    }
+
+    #[test]
+    fn shutdown_and_killing_the_lessons_own_clients_end_the_lesson() {
+        for line in [
+            "SHUTDOWN",
+            "shutdown NOSAVE",
+            "CLIENT KILL TYPE normal",
+            "CLIENT KILL USER x SKIPME no",
+            "client kill type PUBSUB",
+        ] {
+            assert!(ends_the_lesson(&args(line)).is_some(), "{line}");
+        }
+        for line in [
+            "SHUTDOWN ABORT",
+            "CLIENT KILL ID 7",
+            "CLIENT KILL USER worker",
+            "CLIENT LIST TYPE normal",
+            "SET TYPE normal",
+        ] {
+            assert!(ends_the_lesson(&args(line)).is_none(), "{line}");
+        }
     }
 
     const PLAIN: External = External {

@@ -850,3 +850,69 @@ fn progress_is_keyed_by_folder_identity_or_pack_and_old_entries_move() {
     assert!(saved.contains("pack:acme/intro"), "{saved}");
     assert!(!saved.contains("\"lessons#intro\""), "{saved}");
 }
+
+/// A command that would end the lesson on any server (SHUTDOWN, a CLIENT KILL of the lesson's
+/// own connections) in a solution or a wrong way is reported at its place, offline too, instead
+/// of `check --run` finding only "the connection ... was lost" with no place.
+#[test]
+fn check_reports_commands_that_kill_the_server_or_the_lessons_clients_at_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let lesson = lesson_yaml(
+        "killers",
+        "  - id: one\n    title: One\n    task: Count.\n    solution:\n      - INCR v\n      - SHUTDOWN NOSAVE\n    wrong: [\"CLIENT KILL TYPE normal\", \"CLIENT KILL USER worker\"]\n    checks:\n      - probe: GET v\n        expect: {equals: 1}\n",
+    );
+    std::fs::write(dir.path().join("killers.yaml"), lesson).unwrap();
+    for offline in [true, false] {
+        let mut cmd = redis_lab(dir.path());
+        cmd.arg("check");
+        if offline {
+            cmd.arg("--offline");
+        }
+        let output = cmd.arg("killers.yaml").output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.code(), Some(1), "{text}");
+        assert!(
+            text.contains("SHUTDOWN stops the server") && text.contains("killers.yaml:13:9"),
+            "{text}"
+        );
+        assert!(
+            text.contains("closes the lesson's own connections")
+                && text.contains("killers.yaml:14:13"),
+            "{text}"
+        );
+        assert!(
+            text.contains(": 2 problems"),
+            "CLIENT KILL USER is fine: {text}"
+        );
+    }
+}
+
+/// A `matches:` pattern that parses but compiles past the check's size limit is reported at its
+/// value by the lint, instead of `check --run` failing with no place.
+#[test]
+fn check_reports_a_regex_too_big_to_compile_at_its_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let lesson = lesson_yaml(
+        "huge-regex",
+        "  - id: one\n    title: One\n    task: Count.\n    solution:\n      - INCR v\n    checks:\n      - probe: GET v\n        expect: {matches: \"a{1000}{1000}{1000}\"}\n",
+    );
+    std::fs::write(dir.path().join("huge-regex.yaml"), lesson).unwrap();
+    let output = redis_lab(dir.path())
+        .args(["check", "--offline", "huge-regex.yaml"])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("compiles to more than") && text.contains("huge-regex.yaml:15:27"),
+        "{text}"
+    );
+}

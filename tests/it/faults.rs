@@ -362,6 +362,101 @@ fn a_pack_cannot_read_outside_its_folder() {
     }
 }
 
+/// A pack whose fixtures/ folder is itself a symlink (to /etc, say) must not read through it:
+/// the lint reports it at the `fixtures:` entry, and a run refuses it before reading anything.
+#[test]
+fn a_pack_whose_fixtures_folder_is_a_symlink_reads_nothing_through_it() {
+    let data = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(
+        elsewhere.path().join("hostname"),
+        "SET stolen TOP-SECRET-CONTENT\n",
+    )
+    .unwrap();
+    let step = "  - id: one\n    title: One\n    task: Look.\n    solution:\n      - GET k\n    checks:\n      - expect: {nil: true}\n";
+    let yaml = lesson_yaml("h-fx", step).replace("steps:", "fixtures:\n  - \"hostname\"\nsteps:");
+    let dir = pack(&[("lessons/patterns/h-fx.yaml", &yaml)]);
+    std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("fixtures")).unwrap();
+    let folder = dir.path().display().to_string();
+    let file = dir.path().join("lessons/patterns/h-fx.yaml");
+
+    let output = redis_lab(data.path(), &["check", "--offline", &folder])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(!text.contains("TOP-SECRET-CONTENT"), "{text}");
+    assert!(
+        text.contains(&format!("{}:8:5", file.display())) && text.contains("is a symlink"),
+        "{text}"
+    );
+
+    let output = redis_lab(
+        data.path(),
+        &["lesson", "h-fx", "--auto", "--lessons", &folder],
+    )
+    .output()
+    .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(!text.contains("TOP-SECRET-CONTENT"), "{text}");
+    assert!(text.contains("is a symlink"), "{text}");
+}
+
+/// `check --run --url` removes what each lesson created, as `lesson --auto --url` does, so the
+/// server is as it was and every lesson runs in the same database; `--keep` keeps it.
+#[test]
+fn check_run_with_url_leaves_the_server_as_it_was_unless_keep() {
+    require_redis();
+    let server = Sandbox::start(&SandboxOptions::default()).unwrap();
+    let port = server.port();
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/0")).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("precious")
+        .arg("theirs")
+        .query(&mut con)
+        .unwrap();
+    let before = whole_server(port);
+    let step = "  - id: one\n    title: One\n    task: Count two visits.\n    solution:\n      - INCR v\n      - INCR v\n    checks:\n      - probe: GET v\n        expect: {equals: 2}\n";
+    let dir = pack(&[
+        ("count-a.yaml", &lesson_yaml("count-a", step)),
+        ("count-b.yaml", &lesson_yaml("count-b", step)),
+    ]);
+    let data = tempfile::tempdir().unwrap();
+    let url = format!("redis://127.0.0.1:{port}");
+    let run = |extra: &[&str]| {
+        let output = redis_lab(data.path(), &["check", "--run", "--url", &url])
+            .args(extra)
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.code(), Some(0), "{text}");
+        text
+    };
+    let text = run(&[]);
+    assert_eq!(whole_server(port), before, "{text}");
+    let text = run(&["--keep"]);
+    assert_ne!(
+        whole_server(port),
+        before,
+        "--keep keeps the lessons' keys: {text}"
+    );
+}
+
 /// Stands in for a port where something other than Redis listens.
 struct FakeServer {
     port: u16,

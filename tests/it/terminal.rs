@@ -145,3 +145,33 @@ fn the_catalog_fits_a_narrow_terminal_without_colour_too() {
         );
     }
 }
+
+/// Ctrl-C at a lesson's prompt ends a blocked command's wait (as `:help` says): the client is
+/// unblocked, it is said so, and its next command runs on the same connection.
+#[test]
+fn ctrl_c_in_a_lesson_ends_a_blocked_commands_wait() {
+    let data = tempfile::tempdir().unwrap();
+    require_redis();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redis-lab"));
+    cmd.args(["lesson", "task-queue", "--step", "take"])
+        .env("REDIS_LAB_DATA_DIR", data.path())
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .env_remove("REDIS_URL");
+    let mut p = spawn_command(cmd, Some(20_000)).expect("spawn in a pty");
+    p.exp_string("task-queue 2/8 worker-1> ").unwrap();
+    p.send_line("BLPOP nothing 0").unwrap();
+    p.exp_string("(waiting").unwrap();
+    p.exp_string("task-queue 2/8 worker-1> ").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_string("client worker-1 stopped waiting for `BLPOP nothing 0`")
+        .unwrap();
+    p.send_line("INFO clients").unwrap();
+    let (before, _) = p.exp_regex("blocked_clients:0\r").unwrap();
+    assert!(!before.contains("still waiting"), "{before}");
+    p.send_line("PING").unwrap();
+    let before = p.exp_string("PONG").unwrap();
+    assert!(!before.contains("refused"), "{before}");
+    p.send_line(":quit").unwrap();
+    p.exp_eof().unwrap();
+}

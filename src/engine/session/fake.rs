@@ -280,6 +280,10 @@ impl Backend for Fake {
 
     fn forget(&mut self, _at: Option<&str>) {}
 
+    fn unblock_waiting(&mut self) -> Vec<crate::server::connection::Unblocked> {
+        Vec::new()
+    }
+
     fn keys_of(&mut self, _at: Option<&str>, args: &[Vec<u8>]) -> Result<Touched, BackendError> {
         let name = crate::command::name(args).unwrap_or_default();
         let keys = match name.as_str() {

@@ -474,6 +474,12 @@ impl<B: Backend> Session<B> {
         )
     }
 
+    /// Ctrl-C at the prompt: every client blocked in a command (a BLPOP the learner typed, a
+    /// `:client`'s XREAD BLOCK) stops waiting; each one freed, with what it was waiting for.
+    pub fn interrupt_waits(&mut self) -> Vec<crate::server::connection::Unblocked> {
+        self.backend.unblock_waiting()
+    }
+
     /// On a server redis-lab did not start: removes what this lesson created there (its keys
     /// and function libraries) and says what went, and what stays. Nothing to do on a sandbox.
     pub fn clean_up(&mut self) -> Result<Option<String>, SessionError> {

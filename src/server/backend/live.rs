@@ -308,6 +308,20 @@ impl Backend for LiveBackend {
         Ok(self.node(at)?.clients.received(client))
     }
 
+    fn unblock_waiting(&mut self) -> Vec<crate::server::connection::Unblocked> {
+        let multi = self.topology.is_some();
+        let mut unblocked = self.home.clients.unblock_waiting(&self.home.server);
+        for (name, node) in self.others.iter_mut() {
+            for mut freed in node.clients.unblock_waiting(&node.server) {
+                if multi {
+                    freed.client = format!("{}@{name}", freed.client);
+                }
+                unblocked.push(freed);
+            }
+        }
+        unblocked
+    }
+
     fn forget(&mut self, at: Option<&str>) {
         match self.away(at) {
             Some(name) => {

@@ -164,6 +164,9 @@ pub trait Backend {
     fn received(&mut self, at: Option<&str>, client: &str) -> Result<Vec<Reply>, BackendError>;
     /// Drops the clients of a node that did not answer, so that the next use reconnects.
     fn forget(&mut self, at: Option<&str>);
+    /// Ends the wait of every client blocked in a command, on every node (Ctrl-C at a lesson's
+    /// prompt); each one freed, with the command it was blocked in.
+    fn unblock_waiting(&mut self) -> Vec<crate::server::connection::Unblocked>;
     /// The keys a command names (COMMAND GETKEYSANDFLAGS), asking without touching them.
     fn keys_of(&mut self, at: Option<&str>, args: &[Vec<u8>]) -> Result<Touched, BackendError>;
     /// Whether the server flags this command `readonly` (COMMAND INFO).

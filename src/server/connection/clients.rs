@@ -87,6 +87,16 @@ fn stream(
     }
 }
 
+/// A client whose wait Ctrl-C ended (`Clients::unblock_waiting`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unblocked {
+    pub client: String,
+    /// The command it was blocked in.
+    pub command: String,
+    /// Its connection was dropped (it could not be unblocked): the next command reconnects.
+    pub reconnects: bool,
+}
+
 /// What became of a command sent by a client.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -559,6 +569,62 @@ impl Clients {
             let _ = finished.recv_timeout(KILL_WAIT);
         }
         self.clear();
+    }
+
+    /// Ends the wait of every client blocked in a command (Ctrl-C at a lesson's prompt): CLIENT
+    /// UNBLOCK from another connection, so the client keeps its connection (name, database,
+    /// protocol) and its blocked command answers an UNBLOCKED error. One that does not come
+    /// free (its id unknown, a server that does not answer) is dropped instead, and reconnects
+    /// on its next command.
+    pub fn unblock_waiting(&mut self, server: &Server) -> Vec<Unblocked> {
+        let waiting: Vec<(String, String, Option<i64>)> = self
+            .clients
+            .iter()
+            .filter_map(|(name, c)| {
+                c.pending
+                    .clone()
+                    .map(|command| (name.clone(), command, c.id.get().copied()))
+            })
+            .collect();
+        if waiting.is_empty() {
+            return Vec::new();
+        }
+        let ids: Vec<i64> = waiting.iter().filter_map(|(_, _, id)| *id).collect();
+        let opener = server.opener(self.db);
+        let (done, finished) = mpsc::channel();
+        std::thread::spawn(move || {
+            if let Some(mut connection) = opener.open(CONNECT_TIMEOUT) {
+                for id in ids {
+                    let id = id.to_string();
+                    let _ = ask_on(&mut connection, &["CLIENT", "UNBLOCK", &id, "ERROR"]);
+                }
+            }
+            let _ = done.send(());
+        });
+        let _ = finished.recv_timeout(KILL_WAIT);
+        let mut unblocked = Vec::new();
+        for (name, command, _) in waiting {
+            let freed = self.clients.get_mut(&name).is_some_and(|client| {
+                let answered = matches!(
+                    client.responses.recv_timeout(KILL_WAIT),
+                    Ok(Response::One(_))
+                );
+                if answered {
+                    client.pending = None;
+                }
+                answered
+            });
+            if !freed {
+                self.clients.remove(&name);
+                self.inboxes.remove(&name);
+            }
+            unblocked.push(Unblocked {
+                client: name,
+                command,
+                reconnects: !freed,
+            });
+        }
+        unblocked
     }
 
     /// Drops every client (their threads end when their connections close).
