@@ -301,6 +301,7 @@ fn correct_alternatives_pass_the_steps_that_check_how() {
         ("key-expiry", "keepttl", vec!["SET otp:ann 555111 KEEPTTL GET".into()]),
         ("key-expiry", "unlink", vec!["UNLINK otp:carol otp:bob".into()]),
         ("distributed-lock", "release", vec!["EVAL \"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end\" 1 lock:market:ember_sword.17 a-51f2".into()]),
+        ("distributed-lock", "release", vec!["SCRIPT LOAD \"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0\"".into(), format!("EVALSHA {SCRIPT_LOAD} 1 lock:market:ember_sword.17 a-51f2")]),
         ("lua-scripting", "increment-with-cap", vec![format!("SCRIPT LOAD {cap}"), format!("EVALSHA {SCRIPT_LOAD} 1 quota:ben 10"), format!("EVALSHA {SCRIPT_LOAD} 1 quota:ben 10")]),
         ("streams", "time-window", vec!["XREVRANGE orders 1764334799999 1764331200000".into()]),
         ("streams", "time-window", vec!["XRANGE orders 1764331200000 + COUNT 34".into()]),
