@@ -312,6 +312,8 @@ fn correct_alternatives_pass_the_steps_that_check_how() {
         ("geospatial", "move-store", vec!["GEOADD stores CH XX -73.9796 40.6775 store7".into()]),
         ("rate-limiting", "sliding-log", ["MULTI", "ZREMRANGEBYSCORE rl:log:ak_cobalt -inf 1767225540000", "ZADD rl:log:ak_cobalt 1767225600000 r-91a7c2", "ZCARD rl:log:ak_cobalt", "EXPIRE rl:log:ak_cobalt 60", "EXEC"].map(String::from).to_vec()),
         ("optimistic-transactions", "multi-exec", ["MULTI", "SREM inventory:7 dragon_scale", "ZADD market: 120 dragon_scale.7", "EXEC"].map(String::from).to_vec()),
+        ("task-queue", "take", vec!["BLMPOP 5 1 queue:email RIGHT".into()]),
+        ("task-queue", "take", vec!["LMPOP 1 queue:email RIGHT".into()]),
         ("task-queue", "reliable", vec!["LMOVE queue:email processing:worker-1 RIGHT LEFT".into()]),
         ("cache-aside", "stampede-lock", vec!["GET cache:product:7".into(), "SET lock:product:7 web-a-7f3c PX 2000 NX".into()]),
         ("pipelining", "pipeline", vec![":pipe 10000 SET token:{i} user:{i} EX 86400".into()]),
