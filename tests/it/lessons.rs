@@ -314,6 +314,7 @@ fn correct_alternatives_pass_the_steps_that_check_how() {
         ("optimistic-transactions", "multi-exec", ["MULTI", "SREM inventory:7 dragon_scale", "ZADD market: 120 dragon_scale.7", "EXEC"].map(String::from).to_vec()),
         ("task-queue", "take", vec!["BLMPOP 5 1 queue:email RIGHT".into()]),
         ("task-queue", "take", vec!["LMPOP 1 queue:email RIGHT".into()]),
+        ("leaderboard", "add-points", vec!["ZADD leaderboard INCR 150 swift_otter".into()]),
         ("task-queue", "reliable", vec!["LMOVE queue:email processing:worker-1 RIGHT LEFT".into()]),
         ("cache-aside", "stampede-lock", vec!["GET cache:product:7".into(), "SET lock:product:7 web-a-7f3c PX 2000 NX".into()]),
         ("pipelining", "pipeline", vec![":pipe 10000 SET token:{i} user:{i} EX 86400".into()]),
