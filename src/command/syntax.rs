@@ -10,6 +10,47 @@
 
 use std::collections::BTreeSet;
 
+/// A small sorted set of word positions (most hold one or two: a Vec beats a tree here).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Positions(Vec<usize>);
+
+impl Positions {
+    fn one(at: usize) -> Positions {
+        Positions(vec![at])
+    }
+
+    fn insert(&mut self, at: usize) {
+        if let Err(i) = self.0.binary_search(&at) {
+            self.0.insert(i, at);
+        }
+    }
+
+    fn extend(&mut self, other: &Positions) {
+        for &at in &other.0 {
+            self.insert(at);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn contains(&self, at: usize) -> bool {
+        self.0.binary_search(&at).is_ok()
+    }
+
+    /// The positions of `self` that `other` lacks.
+    fn without(&self, other: &Positions) -> Positions {
+        Positions(
+            self.0
+                .iter()
+                .copied()
+                .filter(|&at| !other.contains(at))
+                .collect(),
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
     Key,
@@ -231,21 +272,21 @@ pub fn check(args: &[Arg], words: &[Vec<u8>], skip: usize) -> Result<(), Mismatc
         furthest: skip,
         expected: BTreeSet::new(),
     };
-    let ends = matcher.seq(args, BTreeSet::from([skip]));
-    if ends.contains(&words.len()) {
+    let ends = matcher.seq(args, Positions::one(skip));
+    if ends.contains(words.len()) {
         return Ok(());
     }
-    let last = ends.iter().next_back().copied().unwrap_or(skip);
+    let last = ends.0.last().copied().unwrap_or(skip);
     let mismatch = if matcher.furthest > last || ends.is_empty() {
         Mismatch {
             word: matcher.furthest,
-            expected: matcher.expected.into_iter().collect(),
+            expected: matcher.expected.iter().map(|e| e.words()).collect(),
         }
     } else {
         // Everything up to `last` fits and the arguments may end there: the word at `last` is
         // one too many, unless something could also have started there.
         let expected = if matcher.furthest == last {
-            matcher.expected.into_iter().collect()
+            matcher.expected.iter().map(|e| e.words()).collect()
         } else {
             Vec::new()
         };
@@ -260,11 +301,28 @@ pub fn check(args: &[Arg], words: &[Vec<u8>], skip: usize) -> Result<(), Mismatc
 struct Matcher<'a> {
     words: &'a [Vec<u8>],
     furthest: usize,
-    expected: BTreeSet<String>,
+    /// What would have fitted at `furthest`: a token (shown in backticks) or a kind's words.
+    /// Borrowed, and put in words only when the line does not fit.
+    expected: BTreeSet<Expect<'a>>,
 }
 
-impl Matcher<'_> {
-    fn fail(&mut self, at: usize, what: String) {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Expect<'a> {
+    Token(&'a str),
+    Kind(&'static str),
+}
+
+impl Expect<'_> {
+    fn words(self) -> String {
+        match self {
+            Expect::Token(token) => format!("`{token}`"),
+            Expect::Kind(what) => what.to_string(),
+        }
+    }
+}
+
+impl<'a> Matcher<'a> {
+    fn fail(&mut self, at: usize, what: Expect<'a>) {
         if at > self.furthest {
             self.furthest = at;
             self.expected.clear();
@@ -277,7 +335,7 @@ impl Matcher<'_> {
     /// Redis reads a run of optional arguments that each start with their own word (`NX`,
     /// `EX 10`, `MATCH p COUNT n`) in any order, not only in the order the docs list them: such
     /// a run is matched as a set, each member any number of times.
-    fn seq(&mut self, args: &[Arg], mut starts: BTreeSet<usize>) -> BTreeSet<usize> {
+    fn seq(&mut self, args: &'a [Arg], mut starts: Positions) -> Positions {
         let mut i = 0;
         while i < args.len() && !starts.is_empty() {
             let run = args[i..]
@@ -293,16 +351,12 @@ impl Matcher<'_> {
             let mut all = starts.clone();
             let mut frontier = starts;
             while !frontier.is_empty() {
-                let mut next = BTreeSet::new();
+                let mut next = Positions::default();
                 for arg in group {
-                    let required = Arg {
-                        optional: false,
-                        ..arg.clone()
-                    };
-                    next.extend(self.arg(&required, &frontier));
+                    next.extend(&self.occurrences(arg, &frontier, false));
                 }
-                frontier = next.difference(&all).copied().collect();
-                all.extend(frontier.iter().copied());
+                frontier = next.without(&all);
+                all.extend(&frontier);
             }
             starts = all;
             i += run;
@@ -311,34 +365,39 @@ impl Matcher<'_> {
     }
 
     /// Positions after `arg` (with its flags), from each of `starts`.
-    fn arg(&mut self, arg: &Arg, starts: &BTreeSet<usize>) -> BTreeSet<usize> {
+    fn arg(&mut self, arg: &'a Arg, starts: &Positions) -> Positions {
+        self.occurrences(arg, starts, arg.optional)
+    }
+
+    /// `arg` one or more times (if `multiple`), or none at all when `may_skip`.
+    fn occurrences(&mut self, arg: &'a Arg, starts: &Positions, may_skip: bool) -> Positions {
         let first = self.once(arg, starts, true);
         let mut all = first.clone();
         if arg.multiple {
             let mut frontier = first;
             while !frontier.is_empty() {
                 let next = self.once(arg, &frontier, arg.multiple_token);
-                frontier = next.difference(&all).copied().collect();
-                all.extend(frontier.iter().copied());
+                frontier = next.without(&all);
+                all.extend(&frontier);
             }
         }
-        if arg.optional {
-            all.extend(starts.iter().copied());
+        if may_skip {
+            all.extend(starts);
         }
         all
     }
 
     /// One occurrence: its token (when `with_token`), then its value.
-    fn once(&mut self, arg: &Arg, starts: &BTreeSet<usize>, with_token: bool) -> BTreeSet<usize> {
-        let mut after_token = BTreeSet::new();
+    fn once(&mut self, arg: &'a Arg, starts: &Positions, with_token: bool) -> Positions {
+        let mut after_token = Positions::default();
         match (&arg.token, with_token || arg.kind == Kind::Token) {
             (Some(token), true) => {
-                for &at in starts {
+                for &at in &starts.0 {
                     match self.words.get(at) {
                         Some(word) if word.eq_ignore_ascii_case(token.as_bytes()) => {
                             after_token.insert(at + 1);
                         }
-                        _ => self.fail(at, format!("`{token}`")),
+                        _ => self.fail(at, Expect::Token(token)),
                     }
                 }
             }
@@ -350,25 +409,25 @@ impl Matcher<'_> {
         self.value(&arg.kind, &after_token)
     }
 
-    fn value(&mut self, kind: &Kind, starts: &BTreeSet<usize>) -> BTreeSet<usize> {
+    fn value(&mut self, kind: &'a Kind, starts: &Positions) -> Positions {
         match kind {
             Kind::Block(args) => self.seq(args, starts.clone()),
             Kind::OneOf(choices) => {
-                let mut ends = BTreeSet::new();
+                let mut ends = Positions::default();
                 for choice in choices {
-                    ends.extend(self.arg(choice, starts));
+                    ends.extend(&self.arg(choice, starts));
                 }
                 ends
             }
             Kind::Token => starts.clone(),
             simple => {
-                let mut ends = BTreeSet::new();
-                for &at in starts {
+                let mut ends = Positions::default();
+                for &at in &starts.0 {
                     match self.words.get(at) {
                         Some(word) if fits(simple, word) => {
                             ends.insert(at + 1);
                         }
-                        _ => self.fail(at, describe(simple)),
+                        _ => self.fail(at, Expect::Kind(describe(simple))),
                     }
                 }
                 ends
@@ -441,7 +500,7 @@ fn token_led(arg: &Arg) -> bool {
         }
 }
 
-fn describe(kind: &Kind) -> String {
+fn describe(kind: &Kind) -> &'static str {
     match kind {
         Kind::Key => "a key",
         Kind::Str => "a value",
@@ -451,25 +510,29 @@ fn describe(kind: &Kind) -> String {
         Kind::Time => "a unix time",
         Kind::Token | Kind::OneOf(_) | Kind::Block(_) => "an argument",
     }
-    .into()
 }
 
 /// Whether one word can be this kind of value, as the server parses it. A word with the
 /// `{i}` of a repeated command is filled in when it runs: any value fits it.
 fn fits(kind: &Kind, word: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(word);
-    if text.contains("{i}") {
+    if matches!(kind, Kind::Key | Kind::Str | Kind::Pattern) {
         return true;
     }
+    if word.windows(3).any(|w| w == b"{i}") {
+        return true;
+    }
+    let Ok(text) = std::str::from_utf8(word) else {
+        return false;
+    };
     match kind {
         // BITFIELD's offsets may be `#N`: N times the width of the type.
         Kind::Int | Kind::Time => {
-            let digits = text.strip_prefix('#').unwrap_or(&text);
+            let digits = text.strip_prefix('#').unwrap_or(text);
             digits.parse::<i64>().is_ok()
         }
         // Score ranges may be exclusive, `(1.5`, and infinite, `-inf`.
         Kind::Double => {
-            let number = text.strip_prefix('(').unwrap_or(&text);
+            let number = text.strip_prefix('(').unwrap_or(text);
             matches!(
                 number.to_ascii_lowercase().as_str(),
                 "inf" | "+inf" | "-inf"
@@ -531,7 +594,7 @@ mod tests {
         let words = line("SET k v EX 10 5");
         assert_eq!(
             check(&set, &words, 1).unwrap_err().describe(&words),
-            "`5` (argument 5) is none of `EXAT`, `EX`, `GET`, `KEEPTTL`, `NX`, `PXAT`, `PX`, `XX`"
+            "`5` (argument 5) is none of `EX`, `EXAT`, `GET`, `KEEPTTL`, `NX`, `PX`, `PXAT`, `XX`"
         );
         let sort = parse("K 'BY'=P? 'LIMIT'={I I}? 'GET'=P?+& ('ASC'|'DESC')? 'ALPHA'?").unwrap();
         assert_eq!(check(&sort, &line("SORT k GET a GET b ALPHA"), 1), Ok(()));

@@ -194,31 +194,27 @@ impl CommandTable {
     /// What is wrong with the arguments of a known command: their number (COMMAND INFO's
     /// arity), then their shape (COMMAND DOCS), with the command's usage as help.
     fn arguments_problem(&self, key: &str, args: &[Vec<u8>]) -> Option<(String, String)> {
-        let shown = key.replace('|', " ").to_ascii_uppercase();
         let skip = if key.contains('|') { 2 } else { 1 };
-        let usage = self.syntax.get(key).map(|a| {
-            format!("{shown} {}", syntax::usage(a))
-                .trim_end()
-                .to_string()
-        });
-        let help = |usage: &Option<String>| {
-            usage
-                .as_ref()
-                .map_or_else(String::new, |u| format!("{shown} takes: {u}"))
-        };
-        if let Some(problem) = self
+        // Words only for a problem: this runs for every line of every fixture.
+        let problem = match self
             .arity
             .get(key)
             .and_then(|arity| syntax::arity_problem(*arity, args.len()))
         {
-            return Some((format!("{shown} {problem}"), help(&usage)));
-        }
-        let grammar = self.syntax.get(key)?;
-        let mismatch = syntax::check(grammar, args, skip).err()?;
-        Some((
-            format!("{shown}: {}", mismatch.describe(args)),
-            help(&usage),
-        ))
+            Some(problem) => format!(" {problem}"),
+            None => {
+                let mismatch = syntax::check(self.syntax.get(key)?, args, skip).err()?;
+                format!(": {}", mismatch.describe(args))
+            }
+        };
+        let shown = key.replace('|', " ").to_ascii_uppercase();
+        let help = self.syntax.get(key).map_or_else(String::new, |a| {
+            format!(
+                "{shown} takes: {}",
+                format!("{shown} {}", syntax::usage(a)).trim_end()
+            )
+        });
+        Some((format!("{shown}{problem}"), help))
     }
 
     /// From a live server's `COMMAND INFO` reply (includes module commands that are loaded).

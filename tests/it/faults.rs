@@ -267,10 +267,10 @@ fn progress_that_cannot_be_saved_is_reported_and_the_old_file_survives() {
         !told.contains(" at path "),
         "the temp file's name is noise: {told}"
     );
-    let before_prompt = p.exp_string("strings-counters 1/7 app> ").unwrap();
+    let before_prompt = p.exp_string("strings-counters 1/11 app> ").unwrap();
     // Every save fails alike: told once, not at each step.
     p.send_line("SET site:name \"Redis Lab News\"").unwrap();
-    let after_step = p.exp_string("strings-counters 2/7 app> ").unwrap();
+    let after_step = p.exp_string("strings-counters 2/11 app> ").unwrap();
     assert!(
         !before_prompt.contains("cannot save progress")
             && !after_step.contains("cannot save progress"),
@@ -302,7 +302,7 @@ fn progress_that_cannot_be_saved_is_reported_and_the_old_file_survives() {
         &["lesson", "strings-counters", "--url", &server.url()],
     ));
     p.exp_string("cannot save progress to").unwrap();
-    p.exp_string("strings-counters 1/7 app> ").unwrap();
+    p.exp_string("strings-counters 1/11 app> ").unwrap();
     p.send_line(":quit").unwrap();
     p.exp_string("Your progress could not be saved").unwrap();
     p.exp_eof().unwrap();
