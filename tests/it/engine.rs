@@ -26,9 +26,17 @@ fn a_different_correct_command_passes_and_a_wrong_one_does_not() {
     // Wrong: sets the score to 150 instead of adding 150.
     let events = session.submit("ZADD leaderboard 150 swift_otter").unwrap();
     assert!(not_yet(&events), "{events:?}");
-    // Right, though not the solution's ZINCRBY: set the new total directly.
+    // Wrong too, though the score is right: the total written back, which loses a concurrent
+    // game's points (the step's `ZADD without INCR` rule).
     let events = session
         .submit("ZADD leaderboard 12000 swift_otter")
+        .unwrap();
+    assert!(not_yet(&events), "{events:?}");
+    // Right, though not the solution's ZINCRBY: ZADD ... INCR adds as well.
+    let mut session = sandbox_session(entry(&catalog, "leaderboard"));
+    session.skip().unwrap();
+    let events = session
+        .submit("ZADD leaderboard INCR 150 swift_otter")
         .unwrap();
     assert!(passed(&events), "{events:?}");
     assert_eq!(session.step().id(), "top-ten");

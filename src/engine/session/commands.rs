@@ -163,9 +163,13 @@ impl<B: Backend> Session<B> {
             })
             .collect();
         if let Some(first) = commands.first() {
-            self.note_used(first);
-            if pipelined && self.recording {
-                self.used.insert(PIPE_USED.into());
+            // As in `execute`: a repeated command of the lesson's own `run` is the scene, not
+            // the learner's work (it could break a learner's `EVAL without KEY` rule).
+            if self.recording {
+                self.note_used(first);
+                if pipelined {
+                    self.used.insert(PIPE_USED.into());
+                }
             }
             let sender = match who {
                 Who::Learner => Sender::Learner,

@@ -425,7 +425,19 @@ impl<B: Backend> Session<B> {
     }
 
     /// Types `lines` as the learner; what is wrong with them as a wrong way, if anything.
+    /// In a step about an error (a check expects `error: PREFIX`), that error is what the
+    /// learner is meant to meet, so a wrong way that meets it (on another key, say) still tried
+    /// what it stands for; any other error means it did not.
     fn try_wrong_way(&mut self, lines: &[String]) -> Result<Option<WrongWayKind>, SessionError> {
+        let taught: Vec<String> = self
+            .step()
+            .checks
+            .iter()
+            .filter_map(|c| match &c.expect.value {
+                crate::lesson::model::Matcher::Error(prefix) => Some(prefix.clone()),
+                _ => None,
+            })
+            .collect();
         for line in lines {
             let events = self.submit(line)?;
             for event in &events {
@@ -440,7 +452,10 @@ impl<B: Backend> Session<B> {
                         who: Who::Learner,
                         outcome: Outcome::Done(Reply::Error(error)),
                         ..
-                    } => {
+                    } if !taught
+                        .iter()
+                        .any(|prefix| error.starts_with(prefix.as_str())) =>
+                    {
                         return Ok(Some(WrongWayKind::Errored {
                             line: line.clone(),
                             error: error.clone(),

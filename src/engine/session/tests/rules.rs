@@ -157,6 +157,28 @@ fn a_wrong_way_that_fails_or_is_refused_proves_nothing() {
         "{proof:?}"
     );
     assert!(proof.wrong_ways[0].to_string().contains("proves nothing"));
+    // In a step about that very error, meeting it is the point: the wrong way was tried (and,
+    // on the wrong key, it passes no check).
+    let about_the_error = steps.replace(
+        "      - probe: EXISTS lock\n        expect: {equals: 0}\n",
+        "      - probe: EXISTS lock\n        expect: {equals: 0}\n      - reply_of: UNLINK\n        expect: {error: ERR value}\n",
+    );
+    assert_ne!(about_the_error, steps);
+    let mut fake = Fake::sandbox();
+    fake.script(
+        "",
+        "INCR lock",
+        Reply::Error("ERR value is not an integer".into()),
+    );
+    let (mut session, _) = start(fake, &about_the_error);
+    let proof = session.prove_step().unwrap();
+    assert!(
+        !proof
+            .wrong_ways
+            .iter()
+            .any(|w| matches!(w.kind, crate::engine::session::WrongWayKind::Errored { .. })),
+        "{proof:?}"
+    );
     // On a server redis-lab did not start, a FLUSHALL is refused: never tried, so not proven.
     let steps = RELEASE
         .replace("RULE", "must_not_use: [DEL]")
