@@ -36,13 +36,24 @@ impl Watched {
         }
         self.modified = now;
         if now.is_none() {
-            return Change::Gone("was deleted or renamed".into());
+            return Change::Gone(gone_reason(&self.file));
         }
         let limit = crate::lesson::loader::MAX_LESSON_BYTES as u64;
         match crate::lesson::catalog::read_regular_file(&self.file, limit) {
             Ok(bytes) => Change::Text(bytes),
             Err(e) => Change::Gone(format!("cannot be read ({e})")),
         }
+    }
+}
+
+/// Why a watched file cannot be looked at: gone, or a symlink that leads nowhere (a loop, a
+/// missing target), or another error, in words.
+fn gone_reason(file: &Path) -> String {
+    let link = std::fs::symlink_metadata(file).is_ok_and(|m| m.file_type().is_symlink());
+    match std::fs::metadata(file) {
+        Err(e) if link => format!("is a symlink that leads to no file ({e})"),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => format!("cannot be read ({e})"),
+        _ => "was deleted or renamed".into(),
     }
 }
 
@@ -53,6 +64,24 @@ fn modified(file: &Path) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_symlink_loop_is_not_called_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.yaml");
+        std::fs::write(&file, "one").unwrap();
+        let mut watched = Watched::new(file.clone());
+        std::fs::remove_file(&file).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("b.yaml"), &file).unwrap();
+        std::os::unix::fs::symlink(&file, dir.path().join("b.yaml")).unwrap();
+        match watched.changed() {
+            Change::Gone(why) => assert!(
+                why.starts_with("is a symlink that leads to no file"),
+                "{why}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn an_edit_and_a_deletion_are_each_reported_once() {
