@@ -635,11 +635,25 @@ fn a_hostile_pack_run_with_url_leaves_every_key_of_the_server_as_it_was() {
         "{stderr}"
     );
     assert_eq!(whole_server(port), before, "{stderr}");
-    // The rest runs, and every command that would reach outside is refused as it comes.
-    let lesson = lesson.replace(
-        "      - probe: SHUTDOWN NOSAVE\n        expect: {equals: OK}\n      - probe: FLUSHALL\n        expect: {equals: OK}\n",
-        "",
+    // So are commands that would end the lesson on any server (a SHUTDOWN, a CLIENT KILL of its
+    // own connections).
+    assert!(
+        stderr.contains("SHUTDOWN stops the server")
+            && stderr.contains("closes the lesson's own connections"),
+        "{stderr}"
     );
+    // The rest runs, and every command that would reach outside is refused as it comes (a
+    // SHUTDOWN ABORT and a CLIENT KILL by user pass the lint, and are refused on --url).
+    let lesson = lesson
+        .replace(
+            "      - probe: SHUTDOWN NOSAVE\n        expect: {equals: OK}\n      - probe: FLUSHALL\n        expect: {equals: OK}\n",
+            "",
+        )
+        .replace("      - SHUTDOWN NOSAVE\n", "      - SHUTDOWN ABORT\n")
+        .replace(
+            "      - CLIENT KILL TYPE normal\n",
+            "      - CLIENT KILL USER default\n",
+        );
     std::fs::write(dir.path().join("hostile.yaml"), &lesson).unwrap();
     let output = redis_lab(data.path(), &["lesson", "hostile", "--auto", "--url", &url])
         .arg("--lessons")
