@@ -308,6 +308,29 @@ fn problems_in_nested_matchers_and_limits_are_reported_at_their_place() {
             "max-writes-zero",
             base.replace("    task: t", "    task: t\n    max_writes: 0"),
         ),
+        ("empty-not", base.replace("{equals: 1}", "{not: {}}")),
+        (
+            "max-commands-negative",
+            base.replace("    task: t", "    task: t\n    max_commands: -1"),
+        ),
+        (
+            "nested-too-deep",
+            base.replace(
+                "{equals: 1}",
+                &format!("{}{{equals: 1}}{}", "{not: ".repeat(100), "}".repeat(100)),
+            ),
+        ),
+        (
+            "alias-bomb",
+            base.replace(
+                "    task: t\n    hints: [h]",
+                &format!(
+                    "    task: &a \"{}\"\n    hints: [{}]",
+                    "x".repeat(10_000),
+                    vec!["*a"; 8000].join(",")
+                ),
+            ),
+        ),
     ];
     for (name, text) in cases {
         let dir = pack(&[("demo.yaml", &text)]);

@@ -98,7 +98,48 @@ fn clean_message(raw: &str) -> String {
     if let Some(at) = text.rfind(" at line ") {
         text.truncate(at);
     }
-    text.replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+    let text = text.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
+    in_authors_words(&text).unwrap_or(text)
+}
+
+/// The YAML reader's own words for a few errors (its limits, serde's enum terms), put in a
+/// lesson author's: what is wrong in the file and what to write instead.
+fn in_authors_words(text: &str) -> Option<String> {
+    // The number in `Depth { depth: 65 }`: the first run of digits after `prefix`.
+    let number_after = |prefix: &str| -> Option<String> {
+        let rest = text.strip_prefix(prefix)?;
+        let digits: String = rest
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(char::is_ascii_digit)
+            .collect();
+        (!digits.is_empty()).then_some(digits)
+    };
+    if let Some(depth) = number_after("budget breached: Depth") {
+        return Some(format!(
+            "nested {depth} levels deep (maps and lists inside each other), more than a lesson file \
+             may be; a matcher needs a few levels, not dozens"
+        ));
+    }
+    if let Some(bytes) = number_after("budget breached: ScalarBytes") {
+        return Some(format!(
+            "the text values add up to {bytes} bytes once every `*alias` is expanded, more than a \
+             lesson file may hold (aliases of aliases multiply the text)"
+        ));
+    }
+    if text.starts_with("budget breached:") {
+        return Some(format!(
+            "the file is larger than a lesson may be once its aliases are expanded ({})",
+            text.trim_start_matches("budget breached: ")
+        ));
+    }
+    if text.starts_with("expected string key for externally tagged enum") {
+        return Some(
+            "an empty matcher: write one matcher and its value, like `{equals: 1}` or `{not: {equals: 1}}`"
+                .into(),
+        );
+    }
+    None
 }
 
 /// The field a line sets (`  - title: One` sets `title`), to name it in a message.
@@ -155,12 +196,17 @@ fn explain_shape(
     };
     if let Some(kind) = number {
         let (what, example) = match kind.as_bytes()[0] {
-            b'f' => ("a number", "`1.5`"),
-            _ => ("a whole number", "`1`"),
+            b'f' => ("a number", "a number such as `1.5`"),
+            // `max_commands: -1` is a whole number to its author: say the sign is the problem.
+            b'u' => (
+                "a whole number",
+                "a whole number of 0 or more (no sign), such as `1`",
+            ),
+            _ => ("a whole number", "a number such as `1`"),
         };
         return Some((
             format!("{field} must be {what}"),
-            format!("write a number such as {example}, without quotes"),
+            format!("write {example}, without quotes"),
         ));
     }
     let shaped = |what: &str, help: &str| Some((format!("{field} must be {what}"), help.into()));
