@@ -78,23 +78,12 @@ impl CommandTable {
     /// Adds a live server's `COMMAND DOCS` (RESP2 pairs or a RESP3 map): the arguments of each
     /// command, subcommands included.
     pub fn add_docs(&mut self, reply: &Reply) {
-        fn pairs(reply: &Reply) -> Vec<(String, &Reply)> {
-            reply
-                .elements()
-                .unwrap_or_default()
-                .chunks(2)
-                .filter_map(|p| match p {
-                    [k, v] => Some((k.as_text()?, *v)),
-                    _ => None,
-                })
-                .collect()
-        }
         fn arg(reply: &Reply) -> Option<Arg> {
             let mut kind = None;
             let mut token = None;
             let mut flags = Vec::new();
             let mut children = Vec::new();
-            for (key, value) in pairs(reply) {
+            for (key, value) in reply.named_pairs() {
                 match key.as_str() {
                     "type" => kind = value.as_text(),
                     "token" => token = value.as_text(),
@@ -142,7 +131,7 @@ impl CommandTable {
         fn command(table: &mut CommandTable, name: &str, doc: &Reply) {
             // Module commands often document no arguments at all: checked by arity only.
             let mut args: Option<Vec<Arg>> = None;
-            for (key, value) in pairs(doc) {
+            for (key, value) in doc.named_pairs() {
                 match key.as_str() {
                     "arguments" => {
                         args = value
@@ -153,7 +142,7 @@ impl CommandTable {
                             .collect()
                     }
                     "subcommands" => {
-                        for (sub, sub_doc) in pairs(value) {
+                        for (sub, sub_doc) in value.named_pairs() {
                             command(table, &sub.to_ascii_lowercase(), sub_doc);
                         }
                     }
@@ -169,7 +158,7 @@ impl CommandTable {
             };
         }
         self.syntax.clear();
-        for (name, doc) in pairs(reply) {
+        for (name, doc) in reply.named_pairs() {
             command(self, &name.to_ascii_lowercase(), doc);
         }
     }

@@ -209,16 +209,7 @@ pub fn format_tty(reply: &Reply) -> String {
 /// Writes a reply in the terminal format as it goes, within `limits`, and says what it left out.
 /// The output always ends with a newline; nothing the size of the reply is built in memory.
 pub fn write_tty(reply: &Reply, limits: Limits, out: &mut impl Write) -> io::Result<Omitted> {
-    let mut tty = Tty {
-        out,
-        lines_left: limits.lines,
-        bytes_left: limits.bytes,
-        stop: limits.stop,
-        newline_pending: false,
-        cut: false,
-        line_open: false,
-        omitted: Omitted::default(),
-    };
+    let mut tty = Tty::new(out, limits);
     tty.node(reply, "")?;
     tty.flush_newline()?;
     if tty.line_open {
@@ -227,25 +218,40 @@ pub fn write_tty(reply: &Reply, limits: Limits, out: &mut impl Write) -> io::Res
     Ok(tty.omitted)
 }
 
-struct Tty<'w, W: Write> {
-    out: &'w mut W,
-    lines_left: usize,
-    bytes_left: usize,
-    stop: fn() -> bool,
+/// The terminal format's budget of lines and bytes, and the writer that keeps it: shared by the
+/// printer of whole replies (here) and the one that streams them (`render::stream`).
+pub(super) struct Tty<'w, W: Write> {
+    pub(super) out: &'w mut W,
+    pub(super) lines_left: usize,
+    pub(super) bytes_left: usize,
+    pub(super) stop: fn() -> bool,
     /// A value's closing newline, held back because a map key's is replaced by ` => ` (redis-cli
     /// builds the key's text and then trims its newline).
-    newline_pending: bool,
+    pub(super) newline_pending: bool,
     /// The budget ran out (or stop said so): from here on values are only counted.
-    cut: bool,
+    pub(super) cut: bool,
     /// Something is on the current line: a budget that runs out just after an element's index
     /// (`3) `) leaves it open, and the footer must still start on a line of its own.
-    line_open: bool,
-    omitted: Omitted,
+    pub(super) line_open: bool,
+    pub(super) omitted: Omitted,
 }
 
-impl<W: Write> Tty<'_, W> {
+impl<'w, W: Write> Tty<'w, W> {
+    pub(super) fn new(out: &'w mut W, limits: Limits) -> Self {
+        Tty {
+            out,
+            lines_left: limits.lines,
+            bytes_left: limits.bytes,
+            stop: limits.stop,
+            newline_pending: false,
+            cut: false,
+            line_open: false,
+            omitted: Omitted::default(),
+        }
+    }
+
     /// Whether the next value still gets shown; if not, from now on nothing is.
-    fn room(&mut self) -> bool {
+    pub(super) fn room(&mut self) -> bool {
         if !self.cut && (self.stop)() {
             self.omitted.stopped = true;
             self.cut = true;
@@ -256,7 +262,7 @@ impl<W: Write> Tty<'_, W> {
         !self.cut
     }
 
-    fn flush_newline(&mut self) -> io::Result<()> {
+    pub(super) fn flush_newline(&mut self) -> io::Result<()> {
         if std::mem::take(&mut self.newline_pending) {
             self.out.write_all(b"\n")?;
             self.line_open = false;
@@ -265,13 +271,13 @@ impl<W: Write> Tty<'_, W> {
     }
 
     /// Ends a value's line.
-    fn end_line(&mut self) {
+    pub(super) fn end_line(&mut self) {
         self.newline_pending = true;
         self.lines_left = self.lines_left.saturating_sub(1);
     }
 
     /// Framing (indexes, prefixes, type words): always written whole, it is short.
-    fn frame(&mut self, text: &[u8]) -> io::Result<()> {
+    pub(super) fn frame(&mut self, text: &[u8]) -> io::Result<()> {
         self.flush_newline()?;
         self.out.write_all(text)?;
         self.line_open |= !text.is_empty();
@@ -281,7 +287,7 @@ impl<W: Write> Tty<'_, W> {
 
     /// A reply's own text, cut (at a character boundary) where the byte budget ends, its control
     /// characters escaped (redis-cli would print them raw, and the terminal would act on them).
-    fn text(&mut self, text: &str, shape: Shape) -> io::Result<()> {
+    pub(super) fn text(&mut self, text: &str, shape: Shape) -> io::Result<()> {
         self.flush_newline()?;
         let shown = text.floor_char_boundary(text.len().min(self.bytes_left));
         self.out

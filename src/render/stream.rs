@@ -7,8 +7,8 @@
 //!
 //! [`Reply`]: crate::server::reply::Reply
 
-use super::reply::{Limits, Omitted};
-use crate::escape::{Shape, escape_byte, escape_controls};
+use super::reply::{Limits, Omitted, Tty};
+use crate::escape::{Shape, escape_byte};
 use crate::server::reply::format_double;
 use crate::server::resp::{AggregateKind, BulkKind, RespError, Scalar, Visitor};
 use std::io::{self, Write};
@@ -60,7 +60,8 @@ enum Bulk {
 
 /// Writes one reply as its events arrive. Make a new one for each reply.
 pub struct StreamWriter<'w, W: Write> {
-    out: &'w mut W,
+    /// The output and the terminal format's budget, kept as `render::reply` keeps them.
+    tty: Tty<'w, W>,
     format: Format,
     frames: Vec<Frame>,
     bulk: Option<Bulk>,
@@ -69,15 +70,8 @@ pub struct StreamWriter<'w, W: Write> {
     result: Streamed,
     /// Inside a top-level push message, which is read and dropped.
     in_push: usize,
-    // The terminal format's budget, as in `render::reply`'s Tty.
-    lines_left: usize,
-    bytes_left: usize,
-    newline_pending: bool,
-    cut: bool,
-    line_open: bool,
     /// The raw format stopped on request (`Limits::stop`).
     stopped: bool,
-    stop: fn() -> bool,
 }
 
 impl<'w, W: Write> StreamWriter<'w, W> {
@@ -87,26 +81,20 @@ impl<'w, W: Write> StreamWriter<'w, W> {
             Format::Raw => Limits::NONE,
         };
         StreamWriter {
-            out,
+            tty: Tty::new(out, limits),
             format,
             frames: Vec::new(),
             bulk: None,
             failed: None,
             result: Streamed::default(),
             in_push: 0,
-            lines_left: limits.lines,
-            bytes_left: limits.bytes,
-            newline_pending: false,
-            cut: false,
-            line_open: false,
             stopped: false,
-            stop: limits.stop,
         }
     }
 
     /// Like [`Self::new`], polling `stop` between elements (Ctrl-C).
     pub fn stopping_on(mut self, stop: fn() -> bool) -> Self {
-        self.stop = stop;
+        self.tty.stop = stop;
         self
     }
 
@@ -120,16 +108,17 @@ impl<'w, W: Write> StreamWriter<'w, W> {
         if let Some(e) = self.failed.take() {
             return Err(e);
         }
-        if self.result.error.is_none() && !self.result.push && self.tty() {
-            self.flush_newline()?;
-            if self.line_open {
-                self.out.write_all(b"\n")?;
+        if self.result.error.is_none() && !self.result.push && self.is_tty() {
+            self.tty.flush_newline()?;
+            if self.tty.line_open {
+                self.tty.out.write_all(b"\n")?;
             }
         }
+        self.result.omitted = std::mem::take(&mut self.tty.omitted);
         Ok(self.result)
     }
 
-    fn tty(&self) -> bool {
+    fn is_tty(&self) -> bool {
         matches!(self.format, Format::Tty(_))
     }
 
@@ -142,76 +131,30 @@ impl<'w, W: Write> StreamWriter<'w, W> {
         })
     }
 
-    // --- The terminal format, step for step as `render::reply::Tty` ---
-
-    fn room(&mut self) -> bool {
-        if !self.cut && (self.stop)() {
-            self.result.omitted.stopped = true;
-            self.cut = true;
-        }
-        if self.lines_left == 0 || self.bytes_left == 0 {
-            self.cut = true;
-        }
-        !self.cut
-    }
-
-    fn flush_newline(&mut self) -> io::Result<()> {
-        if std::mem::take(&mut self.newline_pending) {
-            self.out.write_all(b"\n")?;
-            self.line_open = false;
-        }
-        Ok(())
-    }
-
-    fn end_line(&mut self) {
-        self.newline_pending = true;
-        self.lines_left = self.lines_left.saturating_sub(1);
-    }
-
-    fn frame(&mut self, text: &[u8]) -> io::Result<()> {
-        self.flush_newline()?;
-        self.out.write_all(text)?;
-        self.line_open |= !text.is_empty();
-        self.bytes_left = self.bytes_left.saturating_sub(text.len());
-        Ok(())
-    }
-
-    fn text(&mut self, text: &str, shape: Shape) -> io::Result<()> {
-        self.flush_newline()?;
-        let shown = text.floor_char_boundary(text.len().min(self.bytes_left));
-        self.out
-            .write_all(escape_controls(&text[..shown], shape).as_bytes())?;
-        self.line_open |= shown > 0;
-        self.bytes_left -= shown;
-        if shown < text.len() {
-            self.result.omitted.bytes += (text.len() - shown) as u64;
-            self.cut = true;
-        }
-        Ok(())
-    }
+    // --- The terminal format, on `render::reply::Tty`'s budget ---
 
     /// What comes before a value in the terminal format (its index, ` => `), and whether the
     /// value itself is shown; a value not shown is counted (a leaf) or has its leaves counted.
     fn tty_start(&mut self, aggregate_with_values: bool) -> io::Result<bool> {
         let Some(parent) = self.frames.last_mut() else {
-            return Ok(self.room());
+            return Ok(self.tty.room());
         };
         if parent.kind == AggregateKind::Map && !parent.key_next {
             parent.key_next = true;
             let child_prefix = parent.child_prefix.clone();
-            if self.cut {
+            if self.tty.cut {
                 return Ok(false);
             }
             // The key's line goes on with its value: its newline is dropped, its line given back.
-            self.newline_pending = false;
-            self.lines_left = self.lines_left.saturating_add(1);
-            self.frame(b" => ")?;
+            self.tty.newline_pending = false;
+            self.tty.lines_left = self.tty.lines_left.saturating_add(1);
+            self.tty.frame(b" => ")?;
             if aggregate_with_values {
-                self.frame(b"\n")?;
-                self.lines_left = self.lines_left.saturating_sub(1);
-                self.frame(child_prefix.as_bytes())?;
+                self.tty.frame(b"\n")?;
+                self.tty.lines_left = self.tty.lines_left.saturating_sub(1);
+                self.tty.frame(child_prefix.as_bytes())?;
             }
-            return Ok(self.room());
+            return Ok(self.tty.room());
         }
         let i = parent.next;
         parent.next += 1;
@@ -230,30 +173,32 @@ impl<'w, W: Write> StreamWriter<'w, W> {
             sep as char,
             width = parent.width
         );
-        if !self.room() {
+        if !self.tty.room() {
             return Ok(false);
         }
-        self.frame(index.as_bytes())?;
-        Ok(self.room())
+        self.tty.frame(index.as_bytes())?;
+        Ok(self.tty.room())
     }
 
     fn tty_scalar(&mut self, value: Scalar<'_>) -> io::Result<()> {
         match value {
             Scalar::Error(e) => {
-                self.frame(b"(error) ")?;
-                self.text(e, Shape::Line)?;
+                self.tty.frame(b"(error) ")?;
+                self.tty.text(e, Shape::Line)?;
             }
-            Scalar::Status(s) => self.text(s, Shape::Line)?,
-            Scalar::Int(i) => self.frame(format!("(integer) {i}").as_bytes())?,
-            Scalar::Double(d) => self.frame(format!("(double) {}", format_double(d)).as_bytes())?,
-            Scalar::Nil => self.frame(b"(nil)")?,
-            Scalar::Bool(b) => self.frame(if b { b"(true)" } else { b"(false)" })?,
+            Scalar::Status(s) => self.tty.text(s, Shape::Line)?,
+            Scalar::Int(i) => self.tty.frame(format!("(integer) {i}").as_bytes())?,
+            Scalar::Double(d) => self
+                .tty
+                .frame(format!("(double) {}", format_double(d)).as_bytes())?,
+            Scalar::Nil => self.tty.frame(b"(nil)")?,
+            Scalar::Bool(b) => self.tty.frame(if b { b"(true)" } else { b"(false)" })?,
             Scalar::BigNumber(n) => {
-                self.frame(b"(big number) ")?;
-                self.text(n, Shape::Line)?;
+                self.tty.frame(b"(big number) ")?;
+                self.tty.text(n, Shape::Line)?;
             }
         }
-        self.end_line();
+        self.tty.end_line();
         Ok(())
     }
 
@@ -263,7 +208,7 @@ impl<'w, W: Write> StreamWriter<'w, W> {
             return Ok(());
         }
         let mut buf = Vec::with_capacity(chunk.len() + chunk.len() / 4 + 4);
-        let mut room = self.bytes_left;
+        let mut room = self.tty.bytes_left;
         let mut shown = 0;
         for &b in chunk {
             let (escaped, len) = escape_byte(b);
@@ -274,12 +219,12 @@ impl<'w, W: Write> StreamWriter<'w, W> {
             buf.extend_from_slice(&escaped[..len]);
             shown += 1;
         }
-        self.out.write_all(&buf)?;
-        self.bytes_left = room;
+        self.tty.out.write_all(&buf)?;
+        self.tty.bytes_left = room;
         *left -= shown;
         if shown < chunk.len() {
             *cut = true;
-            self.cut = true;
+            self.tty.cut = true;
         }
         Ok(())
     }
@@ -296,7 +241,7 @@ impl<'w, W: Write> StreamWriter<'w, W> {
         };
         if parent.kind == AggregateKind::Map && !parent.key_next {
             parent.key_next = true;
-            self.out.write_all(b" ")?;
+            self.tty.out.write_all(b" ")?;
             return Ok(true);
         }
         let i = parent.next;
@@ -305,10 +250,10 @@ impl<'w, W: Write> StreamWriter<'w, W> {
             parent.key_next = false;
         }
         if i > 0 {
-            self.out.write_all(b"\n")?;
+            self.tty.out.write_all(b"\n")?;
         }
         // write_raw asks before each element, and before a map's key but not its value.
-        if (self.stop)() {
+        if (self.tty.stop)() {
             self.stopped = true;
             return Ok(false);
         }
@@ -319,13 +264,16 @@ impl<'w, W: Write> StreamWriter<'w, W> {
         match value {
             Scalar::Nil => Ok(()),
             Scalar::Error(e) => {
-                self.out.write_all(e.as_bytes())?;
-                self.out.write_all(b"\n")
+                self.tty.out.write_all(e.as_bytes())?;
+                self.tty.out.write_all(b"\n")
             }
-            Scalar::Status(s) | Scalar::BigNumber(s) => self.out.write_all(s.as_bytes()),
-            Scalar::Bool(b) => self.out.write_all(if b { b"(true)" } else { b"(false)" }),
-            Scalar::Int(i) => write!(self.out, "{i}"),
-            Scalar::Double(d) => self.out.write_all(format_double(d).as_bytes()),
+            Scalar::Status(s) | Scalar::BigNumber(s) => self.tty.out.write_all(s.as_bytes()),
+            Scalar::Bool(b) => self
+                .tty
+                .out
+                .write_all(if b { b"(true)" } else { b"(false)" }),
+            Scalar::Int(i) => write!(self.tty.out, "{i}"),
+            Scalar::Double(d) => self.tty.out.write_all(format_double(d).as_bytes()),
         }
     }
 
@@ -347,10 +295,10 @@ impl<'w, W: Write> StreamWriter<'w, W> {
         if self.in_push > 0 || self.is_push_kind() {
             return Ok(false);
         }
-        if self.tty() {
+        if self.is_tty() {
             let shown = self.tty_start(aggregate_with_values)?;
             if !shown && !aggregate_with_values {
-                self.result.omitted.elements += 1;
+                self.tty.omitted.elements += 1;
             }
             Ok(shown)
         } else {
@@ -365,19 +313,19 @@ impl<'w, W: Write> StreamWriter<'w, W> {
             BulkKind::Verbatim => {
                 // `txt:hello`: the format before the first colon is not shown.
                 let shown = text.split_once(':').map_or("", |(_, rest)| rest);
-                if self.tty() {
-                    self.text(shown, Shape::Lines)?;
-                    self.end_line();
+                if self.is_tty() {
+                    self.tty.text(shown, Shape::Lines)?;
+                    self.tty.end_line();
                     Ok(())
                 } else {
-                    self.out.write_all(shown.as_bytes())
+                    self.tty.out.write_all(shown.as_bytes())
                 }
             }
             _ if self.frames.is_empty() => {
                 self.result.error = Some(text);
                 Ok(())
             }
-            _ if self.tty() => self.tty_scalar(Scalar::Error(&text)),
+            _ if self.is_tty() => self.tty_scalar(Scalar::Error(&text)),
             _ => self.raw_scalar(Scalar::Error(&text)),
         }
     }
@@ -400,7 +348,7 @@ impl<W: Write> Visitor for StreamWriter<'_, W> {
         }
         let started = self.start(false);
         let written = match started {
-            Ok(true) if self.tty() => self.tty_scalar(value),
+            Ok(true) if self.is_tty() => self.tty_scalar(value),
             Ok(true) => self.raw_scalar(value),
             Ok(false) => Ok(()),
             Err(e) => Err(e),
@@ -427,14 +375,14 @@ impl<W: Write> Visitor for StreamWriter<'_, W> {
             None => String::new(),
         };
         let width = digits(shown_len);
-        if shown_len == 0 && shown && self.tty() {
+        if shown_len == 0 && shown && self.is_tty() {
             let empty: &[u8] = match kind {
                 AggregateKind::Array => b"(empty array)",
                 AggregateKind::Set => b"(empty set)",
                 AggregateKind::Push => b"(empty push)",
                 AggregateKind::Map => b"(empty hash)",
             };
-            let written = self.frame(empty).map(|()| self.end_line());
+            let written = self.tty.frame(empty).map(|()| self.tty.end_line());
             self.guard(written)?;
         }
         self.frames.push(Frame {
@@ -468,8 +416,8 @@ impl<W: Write> Visitor for StreamWriter<'_, W> {
         self.bulk = Some(match kind {
             _ if !shown => Bulk::Dropped,
             BulkKind::String => {
-                if self.tty() {
-                    let opened = self.frame(b"\"");
+                if self.is_tty() {
+                    let opened = self.tty.frame(b"\"");
                     self.guard(opened)?;
                 }
                 Bulk::Direct {
@@ -485,11 +433,11 @@ impl<W: Write> Visitor for StreamWriter<'_, W> {
     fn bulk_chunk(&mut self, chunk: &[u8]) -> Result<(), RespError> {
         let written = match self.bulk.take() {
             Some(Bulk::Direct { mut left, mut cut }) => {
-                let written = if self.tty() {
+                let written = if self.is_tty() {
                     self.tty_repr_chunk(chunk, &mut left, &mut cut)
                 } else {
                     left -= chunk.len();
-                    self.out.write_all(chunk)
+                    self.tty.out.write_all(chunk)
                 };
                 self.bulk = Some(Bulk::Direct { left, cut });
                 written
@@ -509,12 +457,12 @@ impl<W: Write> Visitor for StreamWriter<'_, W> {
 
     fn end_bulk(&mut self, _kind: BulkKind) -> Result<(), RespError> {
         let written = match self.bulk.take() {
-            Some(Bulk::Direct { left, cut }) if self.tty() => {
+            Some(Bulk::Direct { left, cut }) if self.is_tty() => {
                 if cut {
-                    self.result.omitted.bytes += left as u64;
+                    self.tty.omitted.bytes += left as u64;
                     Ok(())
                 } else {
-                    self.frame(b"\"").map(|()| self.end_line())
+                    self.tty.frame(b"\"").map(|()| self.tty.end_line())
                 }
             }
             Some(Bulk::Held(kind, bytes)) => self.held_text(kind, bytes),

@@ -32,21 +32,9 @@ pub struct Docs {
     pub commands: BTreeMap<String, CommandDoc>,
 }
 
-fn pairs(reply: &Reply) -> Vec<(String, &Reply)> {
-    reply
-        .elements()
-        .unwrap_or_default()
-        .chunks(2)
-        .filter_map(|p| match p {
-            [k, v] => Some((k.as_text()?, *v)),
-            _ => None,
-        })
-        .collect()
-}
-
 fn parse_arg(reply: &Reply) -> Arg {
     let mut arg = Arg::default();
-    for (key, value) in pairs(reply) {
+    for (key, value) in reply.named_pairs() {
         match key.as_str() {
             "name" => arg.name = value.as_text().unwrap_or_default(),
             "type" => arg.kind = value.as_text().unwrap_or_default(),
@@ -79,7 +67,7 @@ fn parse_command(name: &str, reply: &Reply) -> CommandDoc {
         name: name.replace('|', " ").to_ascii_uppercase(),
         ..CommandDoc::default()
     };
-    for (key, value) in pairs(reply) {
+    for (key, value) in reply.named_pairs() {
         let text = || value.as_text().unwrap_or_default();
         match key.as_str() {
             "summary" => doc.summary = text(),
@@ -95,7 +83,7 @@ fn parse_command(name: &str, reply: &Reply) -> CommandDoc {
                     .collect()
             }
             "subcommands" => {
-                for (sub, sub_reply) in pairs(value) {
+                for (sub, sub_reply) in value.named_pairs() {
                     let sub_doc = parse_command(&sub, sub_reply);
                     let short = sub.split('|').nth(1).unwrap_or(&sub).to_ascii_uppercase();
                     doc.subcommands.insert(short, sub_doc);
@@ -110,7 +98,8 @@ fn parse_command(name: &str, reply: &Reply) -> CommandDoc {
 impl Docs {
     /// From a `COMMAND DOCS` reply (RESP2 flat pairs or a RESP3 map).
     pub fn from_reply(reply: &Reply) -> Docs {
-        let commands = pairs(reply)
+        let commands = reply
+            .named_pairs()
             .into_iter()
             .map(|(name, value)| (name.to_ascii_uppercase(), parse_command(&name, value)))
             .collect();

@@ -136,6 +136,19 @@ impl Reply {
         }
     }
 
+    /// A map reply (RESP3) or a flat key, value, ... array (RESP2) as named pairs; pairs whose
+    /// key is not text are left out (COMMAND DOCS, CONFIG GET, HGETALL all name their keys).
+    pub fn named_pairs(&self) -> Vec<(String, &Reply)> {
+        self.elements()
+            .unwrap_or_default()
+            .chunks(2)
+            .filter_map(|p| match p {
+                [k, v] => Some((k.as_text()?, *v)),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn is_error(&self) -> bool {
         matches!(self, Reply::Error(_))
     }
