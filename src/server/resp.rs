@@ -775,4 +775,4 @@ pub fn size(bytes: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

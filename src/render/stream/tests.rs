@@ -7,22 +7,7 @@ use crate::render::reply::{never, write_raw, write_tty};
 use crate::server::reply::Reply;
 use crate::server::resp::{self, read_events, read_reply};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use crate::server::resp::tests::random::Rng;
 
 fn blob(out: &mut Vec<u8>, prefix: u8, payload: &[u8]) {
     out.push(prefix);

@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::io::{BufReader, Read};
 
 mod limits;
-mod random;
+pub(crate) mod random;
 
 /// Records the largest single allocation made on each thread, so a test can prove that a
 /// declared length was never allocated up front.

@@ -4,11 +4,11 @@
 use super::limits::Counter;
 use super::*;
 
-/// A tiny xorshift generator: reproducible, no dependency.
-struct Rng(u64);
+/// A tiny xorshift generator: reproducible, no dependency (the streamed-format tests use it too).
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -17,7 +17,7 @@ impl Rng {
         x
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 
